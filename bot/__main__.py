@@ -1,0 +1,111 @@
+"""Command line: ``python -m bot [run|demo|ask|check-content|migrate|backup]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+from bot.config import Settings, SettingsError, load_settings
+from bot.logs import setup_logging
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="IJA-Lotse Telegram bot")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (default)")
+    demo = sub.add_parser("demo", help="offline playground in the terminal")
+    demo.add_argument("--database", type=Path, help="SQLite file to keep (default: a fresh temporary one)")
+    ask = sub.add_parser("ask", help="ranked answers to a free-text question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="machine-readable output")
+    ask.add_argument("--limit", type=int, default=5)
+    sub.add_parser("check-content", help="validate content/")
+    sub.add_parser("migrate", help="apply database migrations")
+    backup = sub.add_parser("backup", help="write an online backup of the database")
+    backup.add_argument("path", type=Path)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Opt in to PTB's timedelta durations now rather than on its deprecation schedule.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    args = _parser().parse_args(argv)
+    command = args.command or "run"
+    try:
+        settings = load_settings()
+        setup_logging(settings.log_level, settings.log_format)
+        if command == "run":
+            settings.require_token()
+            from bot.app import run
+
+            run(settings)
+            return 0
+        if command == "demo":
+            from bot.demo import run_demo
+
+            return asyncio.run(run_demo(settings, args.database))
+        if command == "ask":
+            from bot.search import ask_command
+
+            return ask_command(settings, args.question, as_json=args.json, limit=args.limit)
+        if command == "check-content":
+            return _check_content(settings)
+        if command == "migrate":
+            return asyncio.run(_migrate(settings))
+        if command == "backup":
+            return asyncio.run(_backup(settings, args.path))
+    except SettingsError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    return 2
+
+
+def _check_content(settings: Settings) -> int:
+    from bot.content import check_content
+
+    errors, warnings = check_content(settings.content_dir, date.today())
+    for line in warnings:
+        print(f"warning: {line}")
+    for line in errors:
+        print(f"error: {line}", file=sys.stderr)
+    if errors:
+        print(f"{len(errors)} error(s) in {settings.content_dir}", file=sys.stderr)
+        return 1
+    print(f"content OK ({settings.content_dir})")
+    return 0
+
+
+async def _migrate(settings: Settings) -> int:
+    from bot.app import MIGRATIONS_DIR
+    from bot.db import Database
+
+    db = await Database.open(settings.database)
+    try:
+        applied = await db.migrate(MIGRATIONS_DIR)
+    finally:
+        await db.close()
+    print("applied: " + (", ".join(applied) if applied else "nothing, database is up to date"))
+    return 0
+
+
+async def _backup(settings: Settings, target: Path) -> int:
+    from bot.db import Database
+
+    if not settings.database.exists():
+        print(f"no database at {settings.database}", file=sys.stderr)
+        return 1
+    db = await Database.open(settings.database)
+    try:
+        await db.backup(target)
+    finally:
+        await db.close()
+    print(f"backup written to {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

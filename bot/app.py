@@ -1,0 +1,145 @@
+"""``build_application``: pure wiring of settings, services and handlers; nothing connects at build time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import cast
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults
+from telegram.request import BaseRequest
+
+import handlers
+from bot.clock import Clock, SystemClock
+from bot.commands import register_command_menu
+from bot.config import REPO_ROOT, Settings
+from bot.content import load_content
+from bot.context import CONTEXT_TYPES, App, Context
+from bot.db import Database
+from bot.offline import OFFLINE_TOKEN
+from bot.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR: Path = REPO_ROOT / "migrations"
+
+
+def build_application(
+    settings: Settings, request: BaseRequest | None = None, clock: Clock | None = None
+) -> App:
+    """The Application with every handler registered; ``request`` replaces the network (demo, tests)."""
+    token = OFFLINE_TOKEN if request is not None and settings.token is None else settings.require_token()
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{settings.api_url}/bot")
+        .base_file_url(f"{settings.api_url}/file/bot")
+        .context_types(CONTEXT_TYPES)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=settings.tz,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        # Overall 30 msg/s and 20/min per group as Telegram asks; a 429 is retried after retry_after.
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        .post_init(_post_init)
+        .post_stop(_post_stop)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    app = cast(App, builder.build())
+    app.bot_data.settings = settings
+    app.bot_data.clock = clock or SystemClock()
+    app.bot_data.outbox = Outbox(app.bot_data.clock, settings.broadcast_rate)
+    handlers.register(app)
+    assert app.job_queue is not None
+    app.job_queue.run_repeating(outbox_tick, interval=settings.tick_seconds, first=0.2, name="outbox_tick")
+    return app
+
+
+async def _post_init(app: App) -> None:
+    """Open the database, migrate, load content, register the command menu."""
+    settings = app.bot_data.settings
+    db = await Database.open(settings.database)
+    app.bot_data.db = db
+    applied = await db.migrate(MIGRATIONS_DIR)
+    app.bot_data.outbox.attach(db)
+    if applied:
+        log.info("database migrated: %s", ", ".join(applied))
+    app.bot_data.content = load_content(settings.content_dir)
+    await register_command_menu(
+        app.bot,
+        app.bot_data.texts,
+        coordinators=set(),
+        admins=set(settings.admin_ids),
+        staff_chat_id=settings.staff_chat_id,
+    )
+
+
+async def outbox_tick(context: Context) -> None:
+    """Periodic tick: start the outbox worker if rows are due and no worker runs (the worker paces itself)."""
+    start_outbox_worker(cast(App, context.application))
+
+
+def start_outbox_worker(app: App) -> None:
+    """Deliver due outbox rows in the background now; call right after committing a new row."""
+    outbox = app.bot_data.outbox
+    if not outbox.busy and app.running:
+        app.create_task(outbox.deliver_due(app.bot), name="outbox_worker")
+
+
+async def _post_stop(app: App) -> None:
+    app.bot_data.outbox.stop()
+
+
+async def _post_shutdown(app: App) -> None:
+    db = app.bot_data._db
+    if db is not None:
+        await db.close()
+        app.bot_data.db = None
+
+
+@asynccontextmanager
+async def running(app: App) -> AsyncIterator[App]:
+    """Initialise and start an application without an updater (demo and in-process tests feed updates)."""
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.stop()
+        if app.post_stop is not None:
+            await app.post_stop(app)
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+
+
+def run(settings: Settings) -> None:
+    """Run until SIGTERM/SIGINT: webhook mode when ``BOT_WEBHOOK_URL`` is set, else long polling."""
+    app = build_application(settings)
+    if settings.webhook_url:
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        url_path = settings.webhook_url.split("://", 1)[1].partition("/")[2]
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=url_path,
+            webhook_url=settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=["message", "callback_query", "my_chat_member"],
+            drop_pending_updates=False,
+        )
+    else:
+        app.run_polling(
+            allowed_updates=["message", "callback_query", "my_chat_member"], drop_pending_updates=False
+        )

@@ -1,0 +1,497 @@
+"""Loads and validates content/ into typed models: the texts catalogue, articles, menu and reference data.
+
+``load_content`` raises ``ContentError`` listing every problem (file and field); ``check_content`` also returns
+warnings (articles past their review date) for ``python -m bot check-content``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+LAND_CODES = ("BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "RP", "SL", "SN", "ST", "SH", "TH")
+TELEGRAM_TEXT_LIMIT = 4096
+
+
+class ContentError(Exception):
+    """content/ is invalid; ``problems`` holds one precise line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class Html(str):
+    """A string that is already safe Telegram HTML; ``Texts`` inserts it without escaping."""
+
+    __slots__ = ()
+
+
+def escape(value: object) -> str:
+    """Escape any value for Telegram HTML (quotes too, so it is safe inside attributes)."""
+    return html.escape(str(value), quote=True)
+
+
+class Texts:
+    """The UI texts catalogue, addressed by dotted key; placeholders are filled with escaped values.
+
+    Keys under a ``buttons`` map are plain-text button labels: their placeholders are not escaped.
+    """
+
+    def __init__(self, entries: Mapping[str, str]) -> None:
+        self._entries = dict(entries)
+
+    def __call__(self, key: str, /, **params: object) -> str:
+        template = self._entries[key]
+        if not params:
+            return template
+        if ".buttons." in key:  # button labels are plain text: Telegram shows them verbatim
+            return template.format_map({k: str(v) for k, v in params.items()})
+        safe = {k: v if isinstance(v, Html) else escape(v) for k, v in params.items()}
+        return template.format_map(safe)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def all_keys(self) -> list[str]:
+        return sorted(self._entries)
+
+    def placeholders(self, key: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(self._entries[key]) if name}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _https_url(value: str) -> str:
+    if not re.match(r"^https://[^\s/]+\.[^\s]+$", value):
+        raise ValueError(f"must be an https link, got {value!r}")
+    return value
+
+
+class Source(_Model):
+    title: str = Field(min_length=1)
+    url: str
+
+    _https = field_validator("url")(_https_url)
+
+
+class MenuNode(_Model):
+    id: str = Field(pattern=ID_PATTERN)
+    title: str = Field(min_length=1, max_length=60)
+    parent: str | None = None
+    order: int = 0
+
+
+class Article(_Model):
+    id: str = Field(pattern=ID_PATTERN)
+    title: str = Field(min_length=1, max_length=120)
+    topic: str
+    order: int = 0
+    summary: str = Field(min_length=1, max_length=300)
+    keywords: list[str] = Field(default_factory=list)
+    sources: list[Source] = Field(min_length=1)
+    stand: date
+    review: date
+    related: list[str] = Field(default_factory=list)
+    bundesland: str | None = None
+    body: str = Field(min_length=1)
+
+    @field_validator("bundesland")
+    @classmethod
+    def _land(cls, value: str | None) -> str | None:
+        if value is not None and value not in LAND_CODES:
+            raise ValueError(f"unknown Bundesland code {value!r}")
+        return value
+
+    def html_sections(self) -> list[str]:
+        """The body rendered to Telegram HTML, one string per ``## `` section (the lead first)."""
+        return render_markdown_sections(self.body)
+
+
+class Link(_Model):
+    name: str = Field(min_length=1)
+    what: str = Field(min_length=1)
+    url: str
+
+    _https = field_validator("url")(_https_url)
+
+
+class Land(_Model):
+    code: str
+    name: str
+    points: list[Link] = Field(default_factory=list)
+    programmes: list[Link] = Field(default_factory=list)
+    note: str | None = None
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if value not in LAND_CODES:
+            raise ValueError(f"unknown Bundesland code {value!r}")
+        return value
+
+
+class ServicePoints(_Model):
+    stand: date
+    laender: list[Land]
+    fallback: list[Link] = Field(min_length=1)
+
+    def land(self, code: str) -> Land:
+        return next(land for land in self.laender if land.code == code)
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything in content/, validated."""
+
+    root: Path
+    texts: Texts
+    menu: dict[str, MenuNode]
+    articles: dict[str, Article]
+    synonyms: dict[str, Any]
+    servicepoints: ServicePoints
+    warnings: list[str] = field(default_factory=list)
+
+    def menu_children(self, parent: str | None) -> list[MenuNode]:
+        return sorted((n for n in self.menu.values() if n.parent == parent), key=lambda n: (n.order, n.title))
+
+    def articles_in(self, topic: str) -> list[Article]:
+        return sorted(
+            (a for a in self.articles.values() if a.topic == topic), key=lambda a: (a.order, a.title)
+        )
+
+    def land_name(self, code: str) -> str:
+        return self.servicepoints.land(code).name
+
+
+# --- loading -------------------------------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path, problems: list[str]) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.append(f"{path.name}: file missing")
+    except yaml.YAMLError as exc:
+        problems.append(f"{path.name}: invalid YAML: {exc}".replace("\n", " "))
+    return None
+
+
+def _validation_lines(where: str, exc: ValidationError) -> list[str]:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"]) or "(root)"
+        lines.append(f"{where}: {loc}: {err['msg']}")
+    return lines
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, str], where: str, problems: list[str]) -> None:
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            _flatten(f"{prefix}.{key}" if prefix else str(key), sub, out, where, problems)
+    elif isinstance(value, str):
+        if prefix in out:
+            problems.append(f"{where}: text key {prefix!r} defined twice")
+        out[prefix] = value
+    else:
+        problems.append(f"{where}: {prefix}: text must be a string, got {type(value).__name__}")
+
+
+def _load_texts(root: Path, problems: list[str]) -> Texts:
+    entries: dict[str, str] = {}
+    files = sorted((root / "texts").glob("*.yaml"))
+    if not files:
+        problems.append("texts/: no *.yaml files")
+    for file in files:
+        data = _read_yaml(file, problems)
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            problems.append(f"texts/{file.name}: must be a mapping of keys to texts")
+            continue
+        _flatten("", data, entries, f"texts/{file.name}", problems)
+    texts = Texts(entries)
+    for key in texts.all_keys():
+        if ".buttons." in key:  # plain-text button labels
+            continue
+        try:
+            texts.placeholders(key)
+            check_telegram_html(texts(key, **dict.fromkeys(texts.placeholders(key), "x")))
+        except (ValueError, KeyError, IndexError) as exc:
+            problems.append(f"texts: {key}: {exc}")
+    return texts
+
+
+FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n(.*)\Z", re.DOTALL)
+
+
+def _load_articles(root: Path, problems: list[str]) -> dict[str, Article]:
+    articles: dict[str, Article] = {}
+    for file in sorted((root / "articles").glob("*.md")):
+        where = f"articles/{file.name}"
+        match = FRONT_MATTER.match(file.read_text(encoding="utf-8"))
+        if match is None:
+            problems.append(f"{where}: must start with front matter between '---' lines")
+            continue
+        try:
+            meta = yaml.safe_load(match.group(1))
+        except yaml.YAMLError as exc:
+            problems.append(f"{where}: invalid front matter: {exc}".replace("\n", " "))
+            continue
+        if not isinstance(meta, dict):
+            problems.append(f"{where}: front matter must be a mapping")
+            continue
+        try:
+            article = Article(**meta, body=match.group(2).strip())
+        except ValidationError as exc:
+            problems.extend(_validation_lines(where, exc))
+            continue
+        if article.id != file.stem:
+            problems.append(f"{where}: id {article.id!r} differs from the file name")
+        if article.id in articles:
+            problems.append(f"{where}: duplicate id {article.id!r}")
+        if article.review < article.stand:
+            problems.append(f"{where}: review {article.review} is before stand {article.stand}")
+        try:
+            for section in article.html_sections():
+                check_telegram_html(section)
+        except ValueError as exc:
+            problems.append(f"{where}: body does not render: {exc}")
+        articles[article.id] = article
+    if not articles:
+        problems.append("articles/: no articles")
+    return articles
+
+
+def _load_menu(root: Path, problems: list[str]) -> dict[str, MenuNode]:
+    data = _read_yaml(root / "menu.yaml", problems)
+    menu: dict[str, MenuNode] = {}
+    if not isinstance(data, list):
+        if data is not None:
+            problems.append("menu.yaml: must be a list of nodes")
+        return menu
+    for index, item in enumerate(data):
+        try:
+            node = MenuNode(**item)
+        except (ValidationError, TypeError) as exc:
+            problems.extend(
+                _validation_lines(f"menu.yaml[{index}]", exc)
+                if isinstance(exc, ValidationError)
+                else [f"menu.yaml[{index}]: {exc}"]
+            )
+            continue
+        if node.id in menu:
+            problems.append(f"menu.yaml: duplicate id {node.id!r}")
+        menu[node.id] = node
+    for node in menu.values():
+        if node.parent is not None and node.parent not in menu:
+            problems.append(f"menu.yaml: {node.id}: parent {node.parent!r} does not exist")
+    return menu
+
+
+def load_content(root: Path, today: date | None = None) -> Content:
+    """Load and validate content/; raise ``ContentError`` listing every problem."""
+    problems: list[str] = []
+    texts = _load_texts(root, problems)
+    menu = _load_menu(root, problems)
+    articles = _load_articles(root, problems)
+    synonyms = _read_yaml(root / "synonyms.yaml", problems) or {}
+    if not isinstance(synonyms, dict):
+        problems.append("synonyms.yaml: must be a mapping")
+        synonyms = {}
+    servicepoints_raw = _read_yaml(root / "servicepoints.yaml", problems)
+    servicepoints: ServicePoints | None = None
+    if servicepoints_raw is not None:
+        try:
+            servicepoints = ServicePoints(**servicepoints_raw)
+        except (ValidationError, TypeError) as exc:
+            problems.extend(
+                _validation_lines("servicepoints.yaml", exc)
+                if isinstance(exc, ValidationError)
+                else [f"servicepoints.yaml: {exc}"]
+            )
+    if servicepoints is not None:
+        codes = [land.code for land in servicepoints.laender]
+        missing = sorted(set(LAND_CODES) - set(codes))
+        if missing:
+            problems.append(f"servicepoints.yaml: Länder missing: {', '.join(missing)}")
+        if len(codes) != len(set(codes)):
+            problems.append("servicepoints.yaml: a Land is listed twice")
+
+    for article in articles.values():
+        if article.topic not in menu:
+            problems.append(f"articles/{article.id}.md: topic {article.topic!r} is not a menu node")
+        for ref in article.related:
+            if ref not in articles:
+                problems.append(f"articles/{article.id}.md: related id {ref!r} does not exist")
+            if ref == article.id:
+                problems.append(f"articles/{article.id}.md: relates to itself")
+
+    if problems or servicepoints is None:
+        raise ContentError(problems or ["servicepoints.yaml: missing"])
+    warnings = []
+    if today is not None:
+        for article in sorted(articles.values(), key=lambda a: a.id):
+            if article.review < today:
+                warnings.append(f"articles/{article.id}.md: review date {article.review} has passed")
+    return Content(root, texts, menu, articles, synonyms, servicepoints, warnings)
+
+
+# --- rendering -----------------------------------------------------------------------------------------------
+
+_INLINE = re.compile(
+    r"\[(?P<ltext>[^\]\n]+)\]\((?P<url>https?://[^)\s]+)\)"
+    r"|\*\*(?P<bold>[^*\n]+)\*\*"
+    r"|(?<![\w])_(?P<ital>[^_\n]+)_(?![\w])"
+)
+
+
+def render_inline(text: str) -> str:
+    """Escape text and turn the inline Markdown forms **b**, _i_ and [t](url) into Telegram HTML."""
+    out: list[str] = []
+    pos = 0
+    for match in _INLINE.finditer(text):
+        out.append(escape(text[pos : match.start()]))
+        if match.group("ltext") is not None:
+            out.append(f'<a href="{escape(match.group("url"))}">{escape(match.group("ltext"))}</a>')
+        elif match.group("bold") is not None:
+            out.append(f"<b>{escape(match.group('bold'))}</b>")
+        else:
+            out.append(f"<i>{escape(match.group('ital'))}</i>")
+        pos = match.end()
+    out.append(escape(text[pos:]))
+    return "".join(out)
+
+
+def render_markdown_sections(body: str) -> list[str]:
+    """Render the article Markdown subset; each ``## `` heading starts a new section."""
+    sections: list[list[str]] = [[]]
+    for block in re.split(r"\n\s*\n", body.strip()):
+        lines = [line.rstrip() for line in block.strip().splitlines()]
+        rendered: list[str] = []
+        for line in lines:
+            if line.startswith("## "):
+                if sections[-1] or rendered:
+                    if rendered:
+                        sections[-1].append("\n".join(rendered))
+                        rendered = []
+                    sections.append([])
+                rendered.append(f"<b>{render_inline(line[3:].strip())}</b>")
+            elif re.match(r"^\s*[-*] ", line):
+                rendered.append("• " + render_inline(re.sub(r"^\s*[-*] ", "", line)))
+            else:
+                rendered.append(render_inline(line))
+        if rendered:
+            sections[-1].append("\n".join(rendered))
+    return ["\n\n".join(parts) for parts in sections if parts]
+
+
+def split_message(parts: list[str], limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
+    """Pack HTML parts into messages ≤ limit, breaking only between parts, then between paragraphs/lines."""
+    pieces: list[str] = []
+    for part in parts:
+        if visible_length(part) <= limit:
+            pieces.append(part)
+            continue
+        for para in part.split("\n"):
+            pieces.extend(_hard_split(para, limit))
+    messages: list[str] = []
+    current = ""
+    for piece in pieces:
+        candidate = f"{current}\n\n{piece}" if current else piece
+        if visible_length(candidate) <= limit:
+            current = candidate
+        else:
+            if current:
+                messages.append(current)
+            current = piece
+    if current:
+        messages.append(current)
+    return messages
+
+
+def _hard_split(paragraph: str, limit: int) -> list[str]:
+    if visible_length(paragraph) <= limit:
+        return [paragraph]
+    # A single over-long paragraph: fall back to plain text so no tag is cut in half.
+    plain = escape(html_to_plain(paragraph))
+    chunks, current = [], ""
+    for word in plain.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if visible_length(candidate) > limit and current:
+            chunks.append(current)
+            current = word
+        else:
+            current = candidate
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def html_to_plain(text: str) -> str:
+    return html.unescape(_TAG.sub("", text))
+
+
+def visible_length(text: str) -> int:
+    """Length as Telegram counts it: visible text after entity parsing, in UTF-16 code units."""
+    return len(html_to_plain(text).encode("utf-16-le")) // 2
+
+
+_ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "blockquote"}
+_TAG_TOKEN = re.compile(r"<(/?)([a-zA-Z-]+)([^>]*)>")
+_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);")
+
+
+def check_telegram_html(text: str) -> None:
+    """Raise ValueError where Telegram would answer "can't parse entities"."""
+    stack: list[str] = []
+    pos = 0
+    for match in _TAG_TOKEN.finditer(text):
+        _check_plain(text[pos : match.start()])
+        closing, name, attrs = match.group(1), match.group(2).lower(), match.group(3)
+        if name not in _ALLOWED_TAGS:
+            raise ValueError(f"unsupported tag <{name}>")
+        if closing:
+            if not stack or stack[-1] != name:
+                raise ValueError(f"unexpected </{name}>")
+            stack.pop()
+        else:
+            if name == "a" and not re.match(r'^\s+href="[^"]*"\s*$', attrs):
+                raise ValueError("<a> needs exactly one href attribute")
+            stack.append(name)
+        pos = match.end()
+    _check_plain(text[pos:])
+    if stack:
+        raise ValueError(f"unclosed <{stack[-1]}>")
+
+
+def _check_plain(chunk: str) -> None:
+    if "<" in chunk or ">" in chunk:
+        raise ValueError("bare '<' or '>' in text")
+    for amp in re.finditer("&", chunk):
+        if not _ENTITY.match(chunk, amp.start()):
+            raise ValueError("bare '&' in text")
+
+
+def check_content(root: Path, today: date) -> tuple[list[str], list[str]]:
+    """(errors, warnings) for ``python -m bot check-content``."""
+    try:
+        content = load_content(root, today)
+    except ContentError as exc:
+        return exc.problems, []
+    return [], content.warnings

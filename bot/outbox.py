@@ -1,0 +1,229 @@
+"""Durable delivery of every message that must not be lost (staff notices, relays, reminders, announcements).
+
+A feature writes its state change and the outbox row in one transaction (``Database.enqueue``); this module
+delivers due rows: at-least-once — a row is marked sent only after Telegram accepted it, so a crash in between
+sends it once more after the restart (at most one duplicate per crash). Network errors, 5xx and 429 are retried
+(429 after Telegram's retry_after, without counting an attempt); 403 (blocked, deactivated) and 400 fail the row
+for good and call the kind's hook, e.g. to end a subscription.
+
+Pacing: one worker at a time, started by the periodic job-queue tick or by ``kick`` right after a new row, sends
+at most ``rate`` messages per second, so interactive replies keep their share of Telegram's ~30/s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.ext import ExtBot
+
+from bot.clock import Clock
+from bot.content import split_message
+from bot.db import Database, OutboxRow, Tx
+
+log = logging.getLogger(__name__)
+
+GIVE_UP_AFTER = timedelta(days=3)
+MESSAGE = "message"  # the generic kind: send ``payload`` as it is, no hooks
+MAX_BACKOFF_SECONDS = 300
+BATCH = 100
+
+# A deliverer sends one row and returns the id of the (last) message Telegram created.
+Deliverer = Callable[[ExtBot[None], OutboxRow], Awaitable[int | None]]
+# Hooks run inside the transaction that records the outcome, so their state changes land with it.
+SentHook = Callable[[Tx, OutboxRow, int | None], Awaitable[None]]
+FailedHook = Callable[[Tx, OutboxRow, str], Awaitable[None]]
+PassHook = Callable[[ExtBot[None], set[str]], Awaitable[None]]
+
+
+@dataclass
+class Kind:
+    deliver: Deliverer
+    on_sent: SentHook | None = None
+    on_failed: FailedHook | None = None
+
+
+async def send_payload(bot: ExtBot[None], row: OutboxRow) -> int | None:
+    """The default deliverer: ``payload`` holds ``text`` and optionally ``reply_markup``, ``message_thread_id``,
+    ``reply_to_message_id``. Texts over Telegram's limit are split; the keyboard goes with the last part."""
+    payload = row.payload
+    markup = (
+        InlineKeyboardMarkup.de_json(payload["reply_markup"], bot) if payload.get("reply_markup") else None
+    )
+    parts = split_message([str(payload["text"])])
+    message: Message | None = None
+    for index, part in enumerate(parts):
+        message = await bot.send_message(
+            row.chat_id,
+            part,
+            reply_markup=markup if index == len(parts) - 1 else None,
+            message_thread_id=payload.get("message_thread_id"),
+            reply_to_message_id=payload.get("reply_to_message_id") if index == 0 else None,
+            allow_sending_without_reply=True if payload.get("reply_to_message_id") else None,
+        )
+    return message.message_id if message else None
+
+
+@dataclass
+class PassReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    refs: set[str] = field(default_factory=set)
+
+
+class Outbox:
+    """Registry of kinds and the single delivery worker."""
+
+    def __init__(self, clock: Clock, rate: float) -> None:
+        self._db_ref: Database | None = None
+        self._clock = clock
+        self._interval = 1.0 / rate
+        self._kinds: dict[str, Kind] = {MESSAGE: Kind(send_payload)}
+        self._pass_hooks: list[PassHook] = []
+        self._busy = asyncio.Lock()
+        self._stopping = False
+
+    def attach(self, db: Database) -> None:
+        """Connect to the database once it is open (post_init)."""
+        self._db_ref = db
+        self._stopping = False
+
+    @property
+    def _db(self) -> Database:
+        if self._db_ref is None:
+            raise RuntimeError("outbox not attached to a database")
+        return self._db_ref
+
+    def register(
+        self,
+        kind: str,
+        *,
+        deliver: Deliverer = send_payload,
+        on_sent: SentHook | None = None,
+        on_failed: FailedHook | None = None,
+    ) -> None:
+        self._kinds[kind] = Kind(deliver, on_sent, on_failed)
+
+    def on_progress(self, hook: PassHook) -> None:
+        """Called after each batch with the refs that changed (announcement progress messages use it)."""
+        self._pass_hooks.append(hook)
+
+    @property
+    def busy(self) -> bool:
+        return self._busy.locked()
+
+    def stop(self) -> None:
+        """Finish the current send and stop; pending rows stay pending for the next start."""
+        self._stopping = True
+
+    async def deliver_due(self, bot: ExtBot[None]) -> PassReport:
+        """Send everything due now, paced; returns at once if another worker is running."""
+        report = PassReport()
+        if self._busy.locked():
+            return report
+        async with self._busy:
+            while not self._stopping:
+                rows = await self._db.due_outbox(self._clock.now(), BATCH)
+                if not rows:
+                    break
+                batch_refs: set[str] = set()
+                flood = False
+                for row in rows:
+                    if self._stopping:
+                        break
+                    started = time.monotonic()
+                    outcome = await self._deliver_one(bot, row)
+                    if row.ref:
+                        batch_refs.add(row.ref)
+                    if outcome == "sent":
+                        report.sent += 1
+                    elif outcome == "failed":
+                        report.failed += 1
+                    else:
+                        report.retried += 1
+                    if outcome == "flood":
+                        flood = True
+                        break
+                    # Pace: at most `rate` sends per second from the outbox.
+                    await asyncio.sleep(max(0.0, self._interval - (time.monotonic() - started)))
+                report.refs |= batch_refs
+                await self._run_pass_hooks(bot, batch_refs)
+                if flood:
+                    break
+        return report
+
+    async def _run_pass_hooks(self, bot: ExtBot[None], refs: set[str]) -> None:
+        for hook in self._pass_hooks:
+            try:
+                await hook(bot, refs)
+            except Exception:
+                log.exception("outbox progress hook failed")
+
+    async def _deliver_one(self, bot: ExtBot[None], row: OutboxRow) -> str:
+        kind = self._kinds.get(row.kind)
+        if kind is None:
+            await self._fail(row, None, f"unknown kind {row.kind}")
+            return "failed"
+        try:
+            message_id = await kind.deliver(bot, row)
+        except RetryAfter as exc:
+            delay = (
+                exc.retry_after
+                if isinstance(exc.retry_after, timedelta)
+                else timedelta(seconds=exc.retry_after)
+            )
+            await self._db.postpone_outbox(row.id, self._clock.now() + delay, "RetryAfter")
+            log.warning("outbox: flood control, pausing %s s", delay.total_seconds())
+            return "flood"
+        except Forbidden as exc:
+            await self._fail(row, kind, f"Forbidden: {exc.message}")
+            return "failed"
+        except ChatMigrated as exc:
+            await self._fail(row, kind, f"ChatMigrated: {exc.new_chat_id}")
+            return "failed"
+        except BadRequest as exc:
+            await self._fail(row, kind, f"BadRequest: {exc.message}")
+            return "failed"
+        except (TimeoutError, TelegramError, OSError) as exc:
+            return await self._retry(row, kind, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # a bug in a deliverer must not stop all delivery
+            log.exception("outbox: deliverer for %s raised", row.kind)
+            return await self._retry(row, kind, f"{type(exc).__name__}")
+        async with self._db.transaction() as tx:
+            await self._db.mark_outbox_sent(tx, row.id, message_id, self._clock.now())
+            if kind.on_sent is not None:
+                await kind.on_sent(tx, row, message_id)
+        return "sent"
+
+    async def _retry(self, row: OutboxRow, kind: Kind, error: str) -> str:
+        now = self._clock.now()
+        if now - row.created_at > GIVE_UP_AFTER:
+            await self._fail(row, kind, f"gave up: {error}")
+            return "failed"
+        delay = min(MAX_BACKOFF_SECONDS, 2 ** min(row.attempts, 10))
+        await self._db.retry_outbox(row.id, now + timedelta(seconds=delay), error[:300])
+        log.info("outbox: row %s (%s) retry in %s s: %s", row.id, row.kind, delay, error.split(":")[0])
+        return "retry"
+
+    async def _fail(self, row: OutboxRow, kind: Kind | None, error: str) -> None:
+        log.info("outbox: row %s (%s) failed: %s", row.id, row.kind, error.split(":")[0])
+        async with self._db.transaction() as tx:
+            await self._db.fail_outbox(tx, row.id, error[:300])
+            if kind is not None and kind.on_failed is not None:
+                await kind.on_failed(tx, row, error)
+
+
+def payload(text: str, reply_markup: InlineKeyboardMarkup | None = None, **extra: Any) -> dict[str, Any]:
+    """The JSON payload for ``send_payload``."""
+    data: dict[str, Any] = {"text": text, **{k: v for k, v in extra.items() if v is not None}}
+    if reply_markup is not None:
+        data["reply_markup"] = reply_markup.to_dict()
+    return data

@@ -1,0 +1,20 @@
+"""Registers every handler in one ordered place. Order matters:
+
+1. Group -1 holds cross-cutting guards that see every update (user bookkeeping); they never stop processing.
+2. In group 0 the first matching handler wins, so specific handlers come before general ones: deep-link
+   ``/start <payload>`` handlers of the features before the plain ``/start``; conversations (which own free text
+   while they are active) before the free-text search; every feature's buttons before the fallbacks.
+3. ``fallback`` is last: unknown commands, unsupported messages, stale or forged buttons, and the error handler.
+"""
+
+from __future__ import annotations
+
+from bot.context import App
+from handlers import fallback, start, users
+
+
+def register(app: App) -> None:
+    users.register(app)
+    start.register(app)
+    start.register_menu_fallback(app)
+    fallback.register(app)

@@ -1,0 +1,99 @@
+"""In-process harness: the real Application fed real ``Update`` objects, answered by a strict offline Bot API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.app import build_application, running
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.context import App
+from bot.offline import OfflineBotApi, SentMessage, UpdateFactory
+
+STAFF_CHAT_ID = -1001234567890
+ADMIN_ID = 900001
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "token": None,
+        "database": tmp_path / "bot.sqlite3",
+        "admin_ids": frozenset({ADMIN_ID}),
+        "staff_chat_id": STAFF_CHAT_ID,
+        "api_url": "https://api.telegram.invalid",
+        "_env_file": None,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+class Harness:
+    """Drive the bot as users would and look at what it sent."""
+
+    def __init__(self, app: App, api: OfflineBotApi, clock: FakeClock) -> None:
+        self.app = app
+        self.api = api
+        self.clock = clock
+        self.factory = UpdateFactory(app)
+
+    @property
+    def db(self) -> Any:
+        return self.app.bot_data.db
+
+    @property
+    def texts(self) -> Any:
+        return self.app.bot_data.texts
+
+    def user(self, user_id: int, first_name: str = "Test", language: str | None = "de") -> dict[str, Any]:
+        return self.factory.user(user_id, first_name, language)
+
+    async def send(self, user: dict[str, Any], text: str, **kwargs: Any) -> list[SentMessage]:
+        """Send a message as ``user``; return the messages the bot sent or edited in reply."""
+        before = self._snapshot()
+        await self.app.process_update(self.factory.message(user, text, **kwargs))
+        return self._changed(before)
+
+    async def press(self, user: dict[str, Any], message: SentMessage, data: str) -> list[SentMessage]:
+        before = self._snapshot()
+        await self.app.process_update(self.factory.press(user, message, data))
+        return self._changed(before)
+
+    async def press_label(
+        self, user: dict[str, Any], message: SentMessage, label_part: str
+    ) -> list[SentMessage]:
+        """Press the button whose label contains ``label_part``."""
+        for button in message.buttons():
+            if label_part in button["text"] and "callback_data" in button:
+                return await self.press(user, message, str(button["callback_data"]))
+        raise AssertionError(
+            f"no button containing {label_part!r} in {[b['text'] for b in message.buttons()]}"
+        )
+
+    def last_answer_text(self) -> str | None:
+        """The text of the last answerCallbackQuery (a toast or alert)."""
+        for call in reversed(self.api.calls):
+            if call.method == "answerCallbackQuery":
+                return call.params.get("text")
+        return None
+
+    def _snapshot(self) -> dict[tuple[int, int], tuple[str, Any]]:
+        return {k: (m.text, m.reply_markup) for k, m in self.api.messages.items()}
+
+    def _changed(self, before: dict[tuple[int, int], tuple[str, Any]]) -> list[SentMessage]:
+        return [m for k, m in sorted(self.api.messages.items()) if before.get(k) != (m.text, m.reply_markup)]
+
+
+@asynccontextmanager
+async def harness(
+    tmp_path: Path, *, now: datetime | None = None, api: OfflineBotApi | None = None, **overrides: Any
+) -> AsyncIterator[Harness]:
+    settings = make_settings(tmp_path, **overrides)
+    clock = FakeClock(now or datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
+    api = api or OfflineBotApi(strict=True)
+    app = build_application(settings, request=api, clock=clock)
+    async with running(app):
+        yield Harness(app, api, clock)

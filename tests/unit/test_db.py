@@ -1,0 +1,98 @@
+"""The database layer: migrations are atomic and recorded, writes are serialised, WAL is on."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.app import MIGRATIONS_DIR
+from bot.db import Database, MigrationError
+
+
+async def test_migrations_apply_once_and_are_recorded(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "x.sqlite3")
+    try:
+        first = await db.migrate(MIGRATIONS_DIR)
+        assert first and first[0] == "0001_init.sql"
+        assert await db.migrate(MIGRATIONS_DIR) == []
+        assert await db.applied_migrations() == first
+        row = await db.fetchone("PRAGMA journal_mode")
+        assert row is not None and row[0] == "wal"
+    finally:
+        await db.close()
+
+
+async def test_failed_migration_leaves_database_unchanged(tmp_path: Path) -> None:
+    migrations = tmp_path / "m"
+    migrations.mkdir()
+    (migrations / "0001_a.sql").write_text("CREATE TABLE a (x INTEGER);")
+    (migrations / "0002_b.sql").write_text("CREATE TABLE b (y INTEGER);\nINSERT INTO nowhere VALUES (1);")
+    db = await Database.open(tmp_path / "x.sqlite3")
+    try:
+        with pytest.raises(MigrationError, match=r"0002_b\.sql"):
+            await db.migrate(migrations)
+        tables = {r[0] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert "a" in tables and "b" not in tables
+        assert await db.applied_migrations() == ["0001_a.sql"]
+        # Fixed file: the next start applies it.
+        (migrations / "0002_b.sql").write_text("CREATE TABLE b (y INTEGER);")
+        assert await db.migrate(migrations) == ["0002_b.sql"]
+    finally:
+        await db.close()
+
+
+async def test_bad_migration_names_are_rejected(tmp_path: Path) -> None:
+    migrations = tmp_path / "m"
+    migrations.mkdir()
+    (migrations / "1_bad.sql").write_text("SELECT 1;")
+    db = await Database.open(tmp_path / "x.sqlite3")
+    try:
+        with pytest.raises(MigrationError, match=r"1_bad\.sql"):
+            await db.migrate(migrations)
+    finally:
+        await db.close()
+
+
+async def test_transactions_roll_back_and_serialise(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "x.sqlite3")
+    try:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE t (n INTEGER)")
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO t VALUES (1)")
+                raise RuntimeError("boom")
+        assert await db.fetchall("SELECT n FROM t") == []
+
+        async def add(n: int) -> None:
+            async with db.transaction() as tx:
+                row = await tx.fetchone("SELECT COUNT(*) FROM t")
+                await asyncio.sleep(0)  # another writer would interleave here without the lock
+                await tx.execute("INSERT INTO t VALUES (?)", (int(row[0]) if row else 0,))
+
+        await asyncio.gather(*(add(i) for i in range(20)))
+        counts = [int(r[0]) for r in await db.fetchall("SELECT n FROM t ORDER BY n")]
+        assert counts == list(range(20))
+    finally:
+        await db.close()
+
+
+async def test_online_backup_is_a_working_database(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "x.sqlite3")
+    try:
+        await db.migrate(MIGRATIONS_DIR)
+        from datetime import UTC, datetime
+
+        await db.touch_user(5, "de", datetime(2026, 1, 1, tzinfo=UTC))
+        await db.backup(tmp_path / "backup" / "copy.sqlite3")
+    finally:
+        await db.close()
+    copy = sqlite3.connect(tmp_path / "backup" / "copy.sqlite3")
+    try:
+        assert copy.execute("SELECT id, language FROM users").fetchall() == [(5, "de")]
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        copy.close()
