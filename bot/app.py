@@ -22,6 +22,7 @@ from bot.context import CONTEXT_TYPES, App, Context
 from bot.db import Database
 from bot.offline import OFFLINE_TOKEN
 from bot.outbox import Outbox
+from bot.roles import Role
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ async def _post_init(app: App) -> None:
     await register_command_menu(
         app.bot,
         app.bot_data.texts,
-        coordinators=set(),
+        coordinators=await db.users_with_role(Role.COORDINATOR),
         admins=set(settings.admin_ids),
         staff_chat_id=settings.staff_chat_id,
     )

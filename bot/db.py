@@ -64,6 +64,7 @@ class UserRow:
     id: int
     language: str | None
     first_seen: datetime
+    bundesland: str | None
 
 
 def _outbox_row(row: sqlite3.Row) -> OutboxRow:
@@ -228,10 +229,62 @@ class Database:
             return False
 
     async def get_user(self, user_id: int) -> UserRow | None:
-        row = await self.fetchone("SELECT id, language, first_seen FROM users WHERE id = ?", (user_id,))
+        row = await self.fetchone(
+            "SELECT id, language, first_seen, bundesland FROM users WHERE id = ?", (user_id,)
+        )
         if row is None:
             return None
-        return UserRow(int(row["id"]), row["language"], from_db_time(str(row["first_seen"])))
+        return UserRow(
+            int(row["id"]), row["language"], from_db_time(str(row["first_seen"])), row["bundesland"]
+        )
+
+    async def set_user_land(self, user_id: int, code: str | None, now: datetime) -> None:
+        """Remember the user's Bundesland (creates the user row if needed)."""
+        async with self.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO users (id, first_seen, bundesland) VALUES (?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET bundesland = excluded.bundesland",
+                (user_id, to_db_time(now), code),
+            )
+
+    # --- roles ----------------------------------------------------------------------------------------------
+
+    async def user_roles(self, user_id: int) -> set[str]:
+        rows = await self.fetchall("SELECT role FROM roles WHERE user_id = ?", (user_id,))
+        return {str(r["role"]) for r in rows}
+
+    async def users_with_role(self, role: str) -> set[int]:
+        rows = await self.fetchall("SELECT user_id FROM roles WHERE role = ?", (role,))
+        return {int(r["user_id"]) for r in rows}
+
+    async def grant_role(self, user_id: int, role: str, by: int, now: datetime, via: str) -> bool:
+        """Grant a role and record the change; False when the user already had it."""
+        async with self.transaction() as tx:
+            cur = await tx.execute(
+                "INSERT INTO roles (user_id, role, granted_by, granted_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(user_id, role) DO NOTHING",
+                (user_id, role, by, to_db_time(now)),
+            )
+            if cur.rowcount != 1:
+                return False
+            await tx.execute(
+                "INSERT INTO role_changes (user_id, role, action, changed_by, changed_at, via) "
+                "VALUES (?, ?, 'grant', ?, ?, ?)",
+                (user_id, role, by, to_db_time(now), via),
+            )
+            return True
+
+    async def revoke_role(self, user_id: int, role: str, by: int, now: datetime) -> bool:
+        async with self.transaction() as tx:
+            cur = await tx.execute("DELETE FROM roles WHERE user_id = ? AND role = ?", (user_id, role))
+            if cur.rowcount != 1:
+                return False
+            await tx.execute(
+                "INSERT INTO role_changes (user_id, role, action, changed_by, changed_at, via) "
+                "VALUES (?, ?, 'revoke', ?, ?, 'user_id')",
+                (user_id, role, by, to_db_time(now)),
+            )
+            return True
 
     # --- advice: ratings and misses -------------------------------------------------------------------------
 

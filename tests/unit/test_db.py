@@ -96,3 +96,26 @@ async def test_online_backup_is_a_working_database(tmp_path: Path) -> None:
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     finally:
         copy.close()
+
+
+async def test_roles_are_granted_revoked_and_audited(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    db = await Database.open(tmp_path / "x.sqlite3")
+    now = datetime(2026, 5, 1, tzinfo=UTC)
+    try:
+        await db.migrate(MIGRATIONS_DIR)
+        assert await db.grant_role(7, "coordinator", by=1, now=now, via="user_id")
+        assert not await db.grant_role(7, "coordinator", by=1, now=now, via="user_id")
+        assert await db.user_roles(7) == {"coordinator"}
+        assert await db.revoke_role(7, "coordinator", by=1, now=now)
+        assert not await db.revoke_role(7, "coordinator", by=1, now=now)
+        changes = await db.fetchall(
+            "SELECT action, changed_by FROM role_changes WHERE user_id = 7 ORDER BY id"
+        )
+        assert [(r["action"], r["changed_by"]) for r in changes] == [("grant", 1), ("revoke", 1)]
+        await db.set_user_land(7, "NW", now)
+        user = await db.get_user(7)
+        assert user is not None and user.bundesland == "NW"
+    finally:
+        await db.close()
