@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import cast
 
 from telegram import LinkPreviewOptions
@@ -16,23 +15,23 @@ from telegram.request import BaseRequest
 import handlers
 from bot.clock import Clock, SystemClock
 from bot.commands import register_command_menu
-from bot.config import REPO_ROOT, Settings
+from bot.config import Settings
 from bot.content import load_content
 from bot.context import CONTEXT_TYPES, App, Context
-from bot.db import Database
+from bot.db import MIGRATIONS_DIR as MIGRATIONS_DIR
 from bot.offline import OFFLINE_TOKEN
 from bot.outbox import Outbox
+from bot.persistence import SqlitePersistence
 from bot.roles import Role
 
 log = logging.getLogger(__name__)
-
-MIGRATIONS_DIR: Path = REPO_ROOT / "migrations"
 
 
 def build_application(
     settings: Settings, request: BaseRequest | None = None, clock: Clock | None = None
 ) -> App:
     """The Application with every handler registered; ``request`` replaces the network (demo, tests)."""
+    persistence = SqlitePersistence()
     token = OFFLINE_TOKEN if request is not None and settings.token is None else settings.require_token()
     builder = (
         ApplicationBuilder()
@@ -49,6 +48,7 @@ def build_application(
         )
         # Overall 30 msg/s and 20/min per group as Telegram asks; a 429 is retried after retry_after.
         .rate_limiter(AIORateLimiter(max_retries=2))
+        .persistence(persistence)
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -58,6 +58,7 @@ def build_application(
     app = cast(App, builder.build())
     app.bot_data.settings = settings
     app.bot_data.clock = clock or SystemClock()
+    persistence.attach(app.bot_data)
     app.bot_data.outbox = Outbox(app.bot_data.clock, settings.broadcast_rate)
     handlers.register(app)
     assert app.job_queue is not None
@@ -68,12 +69,8 @@ def build_application(
 async def _post_init(app: App) -> None:
     """Open the database, migrate, load content, register the command menu."""
     settings = app.bot_data.settings
-    db = await Database.open(settings.database)
-    app.bot_data.db = db
-    applied = await db.migrate(MIGRATIONS_DIR)
+    db = await app.bot_data.open_database()
     app.bot_data.outbox.attach(db)
-    if applied:
-        log.info("database migrated: %s", ", ".join(applied))
     app.bot_data.content = load_content(settings.content_dir)
     await register_command_menu(
         app.bot,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any, TypeAlias
 
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
@@ -9,8 +11,10 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content import Content, Texts
-from bot.db import Database
+from bot.db import MIGRATIONS_DIR, Database
 from bot.outbox import Outbox
+
+log = logging.getLogger(__name__)
 
 
 class BotData:
@@ -22,6 +26,22 @@ class BotData:
         self._db: Database | None = None
         self._content: Content | None = None
         self._outbox: Outbox | None = None
+        self._opening = asyncio.Lock()
+
+    async def open_database(self) -> Database:
+        """Open and migrate the database once; persistence (during initialize) and post_init share it."""
+        async with self._opening:
+            if self._db is None:
+                db = await Database.open(self.settings.database)
+                try:
+                    applied = await db.migrate(MIGRATIONS_DIR)
+                except BaseException:
+                    await db.close()
+                    raise
+                if applied:
+                    log.info("database migrated: %s", ", ".join(applied))
+                self._db = db
+            return self._db
 
     @property
     def settings(self) -> Settings:

@@ -24,6 +24,7 @@ import aiosqlite
 
 log = logging.getLogger(__name__)
 
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 BUSY_TIMEOUT_MS = 5000
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,11 +89,18 @@ class Harness:
 
 @asynccontextmanager
 async def harness(
-    tmp_path: Path, *, now: datetime | None = None, api: OfflineBotApi | None = None, **overrides: Any
+    tmp_path: Path,
+    *,
+    now: datetime | None = None,
+    api: OfflineBotApi | None = None,
+    setup: Callable[[App], None] | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Harness]:
     settings = make_settings(tmp_path, **overrides)
     clock = FakeClock(now or datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
     api = api or OfflineBotApi(strict=True)
     app = build_application(settings, request=api, clock=clock)
+    if setup is not None:
+        setup(app)
     async with running(app):
         yield Harness(app, api, clock)

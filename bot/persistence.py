@@ -1,0 +1,119 @@
+"""PTB persistence in SQLite: conversation states and ``user_data`` (unfinished form answers) survive restarts.
+
+Only JSON-serialisable values may go into ``user_data``. Chat data, bot data and callback data are not persisted.
+PTB loads persistence during ``Application.initialize`` — before ``post_init`` — so this class opens (and
+migrates) the database through ``BotData.open_database``, which ``post_init`` then reuses.
+"""
+
+from __future__ import annotations
+
+import json
+from copy import deepcopy
+from typing import TYPE_CHECKING, Any
+
+from telegram.ext import BasePersistence, PersistenceInput
+from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
+
+if TYPE_CHECKING:
+    from bot.context import BotData
+
+# Seconds between PTB's automatic flushes of changed data; small, so a crash loses at most a step or two.
+UPDATE_INTERVAL = 1.0
+
+
+class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], "BotData"]):
+    def __init__(self) -> None:
+        super().__init__(
+            store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=True, callback_data=False),
+            update_interval=UPDATE_INTERVAL,
+        )
+        self._services_ref: BotData | None = None
+
+    def attach(self, bot_data: BotData) -> None:
+        self._services_ref = bot_data
+
+    @property
+    def _services(self) -> BotData:
+        if self._services_ref is None:
+            raise RuntimeError("persistence not attached")
+        return self._services_ref
+
+    async def get_user_data(self) -> dict[int, dict[Any, Any]]:
+        db = await self._services.open_database()
+        rows = await db.fetchall("SELECT user_id, data FROM user_data")
+        return {int(r["user_id"]): json.loads(r["data"]) for r in rows}
+
+    async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
+        return {}
+
+    async def get_bot_data(self) -> BotData:
+        raise NotImplementedError("bot_data is not persisted")
+
+    async def get_callback_data(self) -> CDCData | None:
+        return None
+
+    async def get_conversations(self, name: str) -> ConversationDict:
+        db = await self._services.open_database()
+        rows = await db.fetchall("SELECT key, state FROM conversations WHERE name = ?", (name,))
+        return {tuple(json.loads(r["key"])): json.loads(r["state"]) for r in rows}
+
+    async def update_conversation(self, name: str, key: ConversationKey, new_state: object | None) -> None:
+        db = await self._services.open_database()
+        async with db.transaction() as tx:
+            if new_state is None:
+                await tx.execute(
+                    "DELETE FROM conversations WHERE name = ? AND key = ?", (name, json.dumps(list(key)))
+                )
+            else:
+                await tx.execute(
+                    "INSERT INTO conversations (name, key, state) VALUES (?, ?, ?) "
+                    "ON CONFLICT(name, key) DO UPDATE SET state = excluded.state",
+                    (name, json.dumps(list(key)), json.dumps(new_state)),
+                )
+
+    async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
+        db = await self._services.open_database()
+        async with db.transaction() as tx:
+            if data:
+                await tx.execute(
+                    "INSERT INTO user_data (user_id, data) VALUES (?, ?) "
+                    "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data",
+                    (user_id, json.dumps(deepcopy(data), ensure_ascii=False)),
+                )
+            else:
+                await tx.execute("DELETE FROM user_data WHERE user_id = ?", (user_id,))
+
+    async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
+        return None
+
+    async def update_bot_data(self, data: BotData) -> None:
+        return None
+
+    async def update_callback_data(self, data: CDCData) -> None:
+        return None
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        return None
+
+    async def drop_user_data(self, user_id: int) -> None:
+        db = await self._services.open_database()
+        async with db.transaction() as tx:
+            await tx.execute("DELETE FROM user_data WHERE user_id = ?", (user_id,))
+            # Conversation keys hold the user id (per_user=True): end every conversation of that user.
+            await tx.execute(
+                "DELETE FROM conversations WHERE EXISTS "
+                "(SELECT 1 FROM json_each(conversations.key) WHERE json_each.value = ?)",
+                (user_id,),
+            )
+
+    async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
+        return None
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: dict[Any, Any]) -> None:
+        return None
+
+    async def refresh_bot_data(self, bot_data: BotData) -> None:
+        return None
+
+    async def flush(self) -> None:
+        return None

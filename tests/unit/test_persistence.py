@@ -1,0 +1,57 @@
+"""Conversation state and unfinished form answers survive a restart (SQLite persistence, not pickle)."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from bot.context import App, Context
+from tests.harness import harness
+
+ASKED = 1
+
+
+async def begin(update: Update, context: Context) -> None:
+    assert context.user_data is not None
+    context.user_data["probe"] = {"started": True}
+    await context.bot.send_message(update.effective_chat.id, "frage")  # type: ignore[union-attr]
+    raise ApplicationHandlerStop(ASKED)  # the probe owns the update: no other group answers it
+
+
+async def answered(update: Update, context: Context) -> None:
+    assert context.user_data is not None and update.message is not None
+    started = context.user_data.get("probe", {}).get("started")
+    await context.bot.send_message(update.message.chat_id, f"antwort {update.message.text} {started}")
+    context.user_data.pop("probe", None)
+    raise ApplicationHandlerStop(ConversationHandler.END)
+
+
+def add_probe(app: App) -> None:
+    app.add_handler(
+        ConversationHandler(
+            entry_points=[CommandHandler("probe", begin)],
+            states={ASKED: [MessageHandler(filters.TEXT & ~filters.COMMAND, answered)]},
+            fallbacks=[],
+            name="probe",
+            persistent=True,
+        ),
+        group=-2,
+    )
+
+
+async def test_conversation_continues_after_restart(tmp_path: Path) -> None:
+    async with harness(tmp_path, setup=add_probe) as first:
+        user = first.user(55)
+        [reply] = await first.send(user, "/probe")
+        assert reply.text == "frage"
+    async with harness(tmp_path, setup=add_probe) as second:
+        sent = await second.send(second.user(55), "hallo")
+        assert [m.text for m in sent] == ["antwort hallo True"]
+    # Stopping flushes: the finished conversation and its form data are gone from the database.
+    with closing(sqlite3.connect(tmp_path / "bot.sqlite3")) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM conversations WHERE name = 'probe'").fetchone() == (0,)
+        assert conn.execute("SELECT data FROM user_data WHERE user_id = 55").fetchall() in ([], [("{}",)])
