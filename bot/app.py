@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import secrets
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import cast
@@ -13,7 +16,7 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 import handlers
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, SystemClock, clock_from_environment
 from bot.commands import register_command_menu
 from bot.config import Settings
 from bot.content import load_content
@@ -22,6 +25,8 @@ from bot.db import MIGRATIONS_DIR as MIGRATIONS_DIR
 from bot.offline import OFFLINE_TOKEN
 from bot.outbox import Outbox
 from bot.persistence import SqlitePersistence
+from bot.privacy import core_registry
+from bot.retention import schedule_maintenance
 from bot.roles import Role
 
 log = logging.getLogger(__name__)
@@ -60,9 +65,11 @@ def build_application(
     app.bot_data.clock = clock or SystemClock()
     persistence.attach(app.bot_data)
     app.bot_data.outbox = Outbox(app.bot_data.clock, settings.broadcast_rate)
+    app.bot_data.privacy = core_registry()  # features add their tables in handlers.register
     handlers.register(app)
     assert app.job_queue is not None
     app.job_queue.run_repeating(outbox_tick, interval=settings.tick_seconds, first=0.2, name="outbox_tick")
+    schedule_maintenance(app)
     return app
 
 
@@ -72,6 +79,7 @@ async def _post_init(app: App) -> None:
     db = await app.bot_data.open_database()
     app.bot_data.outbox.attach(db)
     app.bot_data.content = load_content(settings.content_dir)
+    await _check_privacy_registry(app)
     await register_command_menu(
         app.bot,
         app.bot_data.texts,
@@ -79,6 +87,22 @@ async def _post_init(app: App) -> None:
         admins=set(settings.admin_ids),
         staff_chat_id=settings.staff_chat_id,
     )
+
+
+async def _check_privacy_registry(app: App) -> None:
+    """A registered table or column missing from the database would break /loeschen: refuse to start. An id
+    column nobody registered is a gap in /meine_daten and /loeschen: say so loudly (a test fails on it)."""
+    settings = app.bot_data.settings
+    problems = app.bot_data.privacy.problems(await app.bot_data.db.schema())
+    broken = [p for p in problems if "registered but not in the database" in p or "parent key" in p]
+    if broken:
+        raise RuntimeError("privacy registry does not match the database: " + "; ".join(broken))
+    for problem in problems:
+        log.warning("privacy: %s", problem)
+    if not settings.privacy_controller or not settings.privacy_contact:
+        log.warning(
+            "BOT_PRIVACY_CONTROLLER / BOT_PRIVACY_CONTACT not set: the privacy notice shows a placeholder"
+        )
 
 
 async def outbox_tick(context: Context) -> None:
@@ -123,21 +147,62 @@ async def running(app: App) -> AsyncIterator[App]:
 
 
 def run(settings: Settings) -> None:
-    """Run until SIGTERM/SIGINT: webhook mode when ``BOT_WEBHOOK_URL`` is set, else long polling."""
-    app = build_application(settings)
+    """Run until SIGTERM/SIGINT: webhook mode when ``BOT_WEBHOOK_URL`` is set, else long polling.
+
+    On a stop signal the outbox worker finishes the message it is sending, updates already received are
+    handled, jobs end, conversation state is flushed and the database closed; pending outbox rows stay pending
+    and are sent after the next start.
+    """
+    app = build_application(settings, clock=clock_from_environment())
+    base_post_init = app.post_init
+
+    async def post_init(application: App) -> None:
+        if base_post_init is not None:
+            await base_post_init(application)
+        _install_stop_signals(application)
+
+    app.post_init = post_init
+    allowed = ["message", "callback_query", "my_chat_member"]
     if settings.webhook_url:
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        # Telegram sends this token in a header with every update and PTB's webhook server answers 403 to a
+        # request without it; without a configured one a fresh random token is set with setWebhook each start.
+        secret = (
+            settings.webhook_secret.get_secret_value()
+            if settings.webhook_secret
+            else secrets.token_urlsafe(32)
+        )
         url_path = settings.webhook_url.split("://", 1)[1].partition("/")[2]
+        log.info(
+            "webhook mode: listening on %s:%s, path /%s",
+            settings.webhook_listen,
+            settings.webhook_port,
+            url_path,
+        )
         app.run_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,
             url_path=url_path,
             webhook_url=settings.webhook_url,
             secret_token=secret,
-            allowed_updates=["message", "callback_query", "my_chat_member"],
+            allowed_updates=allowed,
             drop_pending_updates=False,
+            stop_signals=None,
         )
     else:
-        app.run_polling(
-            allowed_updates=["message", "callback_query", "my_chat_member"], drop_pending_updates=False
-        )
+        log.info("polling mode")
+        app.run_polling(allowed_updates=allowed, drop_pending_updates=False, stop_signals=None)
+    log.info("stopped")
+
+
+def _install_stop_signals(app: App) -> None:
+    """SIGTERM and SIGINT stop the outbox worker at once (before PTB waits for background tasks) and then the
+    application; PTB's own handler would let a long announcement keep the process alive."""
+    loop = asyncio.get_running_loop()
+
+    def request_stop(signum: int) -> None:
+        log.info("%s received: stopping", signal.Signals(signum).name)
+        app.bot_data.outbox.stop()
+        app.stop_running()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, request_stop, signum)

@@ -36,6 +36,9 @@ class CommandSpec:
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", Audience.USER),
     CommandSpec("hilfe", Audience.USER),
+    CommandSpec("datenschutz", Audience.USER),
+    CommandSpec("meine_daten", Audience.USER),
+    CommandSpec("loeschen", Audience.USER),
 )
 
 

@@ -5,6 +5,8 @@ Built once in ``bot.__main__`` and passed down; nothing reads the environment at
 
 from __future__ import annotations
 
+import re
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +15,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class Settings(BaseSettings):
@@ -40,6 +43,20 @@ class Settings(BaseSettings):
     tick_seconds: float = Field(default=2.0, gt=0, le=300)
     # Hours after which an unclaimed consultation request is raised again in the staff group.
     request_reminder_hours: float = Field(default=24.0, gt=0)
+    # Privacy notice: who is responsible (name, address) and a contact outside Telegram; the operator fills
+    # them in, until then the notice shows a clearly marked placeholder.
+    privacy_controller: str | None = None
+    privacy_contact: str | None = None
+    # Retention in days, applied by the daily maintenance job and stated in the privacy notice.
+    retention_request_days: int = Field(default=365, ge=1)
+    retention_miss_days: int = Field(default=90, ge=1)
+    retention_announcement_days: int = Field(default=30, ge=1)
+    retention_outbox_days: int = Field(default=30, ge=1)
+    # Local time (BOT_TIMEZONE) of the daily maintenance job: retention, then the automatic backup.
+    maintenance_time: time = time(3, 30)
+    # Folder for automatic daily backups (unset: none) and how many of them to keep.
+    backup_dir: Path | None = None
+    backup_keep: int = Field(default=7, ge=1, le=365)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -68,6 +85,21 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_token_charset(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or value.get_secret_value() == "":
+            return None
+        # Telegram's rule for setWebhook's secret_token; checked here so a bad one fails at start, not later.
+        if not _SECRET_TOKEN.match(value.get_secret_value()):
+            raise ValueError("1-256 characters A-Z, a-z, 0-9, _ and - only")
+        return value
+
+    @field_validator("privacy_controller", "privacy_contact", "backup_dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def tz(self) -> ZoneInfo:

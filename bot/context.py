@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.content import Content, Texts
 from bot.db import MIGRATIONS_DIR, Database
 from bot.outbox import Outbox
+from bot.privacy import PrivacyRegistry
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ class BotData:
         self._db: Database | None = None
         self._content: Content | None = None
         self._outbox: Outbox | None = None
+        self._privacy: PrivacyRegistry | None = None
         self._opening = asyncio.Lock()
 
     async def open_database(self) -> Database:
@@ -82,6 +84,17 @@ class BotData:
     @outbox.setter
     def outbox(self, value: Outbox) -> None:
         self._outbox = value
+
+    @property
+    def privacy(self) -> PrivacyRegistry:
+        """Every table holding personal data and the retention rules; features register in ``register(app)``."""
+        if self._privacy is None:
+            raise RuntimeError("privacy registry not set")
+        return self._privacy
+
+    @privacy.setter
+    def privacy(self, value: PrivacyRegistry) -> None:
+        self._privacy = value
 
     @property
     def texts(self) -> Texts:

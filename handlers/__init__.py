@@ -4,17 +4,20 @@
 2. In group 0 the first matching handler wins, so specific handlers come before general ones: deep-link
    ``/start <payload>`` handlers of the features before the plain ``/start``; conversations (which own free text
    while they are active) before the free-text search; every feature's buttons before the fallbacks.
-3. ``fallback`` is last: unknown commands, unsupported messages, stale or forged buttons, and the error handler.
+3. ``privacy`` comes first in group 0: /datenschutz, /meine_daten and /loeschen must work even in the middle of
+   another feature's form, so no conversation may swallow them.
+4. ``fallback`` is last: unknown commands, unsupported messages, stale or forged buttons, and the error handler.
 """
 
 from __future__ import annotations
 
 from bot.context import App
-from handlers import fallback, start, users
+from handlers import fallback, privacy, start, users
 
 
 def register(app: App) -> None:
     users.register(app)
+    privacy.register(app)
     start.register(app)
     start.register_menu_fallback(app)
     fallback.register(app)

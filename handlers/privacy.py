@@ -1,0 +1,175 @@
+"""/datenschutz (/privacy), /meine_daten and /loeschen: the privacy notice, the data export and erasure."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from bot import callbacks
+from bot.content import Html, Texts
+from bot.context import App, Context
+from bot.privacy import (
+    Section,
+    collect_export,
+    count_user_data,
+    erase_user_data,
+    export_document,
+    forget_runtime_state,
+    privacy_notice,
+)
+from handlers.common import answer, home_button, parse_press, show
+
+log = logging.getLogger(__name__)
+
+PREFIX = "privacy"
+# A confirmation button older than this is refused: the user should see the current summary before erasing.
+CONFIRM_VALID = timedelta(minutes=15)
+
+
+def _notice_markup(texts: Texts) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts("privacy.buttons.export"), callback_data=callbacks.encode(PREFIX, "export")
+                ),
+                InlineKeyboardButton(
+                    texts("privacy.buttons.erase"), callback_data=callbacks.encode(PREFIX, "ask")
+                ),
+            ],
+            [home_button(texts)],
+        ]
+    )
+
+
+def _summary(texts: Texts, sections: list[Section]) -> Html:
+    lines = [
+        texts("privacy.erase.line_one", label=texts(s.label))
+        if s.rows == 1
+        else texts("privacy.erase.line", label=texts(s.label), count=s.rows)
+        for s in sections
+    ]
+    return Html("\n".join(lines))
+
+
+async def notice(update: Update, context: Context) -> None:
+    """/datenschutz, /privacy and the main-menu button: the privacy notice."""
+    services = context.bot_data
+    await answer(update.callback_query)
+    await show(
+        update, context, privacy_notice(services.texts, services.settings), _notice_markup(services.texts)
+    )
+
+
+async def export(update: Update, context: Context) -> None:
+    """/meine_daten and its button: everything stored about the user as a JSON document."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None:
+        return
+    services = context.bot_data
+    await answer(update.callback_query)
+    # Form answers and dialogue states reach the database on PTB's next flush; flush now so none is missing.
+    await context.application.update_persistence()
+    now = services.clock.now()
+    data = await collect_export(services, user.id, now)
+    name = services.texts("privacy.export.filename", date=f"{now.astimezone(services.settings.tz):%Y-%m-%d}")
+    await context.bot.send_document(
+        user.id,  # only ever into the user's private chat
+        InputFile(export_document(data), filename=name),
+        caption=services.texts("privacy.export.caption"),
+    )
+
+
+async def ask_erase(update: Update, context: Context) -> None:
+    """/loeschen and its button: what is stored, and a confirmation that expires."""
+    user = update.effective_user
+    if user is None:
+        return
+    services = context.bot_data
+    texts = services.texts
+    await answer(update.callback_query)
+    sections = await count_user_data(services, user.id)
+    if not sections:
+        await show(
+            update, context, texts("privacy.erase.nothing"), InlineKeyboardMarkup([[home_button(texts)]])
+        )
+        return
+    stamp = int(services.clock.now().timestamp())
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts("privacy.buttons.confirm"), callback_data=callbacks.encode(PREFIX, "erase", stamp)
+                ),
+                InlineKeyboardButton(
+                    texts("privacy.buttons.cancel"), callback_data=callbacks.encode(PREFIX, "keep")
+                ),
+            ]
+        ]
+    )
+    await show(update, context, texts("privacy.erase.confirm", summary=_summary(texts, sections)), markup)
+
+
+async def erase(update: Update, context: Context, stamp: str) -> None:
+    """The confirmation press: erase everything about the one who pressed, then say what went."""
+    user = update.effective_user
+    if user is None:
+        return
+    services = context.bot_data
+    texts = services.texts
+    now = services.clock.now()
+    try:
+        asked = int(stamp)
+    except ValueError:
+        asked = 0
+    if not 0 <= now.timestamp() - asked <= CONFIRM_VALID.total_seconds():
+        await answer(update.callback_query)
+        await show(update, context, texts("privacy.erase.expired"))
+        return
+    await answer(update.callback_query)
+    erased = await erase_user_data(services, user.id, now)
+    forget_runtime_state(context.application, user.id)
+    # Erase hooks may have queued notices (e.g. a withdrawn request to staff).
+    from bot.app import start_outbox_worker
+
+    start_outbox_worker(context.application)  # type: ignore[arg-type]
+    log.info("personal data erased on request (%d rows)", sum(s.rows for s in erased))
+    if erased:
+        text = texts(
+            "privacy.erase.done", summary=_summary(texts, erased), backup_days=services.settings.backup_keep
+        )
+    else:
+        text = texts("privacy.erase.done_nothing")
+    await show(update, context, text)
+
+
+async def on_press(update: Update, context: Context) -> None:
+    """Every ``privacy:`` button; the action is re-checked here, the arguments are never trusted."""
+    press = parse_press(update, PREFIX)
+    chat = update.effective_chat
+    private = chat is not None and chat.type == "private"
+    if press is None or not private or press.action not in ("export", "ask", "erase", "keep"):
+        await answer(update.callback_query, context.bot_data.texts("errors.stale_button"), alert=True)
+        return
+    if press.action == "export":
+        await export(update, context)
+    elif press.action == "ask":
+        await ask_erase(update, context)
+    elif press.action == "erase":
+        await erase(update, context, press.arg)
+    else:
+        await answer(update.callback_query)
+        await show(update, context, context.bot_data.texts("privacy.erase.kept"))
+
+
+def register(app: App) -> None:
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler(["datenschutz", "privacy"], notice, filters=private))
+    app.add_handler(CommandHandler("meine_daten", export, filters=private))
+    app.add_handler(CommandHandler("loeschen", ask_erase, filters=private))
+    app.add_handler(CallbackQueryHandler(notice, pattern=rf"^{callbacks.encode('menu', 'datenschutz')}$"))
+    app.add_handler(CallbackQueryHandler(on_press, pattern=callbacks.pattern(PREFIX)))

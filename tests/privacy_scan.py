@@ -1,0 +1,44 @@
+"""Scans a bot database for traces of a user: every column of every table, ids and text alike."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+
+def traces(database: Path, *needles: int | str) -> list[str]:
+    """``table.column (n rows)`` for every column that equals a needle or whose text contains it."""
+    found: list[str] = []
+    with closing(sqlite3.connect(database)) as conn:
+        tables = [
+            str(r[0])
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        for table in tables:
+            columns = [str(r[1]) for r in conn.execute(f'PRAGMA table_info("{table}")')]
+            for column in columns:
+                for needle in needles:
+                    text = str(needle)
+                    (n,) = conn.execute(
+                        f'SELECT COUNT(*) FROM "{table}" WHERE "{column}" = ? OR "{column}" = ? '
+                        f'OR instr(CAST("{column}" AS TEXT), ?) > 0',
+                        (needle, text, text),
+                    ).fetchone()
+                    if n:
+                        found.append(f"{table}.{column} ({n} rows contain {needle!r})")
+    return found
+
+
+def rows_mentioning(database: Path, table: str, user_id: int) -> list[dict[str, object]]:
+    """The rows of ``table`` in which any column equals the id or contains it as text."""
+    with closing(sqlite3.connect(database)) as conn:
+        conn.row_factory = sqlite3.Row
+        columns = [str(r[1]) for r in conn.execute(f'PRAGMA table_info("{table}")')]
+        where = " OR ".join(f'"{c}" = ? OR instr(CAST("{c}" AS TEXT), ?) > 0' for c in columns)
+        params: list[object] = []
+        for _ in columns:
+            params += [user_id, str(user_id)]
+        return [dict(r) for r in conn.execute(f'SELECT * FROM "{table}" WHERE {where}', params)]
