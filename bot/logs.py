@@ -12,14 +12,18 @@ import json
 import logging
 import re
 import sys
+import traceback
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import TextIO
+
+from telegram.error import TelegramError
 
 _TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # International (+49 …, 0049 …) or national (0171 …) numbers with optional separators; user and chat ids
 # (no leading 0 or +) and ISO dates do not match.
-_PHONE = re.compile(r"(?<![\w+-])(?:\+|00|0)[1-9](?:[ /().-]?\d){5,}(?!\w)")
+_PHONE = re.compile(r"(?<![\w+-])(?:\+|00|0)[1-9](?:[ /().-]{0,2}\d){5,}(?!\w)")
 # PTB messages that carry a whole update (only for malformed webhook data, but then with everything in it).
 _UPDATE_CARRIERS = ("Received data was", "Webhook received data")
 
@@ -42,8 +46,36 @@ class RedactingFilter(logging.Filter):
             record.msg = cleaned
             record.args = None
         if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = safe_traceback(*record.exc_info)
         return True
+
+
+def safe_traceback(
+    kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+) -> str:
+    """The traceback with the messages of non-Telegram exceptions withheld: ``int(text)`` or a validation error
+    puts what the user typed into the message. Telegram's own error descriptions are kept (they name the
+    problem, e.g. "can't parse entities", never the text)."""
+    if kind is None or error is None:
+        return ""
+    report = traceback.TracebackException(kind, error, tb)
+    seen: set[int] = set()
+    # Walk the report and the exceptions side by side (the report keeps no exception objects).
+    pending: list[tuple[traceback.TracebackException, BaseException]] = [(report, error)]
+    while pending:
+        current, exc = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if not isinstance(exc, TelegramError) and hasattr(current, "_str"):
+            current._str = "<message withheld>"
+        if hasattr(current, "__notes__"):
+            current.__notes__ = None
+        if current.__cause__ is not None and exc.__cause__ is not None:
+            pending.append((current.__cause__, exc.__cause__))
+        if current.__context__ is not None and exc.__context__ is not None:
+            pending.append((current.__context__, exc.__context__))
+    return redact("".join(report.format()).rstrip("\n"))
 
 
 class OneLineFormatter(logging.Formatter):
@@ -82,5 +114,7 @@ def setup_logging(level: str, fmt: str, stream: TextIO | None = None) -> None:
     # httpx logs every request URL, which contains the token; PTB's and APScheduler's chatter is noise.
     for noisy in ("httpx", "httpcore", "apscheduler", "telegram.ext.Application"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, numeric))
-    # At DEBUG PTB logs every update and the parameters of every call, i.e. what users wrote and were sent.
-    logging.getLogger("telegram").setLevel(max(logging.INFO, numeric))
+    # At DEBUG, PTB logs every update and the parameters of every call (what users wrote and were sent), and
+    # aiosqlite every query result (stored form answers): never below INFO for them.
+    for chatty in ("telegram", "aiosqlite"):
+        logging.getLogger(chatty).setLevel(max(logging.INFO, numeric))
