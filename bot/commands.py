@@ -36,6 +36,9 @@ class CommandSpec:
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", Audience.USER),
     CommandSpec("hilfe", Audience.USER),
+    CommandSpec("termine", Audience.USER),
+    CommandSpec("fristen", Audience.USER),
+    CommandSpec("termin_neu", Audience.COORDINATOR),
 )
 
 

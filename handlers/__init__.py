@@ -10,11 +10,14 @@
 from __future__ import annotations
 
 from bot.context import App
-from handlers import fallback, start, users
+from handlers import event_form, events, fallback, start, users
 
 
 def register(app: App) -> None:
     users.register(app)
+    events.register_deep_link(app)  # /start termin_<id>: before the plain /start
     start.register(app)
+    event_form.register(app)  # the event form owns free text while a coordinator fills it in
+    events.register(app)
     start.register_menu_fallback(app)
     fallback.register(app)
