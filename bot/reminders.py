@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks, outbox
-from bot.content import CalendarContent, Content, ReminderSettings
+from bot.content import CalendarContent, Content, Html, ReminderSettings
 from bot.db import Database, EventRow, ReminderPlan, ReminderRow, Tx
 from bot.deadlines import DeadlineView, days_phrase, deadline_day_text, intermediary_html, view
 from bot.events import fmt_date, place_html, when_text
@@ -208,7 +208,9 @@ def render_deadline_reminder(
         what=deadline.rule.what,
         in_days=days_phrase(texts, target.day, now, tz),
         date=deadline_day_text(texts, target),
-        intermediary=intermediary_html(texts, deadline, now, tz),
+        intermediary=Html("\n" + inter)
+        if (inter := intermediary_html(texts, deadline, now, tz))
+        else Html(""),
         source=deadline.rule.source.url,
         source_title=deadline.rule.source.title,
         stand=fmt_date(deadline.rule.stand),
