@@ -21,6 +21,15 @@ UID_DOMAIN = "ija-lotse"
 PRODID = "-//IJA-Lotse//Termine und Fristen//DE"
 
 
+def ics_time(moment: datetime, tz: ZoneInfo) -> datetime:
+    """Local time with TZID; in UTC only for the repeated hour of an autumn DST night, because RFC 5545 reads
+    an ambiguous local time as its first occurrence."""
+    local = moment.astimezone(tz)
+    if local.fold == 1 and local.replace(fold=0).utcoffset() != local.utcoffset():
+        return moment.astimezone(UTC)
+    return local
+
+
 def event_component(
     content: Content, tz: ZoneInfo, event: EventRow, now: datetime, link: str | None
 ) -> Event:
@@ -29,8 +38,8 @@ def event_component(
     entry.add("dtstamp", now.astimezone(UTC))
     entry.add("last-modified", event.updated_at.astimezone(UTC))
     entry.add("sequence", event.version - 1)
-    entry.add("dtstart", event.starts_at.astimezone(tz))
-    entry.add("dtend", event.ends_at.astimezone(tz))
+    entry.add("dtstart", ics_time(event.starts_at, tz))
+    entry.add("dtend", ics_time(event.ends_at, tz))
     entry.add("summary", event.title)
     entry.add("status", "CANCELLED" if event.state == "cancelled" else "CONFIRMED")
     if event.place or event.online_url:
