@@ -440,9 +440,7 @@ def _field_value(content: Content, tz: ZoneInfo, fields: EventFields, name: str)
 # --- changes that reach followers ------------------------------------------------------------------------------
 
 
-async def create_event(
-    db: Database, content: Content, tz: ZoneInfo, fields: EventFields, *, by: int | None, now: datetime
-) -> int:
+async def create_event(db: Database, fields: EventFields, *, by: int | None, now: datetime) -> int:
     async with db.transaction() as tx:
         return await db.insert_event(tx, fields, by=by, now=now)
 

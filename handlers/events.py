@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import cast
+from urllib.parse import quote
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
@@ -182,7 +183,8 @@ async def _event_view(context: Context, event: EventRow, user_id: int) -> tuple[
             rows.append(
                 [
                     InlineKeyboardButton(
-                        texts("events.buttons.share"), url=f"https://t.me/share/url?url={link}"
+                        texts("events.buttons.share"),
+                        url=f"https://t.me/share/url?url={quote(link, safe='')}",
                     )
                 ]
             )
@@ -251,7 +253,13 @@ async def event_pressed(update: Update, context: Context) -> None:
                 await reminders.sync_reminders_in(
                     tx, data.db, data.content.calendar, tz, now, user_id=user.id
                 )
-            await answer(update.callback_query, texts("events.followed"))
+                planned = await data.db.pending_reminders(
+                    tx, now, user_id=user.id, subject=reminders.event_subject(event.id)
+                )
+            # Too close to the start for any lead time: say so instead of promising a reminder.
+            await answer(
+                update.callback_query, texts("events.followed" if planned else "events.followed_too_late")
+            )
     elif press.action == "unfollow":
         async with data.db.transaction() as tx:
             await data.db.unfollow_event(tx, event.id, user.id)

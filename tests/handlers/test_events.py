@@ -385,3 +385,35 @@ async def test_forged_deadline_buttons_change_nothing(bot: Harness) -> None:
         assert bot.last_answer_text() is not None, data
     assert await bot.db.followed_programmes(USER) == set()
     assert (await bot.db.get_user(USER)).bundesland is None
+
+
+async def test_following_too_late_for_a_reminder_says_so(tmp_path: Path) -> None:
+    seed = {
+        "id": "gleich",
+        "title": "Gleich geht's los",
+        "start": "2026-11-24 14:00",
+        "end": "2026-11-24 15:00",
+        "place": "Online",
+        "topic": "infotag",
+    }
+    root = content_copy(tmp_path, seeds=[seed])
+    async with harness(tmp_path, now=NOW, content_dir=root) as h:
+        await tick(h)
+        user = h.user(USER)
+        [details] = await h.send(user, "/start termin_1")
+        share = next(b["url"] for b in details.buttons() if "url" in b)
+        assert share == "https://t.me/share/url?url=https%3A%2F%2Ft.me%2Fija_lotse_bot%3Fstart%3Dtermin_1"
+        await h.press_label(user, details, "Erinnern")
+        assert h.last_answer_text() == h.texts("events.followed_too_late")
+        assert await h.db.follows_event(1, USER) and await h.db.reminders_of(USER) == []
+
+
+async def test_lost_form_answers_get_a_polite_restart_hint(tmp_path: Path) -> None:
+    async with harness(tmp_path, now=NOW) as h:
+        await make_coordinator(h)
+        user = h.user(COORD)
+        await h.send(user, "/termin_neu")
+        h.app.user_data[COORD].clear()  # e.g. erased by a privacy request while the state remained
+        [reply] = await h.send(user, "Ein Titel")
+        assert reply.text == h.texts("events.form.stale")
+        assert await event_count(h) == 0
