@@ -10,11 +10,15 @@
 from __future__ import annotations
 
 from bot.context import App
-from handlers import fallback, start, users
+from handlers import advice, fallback, start, users
 
 
 def register(app: App) -> None:
     users.register(app)
+    # Features: deep-link /start handlers first (before start.register), then commands, buttons, conversations.
+    advice.register(app)
     start.register(app)
+    # Free text goes to the search only when no conversation claimed it.
+    advice.register_free_text(app)
     start.register_menu_fallback(app)
     fallback.register(app)
