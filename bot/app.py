@@ -28,6 +28,7 @@ from bot.persistence import SqlitePersistence
 from bot.privacy import core_registry
 from bot.retention import schedule_maintenance
 from bot.roles import Role
+from bot.search import SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ async def _post_init(app: App) -> None:
     app.bot_data.outbox.attach(db)
     app.bot_data.content = load_content(settings.content_dir)
     await _check_privacy_registry(app)
+    app.bot_data.search = SearchIndex.build(app.bot_data.content)
     await register_command_menu(
         app.bot,
         app.bot_data.texts,

@@ -35,7 +35,11 @@ class CommandSpec:
 # Order is the order of the command menu in Telegram.
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", Audience.USER),
+    CommandSpec("themen", Audience.USER),
     CommandSpec("hilfe", Audience.USER),
+    CommandSpec("termine", Audience.USER),
+    CommandSpec("fristen", Audience.USER),
+    CommandSpec("termin_neu", Audience.COORDINATOR),
     CommandSpec("datenschutz", Audience.USER),
     CommandSpec("meine_daten", Audience.USER),
     CommandSpec("loeschen", Audience.USER),

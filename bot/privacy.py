@@ -96,9 +96,8 @@ class PersonalTable:
         for name in names:
             if not _IDENTIFIER.match(name):
                 raise ValueError(f"privacy: {name!r} is not a plain SQL identifier")
-        subject = [c for c, link in self.ids.items() if link is not Link.ACTOR]
-        if not subject and self.parent is None:
-            raise ValueError(f"privacy: {self.table} needs a SUBJECT column or a parent")
+        if not self.ids and self.parent is None:
+            raise ValueError(f"privacy: {self.table} needs an id column or a parent")
         if self.erase is Erase.ANONYMISE and Link.SUBJECT_JSON in self.ids.values():
             raise ValueError(f"privacy: {self.table}: JSON id columns cannot be anonymised, only deleted")
 

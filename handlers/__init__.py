@@ -12,12 +12,19 @@
 from __future__ import annotations
 
 from bot.context import App
-from handlers import fallback, privacy, start, users
+from handlers import advice, event_form, events, fallback, privacy, start, users
 
 
 def register(app: App) -> None:
     users.register(app)
-    privacy.register(app)
+    privacy.register(app)  # before every conversation: /loeschen & co. work in the middle of a form
+    # Features: deep-link /start handlers first (before start.register), then commands, buttons, conversations.
+    advice.register(app)
+    events.register_deep_link(app)  # /start termin_<id>
     start.register(app)
+    event_form.register(app)  # the coordinators' event form (a conversation)
+    events.register(app)
+    # Free text goes to the search only when no conversation claimed it.
+    advice.register_free_text(app)
     start.register_menu_fallback(app)
     fallback.register(app)

@@ -12,6 +12,9 @@ from bot import callbacks
 from bot.content import Html, Texts
 from bot.context import App, Context
 from bot.privacy import (
+    Link,
+    PersonalTable,
+    PrivacyRegistry,
     Section,
     collect_export,
     count_user_data,
@@ -166,7 +169,55 @@ async def on_press(update: Update, context: Context) -> None:
         await show(update, context, context.bot_data.texts("privacy.erase.kept"))
 
 
+def register_feature_tables(privacy: PrivacyRegistry) -> None:
+    """Advice and events were merged before the registry existed, so their tables are registered here; later
+    features register their own in their ``register(app)``."""
+    privacy.table(
+        PersonalTable(
+            "advice_ratings",
+            label="privacy.sections.advice_ratings",
+            ids={"user_id": Link.SUBJECT},
+            export=("article_id", "helpful", "rated_at"),
+        )
+    )
+    # Misses are stored without a user id; they still expire.
+    privacy.purge("advice_misses", older_than="created_at", days=lambda s: s.retention_miss_days)
+    privacy.table(
+        PersonalTable(
+            "events",
+            label="privacy.sections.events",
+            ids={"created_by": Link.ACTOR, "updated_by": Link.ACTOR},
+            export=("id", "title", "starts_at", "state", "created_at", "updated_at"),
+        )
+    )
+    privacy.table(
+        PersonalTable(
+            "event_follows",
+            label="privacy.sections.event_follows",
+            ids={"user_id": Link.SUBJECT},
+            export=("event_id", "created_at"),
+        )
+    )
+    privacy.table(
+        PersonalTable(
+            "deadline_follows",
+            label="privacy.sections.deadline_follows",
+            ids={"user_id": Link.SUBJECT},
+            export=("programme", "created_at"),
+        )
+    )
+    privacy.table(
+        PersonalTable(
+            "reminders",
+            label="privacy.sections.reminders",
+            ids={"user_id": Link.SUBJECT},
+            export=("subject", "target_at", "lead_days", "due_at", "state", "done_at"),
+        )
+    )
+
+
 def register(app: App) -> None:
+    register_feature_tables(app.bot_data.privacy)
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler(["datenschutz", "privacy"], notice, filters=private))
     app.add_handler(CommandHandler("meine_daten", export, filters=private))

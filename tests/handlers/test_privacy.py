@@ -14,6 +14,7 @@ from telegram.ext import ApplicationHandlerStop, CommandHandler, ConversationHan
 from bot import outbox
 from bot.content import html_to_plain
 from bot.context import App, Context
+from bot.db import EventFields, ReminderPlan
 from bot.offline import SentMessage
 from bot.privacy import Erasure
 from tests.harness import ADMIN_ID, STAFF_CHAT_ID, Harness, harness
@@ -83,6 +84,25 @@ async def _fill_dialogue(h: Harness, user: dict[str, Any]) -> None:
     await h.app.update_persistence()
 
 
+async def _fill_advice(h: Harness, user: dict[str, Any]) -> None:
+    assert await h.db.rate_article(USER, "foerderung-kjp", True, h.clock.now())
+
+
+async def _fill_events(h: Harness, user: dict[str, Any]) -> None:
+    now = h.clock.now()
+    starts = now + timedelta(days=30)
+    fields = EventFields(
+        "Netzwerktreffen", starts, starts + timedelta(hours=3), "Bonn", None, "", None, "netzwerk"
+    )
+    async with h.db.transaction() as tx:
+        # The user as coordinator who created an event, and as a follower of it.
+        event_id = await h.db.insert_event(tx, fields, by=USER, now=now)
+        await h.db.follow_event(tx, event_id, USER, now)
+        await h.db.follow_programme(tx, "kjp", USER, now)
+        plan = ReminderPlan(USER, f"event:{event_id}", starts, 7, starts - timedelta(days=7))
+        await h.db.add_reminders(tx, [plan], now)
+
+
 FILLERS: dict[str, Callable[[Harness, dict[str, Any]], Awaitable[None]]] = {
     "users": _fill_users,
     "roles": _fill_roles,
@@ -90,6 +110,11 @@ FILLERS: dict[str, Callable[[Harness, dict[str, Any]], Awaitable[None]]] = {
     "outbox": _fill_outbox,
     "conversations": _fill_dialogue,
     "user_data": _fill_dialogue,
+    "advice_ratings": _fill_advice,
+    "events": _fill_events,
+    "event_follows": _fill_events,
+    "deadline_follows": _fill_events,
+    "reminders": _fill_events,
 }
 
 

@@ -14,6 +14,7 @@ import pytest
 from bot.app import MIGRATIONS_DIR
 from bot.db import Database
 from bot.privacy import ID_COLUMNS_BY_OTHER_NAME, Link, Parent, PersonalTable, PrivacyRegistry, core_registry
+from handlers.privacy import register_feature_tables
 from tests.harness import Harness
 
 
@@ -37,6 +38,7 @@ async def test_an_unregistered_id_column_is_reported(tmp_path: Path) -> None:
             )
             await tx.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, user_id INTEGER, text TEXT)")
         registry = core_registry()
+        register_feature_tables(registry)
         problems = registry.problems(await db.schema())
         assert any(p.startswith("follows.follower_user_id:") for p in problems)
         assert any(p.startswith("follows.added_by:") for p in problems)
@@ -65,8 +67,8 @@ async def test_an_unregistered_id_column_is_reported(tmp_path: Path) -> None:
 
 def test_registrations_are_checked_when_made() -> None:
     registry = PrivacyRegistry()
-    with pytest.raises(ValueError, match="SUBJECT column or a parent"):
-        registry.table(PersonalTable("t", label="x", ids={"done_by": Link.ACTOR}))
+    with pytest.raises(ValueError, match="an id column or a parent"):
+        registry.table(PersonalTable("t", label="x", export=("text",)))
     with pytest.raises(ValueError, match="identifier"):
         registry.table(PersonalTable("t; DROP TABLE users", label="x", ids={"user_id": Link.SUBJECT}))
     with pytest.raises(ValueError, match="parent"):
