@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot [run|demo|ask|check-content|migrate|backup]``."""
+"""Command line: ``python -m bot [run|demo|ask|check-content|migrate|backup|privacy]``."""
 
 from __future__ import annotations
 
@@ -27,6 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations")
     backup = sub.add_parser("backup", help="write an online backup of the database")
     backup.add_argument("path", type=Path)
+    privacy = sub.add_parser("privacy", help="export or erase one user's data (requests outside Telegram)")
+    privacy.add_argument("action", choices=["export", "erase"])
+    privacy.add_argument("user_id", type=int, help="the person's Telegram user id")
+    privacy.add_argument("--output", type=Path, help="export: write the JSON here (default: stdout)")
+    privacy.add_argument("--yes", action="store_true", help="erase: confirm")
     return parser
 
 
@@ -58,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_migrate(settings))
         if command == "backup":
             return asyncio.run(_backup(settings, args.path))
+        if command == "privacy":
+            return asyncio.run(_privacy(settings, args.action, args.user_id, args.output, args.yes))
     except SettingsError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
@@ -105,6 +112,49 @@ async def _backup(settings: Settings, target: Path) -> int:
         await db.close()
     print(f"backup written to {target}")
     return 0
+
+
+async def _privacy(
+    settings: Settings, action: str, user_id: int, output: Path | None, confirmed: bool
+) -> int:
+    """The same export and erasure as /meine_daten and /loeschen, for requests that reach the operator by
+    e-mail or letter. Safe while the bot runs; a form the person has open in the running bot ends at its
+    next restart at the latest."""
+    from bot.app import build_application
+    from bot.clock import SystemClock
+    from bot.content import load_content
+    from bot.offline import OfflineBotApi
+    from bot.privacy import collect_export, erase_user_data, export_document
+
+    if action == "erase" and not confirmed:
+        print(f"this erases everything stored about user {user_id}; repeat with --yes", file=sys.stderr)
+        return 1
+    if not settings.database.exists():
+        print(f"no database at {settings.database}", file=sys.stderr)
+        return 1
+    # The application is only built (for its registry), never started: nothing is sent from here, erase
+    # hooks' notices are outbox rows the running bot delivers.
+    app = build_application(settings, request=OfflineBotApi())
+    services = app.bot_data
+    db = await services.open_database()
+    try:
+        services.content = load_content(settings.content_dir)
+        now = SystemClock().now()
+        if action == "export":
+            document = export_document(await collect_export(services, user_id, now))
+            if output is None:
+                sys.stdout.write(document.decode("utf-8") + "\n")
+            else:
+                output.write_bytes(document)
+                print(f"export written to {output}", file=sys.stderr)
+            return 0
+        erased = await erase_user_data(services, user_id, now)
+        for section in erased:
+            print(f"{services.texts(section.label)}: {section.rows}")
+        print("erased" if erased else "nothing stored about this user")
+        return 0
+    finally:
+        await db.close()
 
 
 if __name__ == "__main__":
