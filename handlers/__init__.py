@@ -10,11 +10,15 @@
 from __future__ import annotations
 
 from bot.context import App
-from handlers import fallback, start, users
+from handlers import announcements, fallback, roles, start, statistics, subscriptions, users
 
 
 def register(app: App) -> None:
     users.register(app)
+    roles.register(app)  # the deep link /start rolle_<code> before the plain /start
+    subscriptions.register(app)  # menu:abo before the menu fallback; the offer after /start runs in group 1
+    announcements.register(app)  # its dialogue owns free text while active: before the free-text search
+    statistics.register(app)
     start.register(app)
     start.register_menu_fallback(app)
     fallback.register(app)
