@@ -306,9 +306,9 @@ async def start(bot: ExtBot[None], data: BotData, announcement_id: int) -> int |
     return recipients
 
 
-def progress_text(texts: Texts, row: AnnouncementRow, counts: DeliveryCounts) -> str:
+def progress_text(texts: Texts, row: AnnouncementRow, counts: DeliveryCounts, done: bool = False) -> str:
     return texts(
-        "announcements.progress",
+        "announcements.progress_done" if done else "announcements.progress",
         id=row.id,
         done=number(counts.sent + counts.blocked + counts.failed),
         total=number(counts.total),
@@ -349,7 +349,7 @@ async def refresh_progress(bot: ExtBot[None], data: BotData, announcement_id: in
                 counts.blocked,
                 counts.failed,
             )
-            await _edit_progress(bot, row, progress_text(data.texts, row, counts))
+            await _edit_progress(bot, row, progress_text(data.texts, row, counts, done=True))
         return
     if row.progress_message_id is None:
         return

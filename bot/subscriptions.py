@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Literal
 
 from bot.content import LAND_CODES, Content, MenuNode
-from bot.db import SUBSCRIPTION_KINDS, Database, SubscriptionRow, Tx
+from bot.db import SUBSCRIPTION_KINDS, Database, Tx
 
 Kind = Literal["announcements", "event_reminders", "deadline_reminders"]
 KINDS: tuple[Kind, ...] = ("announcements", "event_reminders", "deadline_reminders")
@@ -23,10 +23,6 @@ async def wants(db: Database, user_id: int, kind: str) -> bool:
         raise ValueError(f"unknown subscription kind {kind!r}")
     row = await db.subscription(user_id)
     return row is not None and row.wants(kind)
-
-
-async def current(db: Database, user_id: int) -> SubscriptionRow | None:
-    return await db.subscription(user_id)
 
 
 async def set_kind(db: Database, user_id: int, kind: str, on: bool, now: datetime) -> None:

@@ -84,7 +84,9 @@ async def test_announcement_reaches_its_audience_once_with_report(h: Harness) ->
         assert got.text == preview.text and got.reply_markup == preview.reply_markup
     assert h.api.sent_to(HESSIAN) == []
     progress, report = h.api.sent_to(COORD)[-2:]
-    assert progress.text.startswith("📤")
+    assert progress.edited and progress.text == h.texts(
+        "announcements.progress_done", id=row.id, done="3", total="3", sent="3", blocked="0", failed="0"
+    )
     done = await h.db.announcement(row.id)
     assert done is not None and done.state == "done"
     assert report.text == h.texts(
