@@ -309,3 +309,23 @@ async def test_delivery_resumes_after_a_restart(tmp_path: Path) -> None:
         for user_id in (*BAVARIANS, HESSIAN):
             assert len(second.api.sent_to(user_id)) == 1
         assert "Zugestellt: 4" in second.api.sent_to(COORD)[-1].text
+
+
+async def test_a_recipient_that_keeps_failing_is_recorded_as_failed(h: Harness) -> None:
+    coord = h.user(COORD)
+    _, controls = await to_preview(h)
+
+    def broken(call: Call) -> tuple[int, dict[str, Any]] | None:
+        if call.method == "sendMessage" and int(call.params["chat_id"]) == 13:
+            return 500, {"error_code": 500, "description": "Internal Server Error"}
+        return None
+
+    h.api.fail = broken
+    [confirm] = await h.press_label(coord, controls, "Jetzt senden")
+    await h.press_label(coord, confirm, "Ja, jetzt senden")
+    await drain(h)
+    [row] = await h.db.recent_announcements(1)
+    [failed] = [r for r in await h.db.outbox_by_ref(row.ref) if r.chat_id == 13]
+    assert failed.state == "failed" and "gave up after 6 attempts" in (failed.error or "")
+    assert "Fehlgeschlagen: 1" in h.api.sent_to(COORD)[-1].text
+    assert await h.db.subscribers("announcements") == [*BAVARIANS, HESSIAN]  # not a block: still subscribed
