@@ -10,15 +10,19 @@
 from __future__ import annotations
 
 from bot.context import App
-from handlers import announcements, fallback, roles, start, statistics, subscriptions, users
+from handlers import advice, announcements, fallback, roles, start, statistics, subscriptions, users
 
 
 def register(app: App) -> None:
     users.register(app)
+    # Features: deep-link /start handlers first (before start.register), then commands, buttons, conversations.
+    advice.register(app)
     roles.register(app)  # the deep link /start rolle_<code> before the plain /start
     subscriptions.register(app)  # menu:abo before the menu fallback; the offer after /start runs in group 1
     announcements.register(app)  # its dialogue owns free text while active: before the free-text search
     statistics.register(app)
     start.register(app)
+    # Free text goes to the search only when no conversation claimed it.
+    advice.register_free_text(app)
     start.register_menu_fallback(app)
     fallback.register(app)
