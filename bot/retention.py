@@ -7,7 +7,7 @@ database (rows past their time), so a second run on the same day, or a run after
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.backups import BackupError, backup_now
 from bot.context import App, BotData, Context
@@ -43,6 +43,18 @@ async def daily_maintenance(context: Context) -> None:
             await backup_now(services.db, settings.backup_dir, settings.backup_keep, now, settings.tz)
         except (BackupError, OSError) as exc:
             log.error("automatic backup failed: %s", exc)
+
+
+async def reduce_announcement_ledgers(run: RetentionRun) -> int:
+    """A finished announcement's recipients (outbox rows with chat ids) become counts after
+    ``BOT_RETENTION_ANNOUNCEMENT_DAYS`` — or earlier when the generic outbox purge would otherwise delete them
+    first; the start time is before every row's send time, so no row goes uncounted."""
+    settings = run.settings
+    days = min(settings.retention_announcement_days, settings.retention_outbox_days)
+    reduced = 0
+    for ref in await run.db.finished_announcement_refs(run.now - timedelta(days=days)):
+        reduced += await run.db.reduce_ledger(ref, run.now)
+    return reduced
 
 
 def schedule_maintenance(app: App) -> None:

@@ -12,7 +12,19 @@
 from __future__ import annotations
 
 from bot.context import App
-from handlers import advice, event_form, events, fallback, privacy, start, users
+from handlers import (
+    advice,
+    announcements,
+    event_form,
+    events,
+    fallback,
+    privacy,
+    roles,
+    start,
+    statistics,
+    subscriptions,
+    users,
+)
 
 
 def register(app: App) -> None:
@@ -21,6 +33,10 @@ def register(app: App) -> None:
     # Features: deep-link /start handlers first (before start.register), then commands, buttons, conversations.
     advice.register(app)
     events.register_deep_link(app)  # /start termin_<id>
+    roles.register(app)  # the deep link /start rolle_<code> before the plain /start
+    subscriptions.register(app)  # menu:abo before the menu fallback; the offer after /start runs in group 1
+    announcements.register(app)  # its dialogue owns free text while active: before the free-text search
+    statistics.register(app)
     start.register(app)
     event_form.register(app)  # the coordinators' event form (a conversation)
     events.register(app)

@@ -23,6 +23,7 @@ from bot.privacy import (
     forget_runtime_state,
     privacy_notice,
 )
+from bot.retention import reduce_announcement_ledgers
 from handlers.common import answer, home_button, parse_press, show
 
 log = logging.getLogger(__name__)
@@ -170,8 +171,8 @@ async def on_press(update: Update, context: Context) -> None:
 
 
 def register_feature_tables(privacy: PrivacyRegistry) -> None:
-    """Advice and events were merged before the registry existed, so their tables are registered here; later
-    features register their own in their ``register(app)``."""
+    """Advice, events, subscriptions and announcements were merged before the registry existed, so their tables
+    are registered here; later features register their own in their ``register(app)``."""
     privacy.table(
         PersonalTable(
             "advice_ratings",
@@ -214,6 +215,39 @@ def register_feature_tables(privacy: PrivacyRegistry) -> None:
             export=("subject", "target_at", "lead_days", "due_at", "state", "done_at"),
         )
     )
+    privacy.table(
+        PersonalTable(
+            "subscriptions",
+            label="privacy.sections.subscriptions",
+            ids={"user_id": Link.SUBJECT},
+            export=("announcements", "event_reminders", "deadline_reminders", "updated_at", "ended"),
+        )
+    )
+    privacy.table(
+        PersonalTable(
+            "subscription_topics",
+            label="privacy.sections.subscription_topics",
+            ids={"user_id": Link.SUBJECT},
+            export=("topic",),
+        )
+    )
+    privacy.table(
+        PersonalTable(
+            "role_invitations",
+            label="privacy.sections.role_invitations",
+            ids={"created_by": Link.ACTOR, "used_by": Link.ACTOR},
+            export=("role", "created_at", "expires_at", "used_at"),
+        )
+    )
+    privacy.table(
+        PersonalTable(
+            "announcements",
+            label="privacy.sections.announcements",
+            ids={"created_by": Link.ACTOR},
+            export=("id", "created_at", "body", "state", "send_at", "finished_at", "recipients"),
+        )
+    )
+    privacy.retention("announcement ledgers", reduce_announcement_ledgers)
 
 
 def register(app: App) -> None:

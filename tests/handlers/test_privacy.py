@@ -103,6 +103,32 @@ async def _fill_events(h: Harness, user: dict[str, Any]) -> None:
         await h.db.add_reminders(tx, [plan], now)
 
 
+async def _fill_subscriptions(h: Harness, user: dict[str, Any]) -> None:
+    now = h.clock.now()
+    await h.db.set_subscription(USER, "announcements", True, now)
+    await h.db.set_subscription_topic(USER, "foerderung", True, now)
+
+
+async def _fill_invitations(h: Harness, user: dict[str, Any]) -> None:
+    now = h.clock.now()
+    # One the user created (as admin) and one they used.
+    await h.db.create_invitation("hash-made", "staff", USER, now, now + timedelta(days=7))
+    await h.db.create_invitation("hash-used", "coordinator", ADMIN_ID, now, now + timedelta(days=7))
+    assert await h.db.redeem_invitation("hash-used", USER, now, lambda invitation, granted: None)
+
+
+async def _fill_announcements(h: Harness, user: dict[str, Any]) -> None:
+    await h.db.create_announcement(
+        created_by=USER,
+        body="Infobrief <b>Juni</b>",
+        button=None,
+        laender=[],
+        topics=[],
+        send_at=h.clock.now() + timedelta(days=2),
+        now=h.clock.now(),
+    )
+
+
 FILLERS: dict[str, Callable[[Harness, dict[str, Any]], Awaitable[None]]] = {
     "users": _fill_users,
     "roles": _fill_roles,
@@ -115,6 +141,10 @@ FILLERS: dict[str, Callable[[Harness, dict[str, Any]], Awaitable[None]]] = {
     "event_follows": _fill_events,
     "deadline_follows": _fill_events,
     "reminders": _fill_events,
+    "subscriptions": _fill_subscriptions,
+    "subscription_topics": _fill_subscriptions,
+    "role_invitations": _fill_invitations,
+    "announcements": _fill_announcements,
 }
 
 
@@ -140,7 +170,7 @@ async def export_json(h: Harness, user: dict[str, Any]) -> tuple[SentMessage, di
 async def test_notice_from_menu_and_commands_states_periods_and_placeholders(tmp_path: Path) -> None:
     async with harness(tmp_path, retention_request_days=200, retention_miss_days=45) as h:
         user = h.user(USER, NAME)
-        [menu] = await h.send(user, "/start")
+        menu = next(m for m in await h.send(user, "/start") if "Willkommen" in m.text)
         [notice] = await h.press(user, menu, "menu:datenschutz")
         assert notice.edited and notice.message_id == menu.message_id
         text = html_to_plain(notice.text)

@@ -179,3 +179,36 @@ def test_check_integrity_reports_a_broken_file(tmp_path: Path) -> None:
     broken = tmp_path / "broken.sqlite3"
     broken.write_bytes(b"SQLite format 3\x00" + b"\x00" * 100 + b"garbage" * 200)
     assert Database.check_integrity(broken) != "ok"
+
+
+async def test_finished_announcement_ledgers_become_counts(tmp_path: Path) -> None:
+    async with harness(tmp_path, now=NOW, retention_announcement_days=30, retention_outbox_days=60) as h:
+        h.app.job_queue.scheduler.pause()  # type: ignore[union-attr]
+        db = h.db
+        for user_id in (11, 12, 13):
+            await db.set_subscription(user_id, "announcements", True, NOW)
+        announcement = await db.create_announcement(
+            created_by=1, body="Infobrief", button=None, laender=[], topics=[], send_at=NOW, now=NOW
+        )
+        assert (
+            await db.start_announcement(announcement, kind="message", priority=10, payload={}, now=NOW) == 3
+        )
+        rows = await db.outbox_by_ref(f"announcement:{announcement}")
+        async with db.transaction() as tx:
+            await db.mark_outbox_sent(tx, rows[0].id, 1, NOW)
+            await db.mark_outbox_sent(tx, rows[1].id, 2, NOW)
+            await db.fail_outbox(tx, rows[2].id, "Forbidden: bot was blocked by the user")
+        assert await db.finish_announcement(announcement, NOW, None)
+        ref = f"announcement:{announcement}"
+        before = await db.delivery_counts(ref)
+        assert (before.sent, before.blocked, before.total) == (2, 1, 3)
+
+        results = await run_retention(h.app.bot_data, NOW + timedelta(days=29))
+        assert results["announcement ledgers"] == 0 and len(await db.outbox_by_ref(ref)) == 3
+        results = await run_retention(h.app.bot_data, NOW + timedelta(days=31))
+        assert results["announcement ledgers"] == 3
+        assert await db.outbox_by_ref(ref) == []  # no chat ids, no message copies left
+        assert await db.delivery_counts(ref) == before  # reports and /statistik show the same numbers
+        results = await run_retention(h.app.bot_data, NOW + timedelta(days=32))
+        assert results["announcement ledgers"] == 0
+        assert await db.delivery_counts(ref) == before
