@@ -1107,10 +1107,14 @@ class Database:
         return max(cur.rowcount, 0)
 
     @staticmethod
-    async def clear_user_id(tx: Tx, table: str, column: str, user_id: int, notnull: bool) -> int:
-        """Remove a user's id from a column where it only records who acted (NULL, or 0 when NOT NULL)."""
+    async def clear_user_id(
+        tx: Tx, table: str, column: str, user_id: int, notnull: bool, also: Sequence[str] = ()
+    ) -> int:
+        """Remove a user's id from a column where it only records who acted (NULL, or 0 when NOT NULL), and
+        blank the ``also`` columns that describe the same person (their name)."""
+        sets = [f"{_q(column)} = {'0' if notnull else 'NULL'}", *(f"{_q(c)} = NULL" for c in also)]
         cur = await tx.execute(
-            f"UPDATE {_q(table)} SET {_q(column)} = {'0' if notnull else 'NULL'} WHERE {_q(column)} = ?",
+            f"UPDATE {_q(table)} SET {', '.join(sets)} WHERE {_q(column)} = ?",
             (user_id,),
         )
         return max(cur.rowcount, 0)

@@ -4,20 +4,30 @@ Every feature that stores something about a Telegram user registers it here, in 
 ``register(app)`` through ``app.bot_data.privacy``::
 
     privacy = app.bot_data.privacy
-    privacy.table(PersonalTable(
-        "requests", label="requests.privacy.requests",          # a text key of the feature's own texts file
-        ids={"user_id": Link.SUBJECT, "claimed_by": Link.ACTOR},
-        export=("id", "topic", "question", "status", "created_at", "closed_at"),
-    ))
-    privacy.table(PersonalTable(
-        "request_messages", label="requests.privacy.messages",
-        ids={"sent_by": Link.ACTOR}, parent=Parent("request_id", "requests"),
-        export=("request_id", "direction", "text", "sent_at"),
-    ))
-    privacy.on_erase(withdraw_open_requests)       # async (Erasure) -> None, inside the erase transaction
-    privacy.purge("requests", older_than="closed_at", days=lambda s: s.retention_request_days,
-                  where={"status": ("closed",)})    # children registered with parent= go first
-    privacy.retention("announcement ledgers", reduce_ledgers)   # async (RetentionRun) -> int
+    privacy.table(
+        PersonalTable(
+            "requests",
+            label="requests.privacy.requests",  # a text key of the feature's own texts file
+            ids={"user_id": Link.SUBJECT, "claimed_by": Link.ACTOR},
+            clear_with={"claimed_by": ("claimed_by_name",)},  # the staff member's name goes with their id
+            export=("id", "kommune", "topic", "question", "contact_kind", "contact_value", "status", "created_at"),
+        )
+    )
+    privacy.table(
+        PersonalTable(
+            "request_history",
+            label="requests.privacy.history",
+            ids={"changed_by": Link.ACTOR},
+            parent=Parent("request_id", "requests"),  # the requester's through their request
+            export=("request_id", "action", "status", "created_at"),
+        )
+    )
+    privacy.on_erase(withdraw_open_requests)  # async (Erasure) -> None, inside the erase transaction
+    privacy.on_export(request_texts)  # async (BotData, user_id) -> {section: data}, merged into the export
+    privacy.purge(
+        "requests", older_than="closed_at", days=lambda s: s.retention_request_days, where={"status": ("erledigt",)}
+    )  # registered child tables (parent=...) are purged with their parents
+    privacy.retention("announcement ledgers", reduce_announcement_ledgers)  # async (RetentionRun) -> int
 
 ``tests/unit/test_privacy_schema.py`` fails when a column named ``user_id``, ``*_user_id`` or ``*_by`` (the
 project's rule for columns holding a Telegram user id) is not covered here, so a new table cannot forget it.
@@ -88,9 +98,12 @@ class PersonalTable:
     erase: Erase = Erase.DELETE
     scrub: tuple[str, ...] = ()  # Erase.ANONYMISE: further columns set to NULL (free text, names)
     parent: Parent | None = None
+    # ACTOR columns whose person is also described elsewhere in the row (their name): blanked with the id.
+    clear_with: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        names = [self.table, *self.ids, *self.export, *self.scrub]
+        names = [self.table, *self.ids, *self.export, *self.scrub, *self.clear_with]
+        names += [c for columns in self.clear_with.values() for c in columns]
         if self.parent is not None:
             names += [self.parent.column, self.parent.table, self.parent.key]
         for name in names:
@@ -98,6 +111,8 @@ class PersonalTable:
                 raise ValueError(f"privacy: {name!r} is not a plain SQL identifier")
         if not self.ids and self.parent is None:
             raise ValueError(f"privacy: {self.table} needs an id column or a parent")
+        if any(self.ids.get(c) is not Link.ACTOR for c in self.clear_with):
+            raise ValueError(f"privacy: {self.table}: clear_with names ACTOR columns only")
         if self.erase is Erase.ANONYMISE and Link.SUBJECT_JSON in self.ids.values():
             raise ValueError(f"privacy: {self.table}: JSON id columns cannot be anonymised, only deleted")
 
@@ -249,7 +264,12 @@ class PrivacyRegistry:
             if not present:
                 found.append(f"{spec.table}: registered but not in the database")
                 continue
-            named = [*spec.ids, *spec.export, *spec.scrub]
+            named = [
+                *spec.ids,
+                *spec.export,
+                *spec.scrub,
+                *(c for cs in spec.clear_with.values() for c in cs),
+            ]
             if spec.parent is not None:
                 named.append(spec.parent.column)
                 parent_columns = {c.name for c in schema.get(spec.parent.table, [])}
@@ -405,7 +425,8 @@ async def erase_user_data(services: BotData, user_id: int, now: datetime) -> lis
             columns = {c.name: c for c in schema[spec.table]}
             n = 0
             for column in spec.actor_columns:
-                n += await db.clear_user_id(tx, spec.table, column, user_id, columns[column].notnull)
+                also = spec.clear_with.get(column, ())
+                n += await db.clear_user_id(tx, spec.table, column, user_id, columns[column].notnull, also)
             subject = registry.subject_rows(spec)
             if spec.erase is Erase.DELETE:
                 n += await db.delete_user_rows(tx, subject, user_id)

@@ -27,7 +27,7 @@ STAFF = 4_711_000_789
 # Test-only tables standing in for a feature's migration (the generic code must work on any such shape).
 FEATURE_TABLES = (
     "CREATE TABLE requests (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, claimed_by INTEGER, "
-    "question TEXT NOT NULL, status TEXT NOT NULL, closed_at TEXT)",
+    "claimed_by_name TEXT, question TEXT NOT NULL, status TEXT NOT NULL, closed_at TEXT)",
     "CREATE TABLE request_messages (id INTEGER PRIMARY KEY, request_id INTEGER NOT NULL REFERENCES requests(id), "
     "sent_by INTEGER, text TEXT NOT NULL)",
     "CREATE TABLE ratings (id INTEGER PRIMARY KEY, user_id INTEGER, topic TEXT NOT NULL, helpful INTEGER, "
@@ -43,6 +43,7 @@ def register_feature(app: App) -> None:
             label="privacy.sections.users",
             ids={"user_id": Link.SUBJECT, "claimed_by": Link.ACTOR},
             export=("id", "question", "status"),
+            clear_with={"claimed_by": ("claimed_by_name",)},
         )
     )
     privacy.table(
@@ -81,10 +82,13 @@ async def h(tmp_path: Path) -> AsyncIterator[Harness]:
             await tx.execute(statement)
         rows: list[tuple[str, tuple[Any, ...]]] = [
             (
-                "INSERT INTO requests VALUES (1, ?, ?, 'Wie beantrage ich KJP-Mittel?', 'open', NULL)",
+                "INSERT INTO requests VALUES (1, ?, ?, 'Sven Staff', 'Wie beantrage ich KJP-Mittel?', 'open', NULL)",
                 (USER, STAFF),
             ),
-            ("INSERT INTO requests VALUES (2, ?, ?, 'Partner in Polen?', 'open', NULL)", (OTHER, USER)),
+            (
+                "INSERT INTO requests VALUES (2, ?, ?, 'Erika Mustermann', 'Partner in Polen?', 'open', NULL)",
+                (OTHER, USER),
+            ),
             ("INSERT INTO request_messages VALUES (1, 1, NULL, 'Unsere Kommune ist klein.')", ()),
             ("INSERT INTO request_messages VALUES (2, 1, ?, 'Gern, ich rufe an.')", (STAFF,)),
             ("INSERT INTO request_messages VALUES (3, 2, ?, 'Antwort der Beraterin')", (USER,)),

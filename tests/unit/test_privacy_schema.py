@@ -69,6 +69,10 @@ def test_registrations_are_checked_when_made() -> None:
     registry = PrivacyRegistry()
     with pytest.raises(ValueError, match="an id column or a parent"):
         registry.table(PersonalTable("t", label="x", export=("text",)))
+    with pytest.raises(ValueError, match="clear_with"):
+        registry.table(
+            PersonalTable("t", label="x", ids={"user_id": Link.SUBJECT}, clear_with={"user_id": ("name",)})
+        )
     with pytest.raises(ValueError, match="identifier"):
         registry.table(PersonalTable("t; DROP TABLE users", label="x", ids={"user_id": Link.SUBJECT}))
     with pytest.raises(ValueError, match="parent"):
