@@ -36,6 +36,9 @@ class CommandSpec:
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", Audience.USER),
     CommandSpec("hilfe", Audience.USER),
+    CommandSpec("beratung", Audience.USER),
+    CommandSpec("anfragen", Audience.USER),
+    CommandSpec("offen", Audience.STAFF_GROUP),
 )
 
 

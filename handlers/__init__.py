@@ -10,11 +10,17 @@
 from __future__ import annotations
 
 from bot.context import App
-from handlers import fallback, start, users
+from handlers import fallback, requests, start, users
 
 
 def register(app: App) -> None:
     users.register(app)
+    # The request form (a conversation with the deep link /start beratung), /anfragen, /offen, the request
+    # buttons and the staff group's relay; it also loads its relay index in group -2. Before start: deep link.
+    requests.register(app)
     start.register(app)
+    # A requester's plain text while in a dialogue with the staff: after every conversation (they own free text
+    # while active), before the free-text search.
+    requests.register_relay(app)
     start.register_menu_fallback(app)
     fallback.register(app)
