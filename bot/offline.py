@@ -207,6 +207,7 @@ class OfflineBotApi(BaseRequest):
                     "limited_gifts": False,
                     "unique_gifts": False,
                     "premium_subscription": False,
+                    "gifts_from_channels": False,  # required by PTB 22.8's AcceptedGiftTypes
                 },
             }, None
         if method == "getChatMember":

@@ -477,6 +477,7 @@ async def relay_to_user(
             )
             if not ok:
                 return None
+            await _enqueue_user_notices(db, tx, texts, req, plan, now)
         extra: dict[str, Any] = {"request_id": req.id}
         if ack is not None:
             extra["ack_chat_id"], extra["ack_message_id"] = ack
