@@ -27,7 +27,9 @@ def data_of(message: SentMessage, action: str, value: str | None = None) -> str:
             continue
         if value is None or parsed.arg == value or parsed.arg.endswith("." + value):
             return str(button["callback_data"])
-    raise AssertionError(f"no {action}:{value} button in {[b.get('callback_data') for b in message.buttons()]}")
+    raise AssertionError(
+        f"no {action}:{value} button in {[b.get('callback_data') for b in message.buttons()]}"
+    )
 
 
 async def deliver(h: Harness) -> None:
@@ -65,6 +67,7 @@ async def fill_form(
         [reply] = [m for m in await h.press(user, message, data) if m.chat_id == user["id"]]
         return reply
 
+    await deliver(h)  # notices still on their way would land in the middle of the form's replies
     await send("/beratung")
     prompt = await send(kommune)
     prompt = await press(prompt, data_of(prompt, "land", land))

@@ -220,7 +220,11 @@ async def test_a_failed_send_after_creating_the_topic_never_creates_a_second_top
     failures = {"n": 0}
 
     def fail_first_post(call):  # type: ignore[no-untyped-def]
-        if call.method == "sendMessage" and int(call.params["chat_id"]) == STAFF_CHAT_ID and failures["n"] < 2:
+        if (
+            call.method == "sendMessage"
+            and int(call.params["chat_id"]) == STAFF_CHAT_ID
+            and failures["n"] < 2
+        ):
             failures["n"] += 1
             return 502, {"error_code": 502, "description": "Bad Gateway"}
         return None
@@ -234,7 +238,9 @@ async def test_a_failed_send_after_creating_the_topic_never_creates_a_second_top
     assert len(calls(h, "createForumTopic")) == 1
     [post] = staff_posts(h)
     req = await h.db.get_request(1)
-    assert req is not None and req.staff_message_id == post.message_id and post.thread_id == req.staff_thread_id
+    assert (
+        req is not None and req.staff_message_id == post.message_id and post.thread_id == req.staff_thread_id
+    )
 
 
 async def test_user_answer_from_anfragen_and_list(plain: Harness) -> None:
@@ -242,6 +248,7 @@ async def test_user_answer_from_anfragen_and_list(plain: Harness) -> None:
     user = h.user(USER)
     await file_request(h, user)
     await file_request(h, user, topic="praxis")
+    await deliver(h)
     [listing] = await h.send(user, "/anfragen")
     assert listing.text.index("#2") < listing.text.index("#1")  # newest first
     assert "Status: <b>neu</b>" in listing.text
