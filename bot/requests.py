@@ -132,7 +132,7 @@ def clean_email(text: str) -> str:
     return value
 
 
-_PHONE_CHARS = re.compile(r"^\+?[0-9][0-9 ()/.\-]*[0-9]$")
+_PHONE_CHARS = re.compile(r"^\+?[0-9(][0-9 ()/.\-]*[0-9]$")
 _TRUNK_ZERO = re.compile(r"\(\s*0\s*\)")
 _SEPARATORS = re.compile(r"[ ()/.\-]")
 
