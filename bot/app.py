@@ -23,6 +23,7 @@ from bot.offline import OFFLINE_TOKEN
 from bot.outbox import Outbox
 from bot.persistence import SqlitePersistence
 from bot.roles import Role
+from bot.search import SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ async def _post_init(app: App) -> None:
     db = await app.bot_data.open_database()
     app.bot_data.outbox.attach(db)
     app.bot_data.content = load_content(settings.content_dir)
+    app.bot_data.search = SearchIndex.build(app.bot_data.content)
     await register_command_menu(
         app.bot,
         app.bot_data.texts,

@@ -35,6 +35,7 @@ class CommandSpec:
 # Order is the order of the command menu in Telegram.
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", Audience.USER),
+    CommandSpec("themen", Audience.USER),
     CommandSpec("hilfe", Audience.USER),
     CommandSpec("beratung", Audience.USER),
     CommandSpec("anfragen", Audience.USER),

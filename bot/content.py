@@ -311,6 +311,9 @@ def load_content(root: Path, today: date | None = None) -> Content:
     if not isinstance(synonyms, dict):
         problems.append("synonyms.yaml: must be a mapping")
         synonyms = {}
+    from bot.search import validate_synonyms  # search owns the synonyms schema
+
+    problems.extend(validate_synonyms(synonyms))
     servicepoints_raw = _read_yaml(root / "servicepoints.yaml", problems)
     servicepoints: ServicePoints | None = None
     if servicepoints_raw is not None:

@@ -14,6 +14,7 @@ from bot.content import Content, Texts
 from bot.db import MIGRATIONS_DIR, Database
 from bot.outbox import Outbox
 from bot.requests import RequestDesk
+from bot.search import SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class BotData:
         self._content: Content | None = None
         self._outbox: Outbox | None = None
         self._requests: RequestDesk | None = None
+        self._search: SearchIndex | None = None
         self._opening = asyncio.Lock()
 
     async def open_database(self) -> Database:
@@ -95,6 +97,16 @@ class BotData:
     @requests.setter
     def requests(self, value: RequestDesk) -> None:
         self._requests = value
+
+    @property
+    def search(self) -> SearchIndex:
+        if self._search is None:
+            raise RuntimeError("search index not built (post_init has not run)")
+        return self._search
+
+    @search.setter
+    def search(self, value: SearchIndex) -> None:
+        self._search = value
 
     @property
     def texts(self) -> Texts:

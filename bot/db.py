@@ -289,6 +289,44 @@ class Database:
 
     # --- advice: ratings and misses -------------------------------------------------------------------------
 
+    async def rate_article(self, user_id: int, article_id: str, helpful: bool, now: datetime) -> bool:
+        """Store the user's rating of an answer; True when it is new, False when it replaced an earlier one."""
+        async with self.transaction() as tx:
+            existing = await tx.fetchone(
+                "SELECT 1 FROM advice_ratings WHERE user_id = ? AND article_id = ?", (user_id, article_id)
+            )
+            await tx.execute(
+                "INSERT INTO advice_ratings (user_id, article_id, helpful, rated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(user_id, article_id) DO UPDATE SET helpful = excluded.helpful, "
+                "rated_at = excluded.rated_at",
+                (user_id, article_id, int(helpful), to_db_time(now)),
+            )
+            return existing is None
+
+    async def article_ratings(self, article_id: str) -> tuple[int, int]:
+        """(helpful, not helpful) counts."""
+        row = await self.fetchone(
+            "SELECT COALESCE(SUM(helpful), 0), COALESCE(SUM(1 - helpful), 0) FROM advice_ratings "
+            "WHERE article_id = ?",
+            (article_id,),
+        )
+        return (int(row[0]), int(row[1])) if row is not None else (0, 0)
+
+    async def log_miss(
+        self, question: str, best_id: str | None, best_score: float | None, now: datetime
+    ) -> None:
+        async with self.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO advice_misses (question, best_id, best_score, created_at) VALUES (?, ?, ?, ?)",
+                (question[:500], best_id, best_score, to_db_time(now)),
+            )
+
+    async def recent_misses(self, limit: int = 50) -> list[tuple[str, str | None, datetime]]:
+        rows = await self.fetchall(
+            "SELECT question, best_id, created_at FROM advice_misses ORDER BY id DESC LIMIT ?", (limit,)
+        )
+        return [(str(r["question"]), r["best_id"], from_db_time(str(r["created_at"]))) for r in rows]
+
     # --- consultation requests ------------------------------------------------------------------------------
 
     @staticmethod

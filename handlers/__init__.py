@@ -10,17 +10,21 @@
 from __future__ import annotations
 
 from bot.context import App
-from handlers import fallback, requests, start, users
+from handlers import advice, fallback, requests, start, users
 
 
 def register(app: App) -> None:
     users.register(app)
+    # Features: deep-link /start handlers first (before start.register), then commands, buttons, conversations.
+    advice.register(app)
     # The request form (a conversation with the deep link /start beratung), /anfragen, /offen, the request
-    # buttons and the staff group's relay; it also loads its relay index in group -2. Before start: deep link.
+    # buttons and the staff group's relay; it loads its relay index once, in its own group -100.
     requests.register(app)
     start.register(app)
     # A requester's plain text while in a dialogue with the staff: after every conversation (they own free text
     # while active), before the free-text search.
     requests.register_relay(app)
+    # Free text goes to the search only when no conversation claimed it.
+    advice.register_free_text(app)
     start.register_menu_fallback(app)
     fallback.register(app)

@@ -2,9 +2,11 @@
 relays and /offen.
 
 Ways into the form: ``/beratung``, the main-menu button (``menu:beratung``), the deep link ``/start beratung``,
-and — for other features, e.g. after a free-text question nobody could answer — ``request_offer_button(context,
-question)``: a button (``req:new:<token>``) that opens the form with the question pre-filled. (A conversation can
-only be entered through its own handlers, so the offer is a button, not a function that starts the form.)
+and with a question pre-filled: the advice feature's button ``menu:beratung:frage`` after an unanswered question
+(the question in ``user_data["advice_question"]``), or for any feature ``request_offer_button(context, question)``:
+a button (``req:new:<token>``) that keeps its own question, so an older offer still opens with the right one. (A
+conversation can only be entered through its own handlers, so an offer is a button, not a function that starts
+the form.)
 
 The form's state and answers live in the persisted conversation and ``user_data``, so a restart continues where
 the user was; every button carries the form's id, so a button from an older form changes nothing.
@@ -86,6 +88,9 @@ FORM = "request_form"  # user_data: the answers so far
 REPLY = "request_reply"  # user_data: the request the user is answering
 PREFILL = "request_prefill"  # user_data: questions offered for the form by other features, by token
 PREFILL_KEEP = 5
+# The advice feature's offer after an unanswered question: "menu:beratung:frage", the question in user_data.
+ADVICE_ARG = "frage"
+ADVICE_QUESTION = "advice_question"
 LIST_LIMIT = 10
 OPEN_LIST_LIMIT = 50
 # Handler group of the one-time relay-index loader: before every other group, including the guards in -1.
@@ -362,6 +367,9 @@ async def start_form(update: Update, context: Context) -> str | int | None:
     parsed = parse_press(update, CALLBACK_PREFIX)
     if parsed is not None and parsed.action == "new":
         prefill = context.user_data.get(PREFILL, {}).get(parsed.arg)
+    menu = parse_press(update, "menu")
+    if menu is not None and menu.arg == ADVICE_ARG:
+        prefill = context.user_data.get(ADVICE_QUESTION)
     form = _new_form(user.id, now, prefill)
     context.user_data[FORM] = form
     context.user_data.pop(REPLY, None)
@@ -1032,7 +1040,7 @@ def _conversation(app: App) -> ConversationHandler[Context]:
     entry_points: list[BaseHandler[Update, Context, Any]] = [
         CommandHandler("beratung", start_form, filters=private),
         CommandHandler("start", start_form, filters=private & filters.Regex(r"^/start beratung$")),
-        CallbackQueryHandler(start_form, pattern=r"^menu:beratung$"),
+        CallbackQueryHandler(start_form, pattern=rf"^menu:beratung(:{ADVICE_ARG})?$"),
         CallbackQueryHandler(start_form, pattern=r"^req:new:"),
         CallbackQueryHandler(start_reply, pattern=r"^req:reply:"),
     ]

@@ -266,8 +266,9 @@ async def test_cancel_at_any_step_and_entry_points(h: Harness) -> None:
     await h.send(user, "Stadt Musterstadt")
     [cancelled] = await h.send(user, "/abbrechen")
     assert cancelled.text == h.texts("requests.form.cancelled")
-    # Free text no longer goes into the form.
-    assert await h.send(user, "Noch eine Zeile") == []
+    # Free text no longer goes into the form (but to the search).
+    [reply] = await h.send(user, "Noch eine Zeile")
+    assert "Schritt" not in reply.text and "Kommune" not in reply.text
     # The deep link and the main-menu button open the same form.
     [intro] = await h.send(user, "/start beratung")
     assert "Kommune" in intro.text
@@ -305,7 +306,8 @@ async def test_an_old_unfinished_form_expires_politely(h: Harness) -> None:
     h.clock.advance(timedelta(hours=25))
     [reply] = await h.send(user, "Stadt Musterstadt")
     assert reply.text == h.texts("requests.form.expired")
-    assert await h.send(user, "Stadt Musterstadt") == []  # the form is over; the text is free again
+    [reply] = await h.send(user, "Stadt Musterstadt")  # the form is over; the text goes to the search again
+    assert "Schritt" not in reply.text and reply.text != h.texts("requests.form.expired")
 
 
 async def test_without_staff_chat_requests_are_stored_and_nothing_crashes(tmp_path: Path) -> None:
@@ -365,8 +367,10 @@ async def test_plain_text_is_relayed_only_with_exactly_one_request_in_dialogue(h
     staff = h.user(STAFF, "Sabine")
     # A new request is not in dialogue yet: plain text is not taken.
     await file_request(h, user)
-    assert await h.send(user, "Hallo?") == []
     await deliver(h)
+    [search_answer] = await h.send(user, "Hallo, gibt es schon Neuigkeiten?")
+    assert search_answer.text != h.texts("requests.user.reply_sent", number=1)
+    assert (await h.db.request_history(1))[-1][0] == "submitted"
     first = staff_posts(h)[0]
     await h.press(staff, first, data_of(first, "claim"))
     await file_request(h, user, kommune="Zweite")
@@ -376,7 +380,8 @@ async def test_plain_text_is_relayed_only_with_exactly_one_request_in_dialogue(h
     await deliver(h)
     staff_before = len(h.api.sent_to(STAFF_CHAT_ID))
     # Two in dialogue: ambiguous, so not relayed (the "Antworten" button picks the request).
-    assert await h.send(user, "Welche meinen Sie?") == []
+    [search_answer] = await h.send(user, "Welche meinen Sie?")
+    assert "weitergeleitet" not in search_answer.text
     await deliver(h)
     assert len(h.api.sent_to(STAFF_CHAT_ID)) == staff_before
     await h.press(staff, second, data_of(second, "done"))
@@ -401,3 +406,21 @@ async def test_blocked_requester_is_reported_to_the_staff(h: Harness) -> None:
     note = h.api.sent_to(STAFF_CHAT_ID)[-1]
     assert note.text == h.texts("requests.staff.undeliverable.blocked", number=1)
     assert not any(c.method == "setMessageReaction" for c in h.api.calls)
+
+
+async def test_the_advice_offer_after_an_unanswered_question_prefills_the_form(h: Harness) -> None:
+    user = h.user(USER)
+    question = "Gibt es Zuschüsse für unseren Kochkurs mit Quantenphysik am Mond?"
+    [miss] = await h.send(user, question)
+    offer = next(b for b in miss.buttons() if b["callback_data"] == "menu:beratung:frage")
+    [intro] = await h.press(user, miss, offer["callback_data"])
+    assert "<b>Kommune</b>" in intro.text
+    [land] = await h.send(user, "Stadt Musterstadt")
+    [role] = await h.press(user, land, data_of(land, "land", "BE"))
+    [topic] = await h.press(user, role, data_of(role, "role", "sonstige"))
+    [ask] = await h.press(user, topic, data_of(topic, "topic", "sonstiges"))
+    assert question in ask.text
+    [contact] = await h.press(user, ask, data_of(ask, "keepq"))
+    [privacy] = await h.press(user, contact, data_of(contact, "contact", "telegram"))
+    [summary] = await h.press(user, privacy, data_of(privacy, "privacy"))
+    assert question in summary.text
