@@ -769,7 +769,13 @@ class RequestDesk:
 
     @staticmethod
     async def deliver_ack(bot: ExtBot[None], row: OutboxRow) -> int | None:
-        await bot.set_message_reaction(row.chat_id, int(row.payload["message_id"]), ReactionEmoji.THUMBS_UP)
+        """One try only: the 👍 is a courtesy (reactions may be off in the group); failures are just logged."""
+        try:
+            await bot.set_message_reaction(
+                row.chat_id, int(row.payload["message_id"]), ReactionEmoji.THUMBS_UP
+            )
+        except TelegramError as exc:
+            log.info("delivery mark not set: %s", type(exc).__name__)
         return None
 
     # -- the staff views after a change (best effort: the database and /offen stay the truth) --
