@@ -501,9 +501,27 @@ async def relay_to_user(
 
 async def relay_to_staff(
     db: Database, texts: Texts, req: RequestRow, text: str, *, staff_chat_id: int, now: datetime
-) -> None:
-    """The requester's answer, into the request's topic or as a reply to the request message."""
+) -> RequestRow | None:
+    """The requester's answer, into the request's topic or as a reply to the request message.
+
+    A request that was waiting for the requester is back with the staff ("in Bearbeitung"); the requester's
+    confirmation says so. None when the request changed meanwhile (read it again and retry).
+    """
     async with db.transaction() as tx:
+        status = req.status
+        if req.status == "wartet":
+            status = "in_bearbeitung"
+            ok = await db.change_request(
+                tx,
+                req,
+                status=status,
+                claimed_by=req.claimed_by,
+                claimed_by_name=req.claimed_by_name,
+                by=req.user_id,
+                now=now,
+            )
+            if not ok:
+                return None
         await db.enqueue(
             tx,
             kind=KIND_NOTE,
@@ -515,7 +533,8 @@ async def relay_to_staff(
             now=now,
             ref=req.ref,
         )
-        await db.add_request_history(tx, req.id, "to_staff", req.status, req.user_id, now)
+        await db.add_request_history(tx, req.id, "to_staff", status, req.user_id, now)
+    return await db.get_request(req.id)
 
 
 async def remind_unclaimed(

@@ -383,12 +383,17 @@ def _menu_markup(context: Context) -> InlineKeyboardMarkup:
 
 
 async def cancel(update: Update, context: Context) -> int:
-    """/abbrechen or the cancel button: drop what was entered."""
+    """/abbrechen or the cancel button: drop what was entered (the form, or a reply not yet sent)."""
     await answer(update.callback_query)
-    if context.user_data is not None:
-        context.user_data.pop(REPLY, None)
+    replying = context.user_data.pop(REPLY, None) if context.user_data is not None else None
+    form = context.user_data.get(FORM) if context.user_data is not None else None
     _drop_form(context)
-    await show(update, context, context.bot_data.texts("requests.form.cancelled"), _menu_markup(context))
+    key = (
+        "requests.user.reply_cancelled"
+        if replying is not None and form is None
+        else "requests.form.cancelled"
+    )
+    await show(update, context, context.bot_data.texts(key), _menu_markup(context))
     return ConversationHandler.END
 
 
@@ -645,11 +650,26 @@ async def _relay_from_user(update: Update, context: Context, req: RequestRow, te
     if staff_chat_id is None:
         await send_html(update, context, texts("requests.user.reply_no_staff", number=req.id))
         return
-    await relay_to_staff(
-        services.db, texts, req, text.strip(), staff_chat_id=staff_chat_id, now=_now(context)
-    )
+    for _ in range(2):  # once more if the request changed between reading and writing
+        updated = await relay_to_staff(
+            services.db, texts, req, text.strip(), staff_chat_id=staff_chat_id, now=_now(context)
+        )
+        if updated is not None:
+            break
+        fresh = await services.db.get_request(req.id)
+        if fresh is None or not fresh.is_open:
+            await send_html(update, context, texts("requests.user.closed", number=req.id))
+            return
+        req = fresh
+    else:
+        await send_html(update, context, texts("errors.generic"))
+        return
     _kick_outbox(context)
-    await send_html(update, context, texts("requests.user.reply_sent", number=req.id))
+    if updated.status != req.status:
+        await services.requests.refresh_staff_views(context.bot, updated, renamed=False)
+        await send_html(update, context, texts("requests.user.reply_sent_back", number=req.id))
+    else:
+        await send_html(update, context, texts("requests.user.reply_sent", number=req.id))
 
 
 async def relay_plain_text(update: Update, context: Context) -> None:

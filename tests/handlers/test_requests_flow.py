@@ -133,6 +133,19 @@ async def test_whole_dialogue_in_a_plain_group(plain: Harness) -> None:
     await deliver(h)
     assert "wartet auf Ihre Rückmeldung" in h.api.sent_to(USER)[-1].text
     assert "wartet auf Rückmeldung" in post.text
+    # The requester's answer puts it back with the staff, and the requester's confirmation says so.
+    sent = await h.send(user, "Hier sind die Angaben: 20 Jugendliche, 14 bis 17 Jahre.")
+    [confirm] = [m for m in sent if m.chat_id == USER]
+    assert confirm.text == h.texts("requests.user.reply_sent_back", number=number)
+    assert "in Bearbeitung · bei Sabine" in post.text
+    await deliver(h)
+    # "Antworten" and then /abbrechen sends nothing.
+    staff_messages = len(h.api.sent_to(STAFF_CHAT_ID))
+    await h.press(user, answer, data_of(answer, "reply", str(number)))
+    [cancelled] = await h.send(user, "/abbrechen")
+    assert cancelled.text == h.texts("requests.user.reply_cancelled")
+    await deliver(h)
+    assert len(h.api.sent_to(STAFF_CHAT_ID)) == staff_messages
     await h.press(staff, post, data_of(post, "done"))
     await deliver(h)
     closed, rating_prompt = h.api.sent_to(USER)[-2:]
@@ -158,6 +171,8 @@ async def test_whole_dialogue_in_a_plain_group(plain: Harness) -> None:
         ("to_user", "in_bearbeitung"),
         ("to_staff", "in_bearbeitung"),
         ("status", "wartet"),
+        ("status", "in_bearbeitung"),
+        ("to_staff", "in_bearbeitung"),
         ("status", "erledigt"),
         ("rated", "erledigt"),
     ]
