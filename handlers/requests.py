@@ -35,7 +35,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot import callbacks
-from bot.content import Html, split_message
+from bot.content import Html, Texts, html_to_plain, split_message
 from bot.context import App, Context
 from bot.db import NewRequest, RequestRow, from_db_time, to_db_time
 from bot.requests import (
@@ -449,7 +449,7 @@ async def form_press(update: Update, context: Context) -> str | int | None:
         try:
             form["question"] = clean_question(str(form["prefill"]))
         except InvalidInput as exc:
-            await answer(query, texts(exc.key, **exc.params), alert=True)
+            await answer(query, html_to_plain(texts(exc.key, **exc.params)), alert=True)
             return None
     else:
         await answer(query, texts("requests.form.stale_button"), alert=True)
@@ -854,7 +854,8 @@ async def staff_press(update: Update, context: Context) -> None:
         plan = plan_status(req, "erledigt" if parsed.action == "done" else target, user.id, user.full_name)
         action = "status"
     if isinstance(plan, Refusal):
-        await answer(query, texts(plan.key, **plan.params), alert=True)
+        # Alerts are plain text: names in them must not show as HTML entities.
+        await answer(query, html_to_plain(texts(plan.key, **plan.params)), alert=True)
         await services.requests.refresh_staff_views(context.bot, req, renamed=False)
         return
     updated = await apply_change(services.db, texts, req, plan, by=user.id, now=_now(context), action=action)
@@ -873,7 +874,11 @@ async def staff_press(update: Update, context: Context) -> None:
         await _edit_markup(message, None)  # a reminder's button has done its job
     await answer(
         query,
-        texts("requests.staff.changed", number=updated.id, status=Html(status_label(texts, updated.status))),
+        html_to_plain(
+            texts(
+                "requests.staff.changed", number=updated.id, status=Html(status_label(texts, updated.status))
+            )
+        ),
     )
 
 
@@ -977,7 +982,7 @@ async def open_requests(update: Update, context: Context) -> None:
         await _reply_in_place(message, part)
 
 
-def _message_link(texts: Any, req: RequestRow) -> str:
+def _message_link(texts: Texts, req: RequestRow) -> str:
     """A t.me link to the request message in a supergroup ("-100…" ids), else nothing."""
     chat = str(req.staff_chat_id or "")
     if req.staff_message_id is None or not chat.startswith("-100"):
@@ -987,7 +992,7 @@ def _message_link(texts: Any, req: RequestRow) -> str:
         if req.staff_thread_id
         else f"{chat[4:]}/{req.staff_message_id}"
     )
-    return str(texts("requests.staff.open_link", url=f"https://t.me/c/{path}"))
+    return texts("requests.staff.open_link", url=f"https://t.me/c/{path}")
 
 
 async def remind_job(context: Context) -> None:

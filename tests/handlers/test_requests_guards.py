@@ -211,6 +211,16 @@ async def test_claimed_requests_stay_with_their_staff_member(h: Harness) -> None
     await h.press(sabine, post, claim)
     await h.press(rita, post, claim)  # a stale "Übernehmen" on an old copy of the keyboard
     assert h.last_answer_text() == h.texts("requests.staff.claimed_by_other", number=1, name="Sabine")
+    # An alert is plain text: a name with "&" or "<" is shown as typed, not as an HTML entity.
+    await h.press(sabine, post, "req:set:1.neu")
+    await h.press(h.user(STAFF, "S&<b>"), post, claim)
+    await h.press(rita, post, claim)
+    assert (
+        h.last_answer_text()
+        == "Anfrage #1 hat bereits S&<b> übernommen. Zum Abgeben: „Status ändern“ → „neu (freigeben)“."
+    )
+    await h.press(h.user(STAFF, "Sabine"), post, "req:set:1.neu")
+    await h.press(sabine, post, claim)
     await h.press(sabine, post, claim)
     assert h.last_answer_text() == h.texts("requests.staff.already_yours", number=1)
     await h.press(rita, post, "req:set:1.in_bearbeitung")
