@@ -13,7 +13,7 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 import handlers
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, SystemClock, clock_from_environment
 from bot.commands import register_command_menu
 from bot.config import Settings
 from bot.content import load_content
@@ -126,7 +126,7 @@ async def running(app: App) -> AsyncIterator[App]:
 
 def run(settings: Settings) -> None:
     """Run until SIGTERM/SIGINT: webhook mode when ``BOT_WEBHOOK_URL`` is set, else long polling."""
-    app = build_application(settings)
+    app = build_application(settings, clock=clock_from_environment())
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         url_path = settings.webhook_url.split("://", 1)[1].partition("/")[2]

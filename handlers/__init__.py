@@ -10,7 +10,19 @@
 from __future__ import annotations
 
 from bot.context import App
-from handlers import advice, fallback, requests, start, users
+from handlers import (
+    advice,
+    announcements,
+    event_form,
+    events,
+    fallback,
+    requests,
+    roles,
+    start,
+    statistics,
+    subscriptions,
+    users,
+)
 
 
 def register(app: App) -> None:
@@ -20,7 +32,14 @@ def register(app: App) -> None:
     # The request form (a conversation with the deep link /start beratung), /anfragen, /offen, the request
     # buttons and the staff group's relay; it loads its relay index once, in its own group -100.
     requests.register(app)
+    events.register_deep_link(app)  # /start termin_<id>
+    roles.register(app)  # the deep link /start rolle_<code> before the plain /start
+    subscriptions.register(app)  # menu:abo before the menu fallback; the offer after /start runs in group 1
+    announcements.register(app)  # its dialogue owns free text while active: before the free-text search
+    statistics.register(app)
     start.register(app)
+    event_form.register(app)  # the coordinators' event form (a conversation)
+    events.register(app)
     # A requester's plain text while in a dialogue with the staff: after every conversation (they own free text
     # while active), before the free-text search.
     requests.register_relay(app)
