@@ -773,19 +773,25 @@ class Database:
     async def event_follow_targets(
         tx: Tx, *, event_id: int | None = None, user_id: int | None = None
     ) -> list[tuple[int, int, datetime]]:
-        """(user_id, event_id, starts_at) of every follow of an active event, within the given scope."""
-        sql = (
-            "SELECT f.user_id, f.event_id, e.starts_at FROM event_follows f JOIN events e ON e.id = f.event_id"
-            " WHERE e.state = 'active'"
-        )
+        """(user_id, event_id, starts_at) for every active event a user follows — or gets because they
+        subscribed to event reminders and the event is nationwide or in their Bundesland — within the scope."""
+        scope = ""
         params: list[Any] = []
         if event_id is not None:
-            sql += " AND f.event_id = ?"
+            scope += " AND e.id = ?"
             params.append(event_id)
         if user_id is not None:
-            sql += " AND f.user_id = ?"
+            scope += " AND {who} = ?"
             params.append(user_id)
-        rows = await tx.fetchall(sql, params)
+        sql = (
+            "SELECT f.user_id, e.id, e.starts_at FROM event_follows f JOIN events e ON e.id = f.event_id"
+            " WHERE e.state = 'active'" + scope.format(who="f.user_id") + " UNION "
+            "SELECT s.user_id, e.id, e.starts_at FROM subscriptions s JOIN events e ON e.state = 'active'"
+            " LEFT JOIN users u ON u.id = s.user_id"
+            " WHERE s.event_reminders = 1 AND (e.bundesland IS NULL OR e.bundesland = u.bundesland)"
+            + scope.format(who="s.user_id")
+        )
+        rows = await tx.fetchall(sql, params + params)
         return [(int(r[0]), int(r[1]), from_db_time(str(r[2]))) for r in rows]
 
     @staticmethod
@@ -803,6 +809,20 @@ class Database:
             params.append(user_id)
         rows = await tx.fetchall(sql, params)
         return [(int(r[0]), str(r[1]), r[2]) for r in rows]
+
+    @staticmethod
+    async def deadline_subscribers(tx: Tx, *, user_id: int | None = None) -> list[tuple[int, str | None]]:
+        """(user_id, Bundesland) of users subscribed to reminders of every funding deadline."""
+        sql = (
+            "SELECT s.user_id, u.bundesland FROM subscriptions s LEFT JOIN users u ON u.id = s.user_id"
+            " WHERE s.deadline_reminders = 1"
+        )
+        params: list[Any] = []
+        if user_id is not None:
+            sql += " AND s.user_id = ?"
+            params.append(user_id)
+        rows = await tx.fetchall(sql, params)
+        return [(int(r[0]), r[1]) for r in rows]
 
     @staticmethod
     async def pending_reminders(

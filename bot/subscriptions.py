@@ -32,9 +32,12 @@ async def set_kind(db: Database, user_id: int, kind: str, on: bool, now: datetim
 
 
 async def stop_all(db: Database, user_id: int, now: datetime) -> None:
-    """The user's own "Alles abbestellen": every kind off (Bundesland and topics stay as preferences)."""
+    """The user's own "Alles abbestellen": every kind off and every follow ended, so no announcement and no
+    reminder reaches them any more (Bundesland and topics stay as preferences)."""
     for kind in KINDS:
         await db.set_subscription(user_id, kind, False, now)
+    async with db.transaction() as tx:
+        await Database.forget_follower(tx, user_id)
 
 
 def topics(content: Content) -> list[MenuNode]:
@@ -66,5 +69,7 @@ def is_blocked_error(error: str) -> bool:
 
 
 async def end_all(tx: Tx, user_id: int, now: datetime) -> None:
-    """End every subscription of a user Telegram says is unreachable; inside the outbox hook's transaction."""
+    """A user Telegram says is unreachable (403): every subscription ends, and so do the follows of events and
+    programmes with their pending reminders; inside the outbox hook's transaction."""
     await Database.end_subscriptions(tx, user_id, now, "blocked")
+    await Database.forget_follower(tx, user_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks, subscriptions
+from bot import callbacks, reminders, subscriptions
 from bot.content import LAND_CODES, Content, Texts
 from bot.context import App, Context
 from bot.db import SubscriptionRow
@@ -157,6 +157,8 @@ async def on_press(update: Update, context: Context) -> None:
     else:
         await answer(update.callback_query, texts("errors.stale_button"), alert=True)
         return
+    # Reminder subscriptions and the Bundesland decide which reminders are planned: re-plan this user's now.
+    await reminders.sync_reminders(db, content.calendar, data.settings.tz, now, user_id=user.id)
     sub, land = await _user_state(context, user.id)
     await show(update, context, *_overview(texts, content, sub, land))
 
