@@ -285,3 +285,41 @@ def test_bad_input_forged_buttons_and_outsiders_change_nothing(
     )
     # Every message the bot sent parsed as HTML (the fake server is strict): no failed calls.
     assert [c for c in failed_calls(fake_api) if c.method != "answerCallbackQuery"] == [], fake_api.describe()
+
+
+def test_an_unclaimed_request_is_raised_again_once_per_period(
+    fake_api: FakeBotApi, bot_process: BotStarter, tmp_path: Path
+) -> None:
+    clock = tmp_path / "clock.txt"
+    clock.write_text("2026-11-24T10:00:00+00:00", encoding="utf-8")
+    chat = staff_group(fake_api, forum=True)
+    start_bot(
+        fake_api,
+        bot_process,
+        IJA_LOTSE_TEST_CLOCK_FILE=str(clock),
+        BOT_REQUEST_REMINDER_HOURS="24",
+        BOT_TICK_SECONDS="0.3",
+    )
+    number = file_request(fake_api, ANNA, kommune="Stadt Wartedorf")
+    post = fake_api.wait_for_message(chat, f"Anfrage #{number}")
+
+    def reminders() -> list[StoredMessage]:
+        return [m for m in fake_api.messages(chat) if m.content.startswith("⏰")]
+
+    clock.write_text("2026-11-25T09:59:00+00:00", encoding="utf-8")
+    time.sleep(1.0)
+    assert reminders() == []
+    clock.write_text("2026-11-25T10:01:00+00:00", encoding="utf-8")
+    reminder = fake_api.wait_for_message(chat, "⏰")
+    time.sleep(1.0)  # several ticks later: still one
+    assert len(reminders()) == 1
+    assert reminder.message_thread_id == post.message_thread_id and "Stadt Wartedorf" in reminder.content
+    pressed = press(fake_api, SABINE, reminder, "🙋 Übernehmen", "⏰")
+    assert pressed.buttons() == []  # the reminder's button has done its job
+    fake_api.wait_for(
+        lambda: "bei Sabine" in (fake_api.message(chat, post.message_id) or post).content or None,
+        message="the request shows who has it",
+    )
+    clock.write_text("2026-11-27T10:00:00+00:00", encoding="utf-8")
+    time.sleep(1.0)
+    assert len(reminders()) == 1
