@@ -323,3 +323,22 @@ def test_an_unclaimed_request_is_raised_again_once_per_period(
     clock.write_text("2026-11-27T10:00:00+00:00", encoding="utf-8")
     time.sleep(1.0)
     assert len(reminders()) == 1
+
+
+def test_an_unfinished_form_continues_after_a_restart(fake_api: FakeBotApi, bot_process: BotStarter) -> None:
+    staff_group(fake_api, forum=False)
+    bot = start_bot(fake_api, bot_process)
+    say(fake_api, ANNA, "/beratung", "Für welche Kommune")
+    land = say(fake_api, ANNA, "Gemeinde Neustart", "In welchem Bundesland")
+    role = press(fake_api, ANNA, land, "Thüringen", "In welcher Rolle")
+    exit_code, _ = bot.terminate(timeout=5)
+    assert exit_code == 0, bot.output()
+
+    start_bot(fake_api, bot_process)
+    topic = press(fake_api, ANNA, role, "Verwaltung / Politik", "Zu welchem Thema")
+    press(fake_api, ANNA, topic, "Grundlagen", "beschreiben Sie Ihre Frage")
+    contact = say(fake_api, ANNA, QUESTION, "Wie möchten Sie die Antwort")
+    privacy = press(fake_api, ANNA, contact, "💬 Telegram (hier im Chat)", "Datenschutz")
+    summary = press(fake_api, ANNA, privacy, "✅ Gelesen und einverstanden", "Bitte prüfen Sie")
+    assert "Gemeinde Neustart" in summary.content and "Thüringen" in summary.content
+    press(fake_api, ANNA, summary, "✅ Absenden", "Nummer #1")
