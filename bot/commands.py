@@ -44,6 +44,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("ankuendigung", Audience.COORDINATOR),
     CommandSpec("statistik", Audience.COORDINATOR),
     CommandSpec("rolle", Audience.ADMIN),
+    CommandSpec("beratung", Audience.USER),
+    CommandSpec("anfragen", Audience.USER),
+    CommandSpec("offen", Audience.STAFF_GROUP),
 )
 
 

@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.content import Content, Texts
 from bot.db import MIGRATIONS_DIR, Database
 from bot.outbox import Outbox
+from bot.requests import RequestDesk
 from bot.search import SearchIndex
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ class BotData:
         self._db: Database | None = None
         self._content: Content | None = None
         self._outbox: Outbox | None = None
+        self._requests: RequestDesk | None = None
         self._search: SearchIndex | None = None
         self._opening = asyncio.Lock()
 
@@ -84,6 +86,17 @@ class BotData:
     @outbox.setter
     def outbox(self, value: Outbox) -> None:
         self._outbox = value
+
+    @property
+    def requests(self) -> RequestDesk:
+        """Consultation requests: staff rights, the staff group, the relay index (set by handlers.requests)."""
+        if self._requests is None:
+            raise RuntimeError("requests desk not set")
+        return self._requests
+
+    @requests.setter
+    def requests(self, value: RequestDesk) -> None:
+        self._requests = value
 
     @property
     def search(self) -> SearchIndex:

@@ -16,6 +16,7 @@ from handlers import (
     event_form,
     events,
     fallback,
+    requests,
     roles,
     start,
     statistics,
@@ -28,6 +29,9 @@ def register(app: App) -> None:
     users.register(app)
     # Features: deep-link /start handlers first (before start.register), then commands, buttons, conversations.
     advice.register(app)
+    # The request form (a conversation with the deep link /start beratung), /anfragen, /offen, the request
+    # buttons and the staff group's relay; it loads its relay index once, in its own group -100.
+    requests.register(app)
     events.register_deep_link(app)  # /start termin_<id>
     roles.register(app)  # the deep link /start rolle_<code> before the plain /start
     subscriptions.register(app)  # menu:abo before the menu fallback; the offer after /start runs in group 1
@@ -36,6 +40,9 @@ def register(app: App) -> None:
     start.register(app)
     event_form.register(app)  # the coordinators' event form (a conversation)
     events.register(app)
+    # A requester's plain text while in a dialogue with the staff: after every conversation (they own free text
+    # while active), before the free-text search.
+    requests.register_relay(app)
     # Free text goes to the search only when no conversation claimed it.
     advice.register_free_text(app)
     start.register_menu_fallback(app)
