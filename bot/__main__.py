@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "run"
     try:
         settings = load_settings()
-        setup_logging(settings.log_level, settings.log_format)
+        # The playground prints the conversation; routine log lines would drown it unless asked for.
+        quiet = command == "demo" and "BOT_LOG_LEVEL" not in os.environ
+        setup_logging("WARNING" if quiet else settings.log_level, settings.log_format)
         if command == "run":
             settings.require_token()
             from bot.app import run

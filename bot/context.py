@@ -14,6 +14,7 @@ from bot.content import Content, Texts
 from bot.db import MIGRATIONS_DIR, Database
 from bot.outbox import Outbox
 from bot.privacy import PrivacyRegistry
+from bot.requests import RequestDesk
 from bot.search import SearchIndex
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ class BotData:
         self._content: Content | None = None
         self._outbox: Outbox | None = None
         self._privacy: PrivacyRegistry | None = None
+        self._requests: RequestDesk | None = None
         self._search: SearchIndex | None = None
         self._opening = asyncio.Lock()
 
@@ -97,6 +99,17 @@ class BotData:
     @privacy.setter
     def privacy(self, value: PrivacyRegistry) -> None:
         self._privacy = value
+
+    @property
+    def requests(self) -> RequestDesk:
+        """Consultation requests: staff rights, the staff group, the relay index (set by handlers.requests)."""
+        if self._requests is None:
+            raise RuntimeError("requests desk not set")
+        return self._requests
+
+    @requests.setter
+    def requests(self, value: RequestDesk) -> None:
+        self._requests = value
 
     @property
     def search(self) -> SearchIndex:

@@ -90,6 +90,7 @@ _TRUE_METHODS = {
     "deleteWebhook",
     "setWebhook",
     "answerCallbackQuery",
+    "setMessageReaction",
 }
 
 
@@ -111,6 +112,8 @@ class OfflineBotApi(BaseRequest):
         self._ids = itertools.count(1)
         self._topics = itertools.count(100)
         self.fail: Callable[[Call], tuple[int, dict[str, Any]] | None] | None = None
+        # getChatMember answers "member" unless a user id is listed here (e.g. "left" for a non-member).
+        self.member_status: dict[int, str] = {}
 
     async def initialize(self) -> None:
         return None
@@ -204,11 +207,13 @@ class OfflineBotApi(BaseRequest):
                     "limited_gifts": False,
                     "unique_gifts": False,
                     "premium_subscription": False,
+                    "gifts_from_channels": False,  # required by PTB 22.8's AcceptedGiftTypes
                 },
             }, None
         if method == "getChatMember":
             user_id = int(p["user_id"])
-            return {"status": "member", "user": {"id": user_id, "is_bot": False, "first_name": "U"}}, None
+            status = self.member_status.get(user_id, "member")
+            return {"status": status, "user": {"id": user_id, "is_bot": False, "first_name": "U"}}, None
         if method == "getUpdates":
             return [], None
         if method in _TRUE_METHODS:

@@ -139,6 +139,8 @@ class RetentionRun:
 
 
 EraseHook = Callable[[Erasure], Awaitable[None]]
+# After the erase transaction committed: drop what a feature keeps in memory about the user (caches, indexes).
+AfterEraseHook = Callable[["BotData", int], Awaitable[None]]
 # An export hook returns extra sections for /meine_daten (merged into "daten"; e.g. requests with messages).
 ExportHook = Callable[["BotData", int], Awaitable[Mapping[str, Any]]]
 # A retention rule purges or reduces what is past its time and returns how many rows it changed. It must find
@@ -159,6 +161,7 @@ class PrivacyRegistry:
     def __init__(self) -> None:
         self._tables: dict[str, PersonalTable] = {}
         self._erase_hooks: list[EraseHook] = []
+        self._after_erase_hooks: list[AfterEraseHook] = []
         self._export_hooks: list[ExportHook] = []
         self._rules: list[_Rule] = []
 
@@ -175,6 +178,10 @@ class PrivacyRegistry:
         """Run inside the erase transaction before the registered rows go (e.g. tell staff a request was
         withdrawn: enqueue an outbox row with ``erasure.tx``)."""
         self._erase_hooks.append(hook)
+
+    def after_erase(self, hook: AfterEraseHook) -> None:
+        """Run after the erasure committed (in-memory state of a feature)."""
+        self._after_erase_hooks.append(hook)
 
     def on_export(self, hook: ExportHook) -> None:
         self._export_hooks.append(hook)
@@ -220,6 +227,10 @@ class PrivacyRegistry:
     @property
     def erase_hooks(self) -> list[EraseHook]:
         return list(self._erase_hooks)
+
+    @property
+    def after_erase_hooks(self) -> list[AfterEraseHook]:
+        return list(self._after_erase_hooks)
 
     @property
     def export_hooks(self) -> list[ExportHook]:
@@ -434,6 +445,8 @@ async def erase_user_data(services: BotData, user_id: int, now: datetime) -> lis
                 id_columns = [columns[c] for c in subject.equals]
                 n += await db.anonymise_user_rows(tx, subject, user_id, id_columns, spec.scrub)
             erased[spec.label] = erased.get(spec.label, 0) + n
+    for after in registry.after_erase_hooks:
+        await after(services, user_id)
     return [Section(label, n) for label, n in erased.items() if n]
 
 

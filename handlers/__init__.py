@@ -19,6 +19,7 @@ from handlers import (
     events,
     fallback,
     privacy,
+    requests,
     roles,
     start,
     statistics,
@@ -32,6 +33,9 @@ def register(app: App) -> None:
     privacy.register(app)  # before every conversation: /loeschen & co. work in the middle of a form
     # Features: deep-link /start handlers first (before start.register), then commands, buttons, conversations.
     advice.register(app)
+    # The request form (a conversation with the deep link /start beratung), /anfragen, /offen, the request
+    # buttons and the staff group's relay; it loads its relay index once, in its own group -100.
+    requests.register(app)
     events.register_deep_link(app)  # /start termin_<id>
     roles.register(app)  # the deep link /start rolle_<code> before the plain /start
     subscriptions.register(app)  # menu:abo before the menu fallback; the offer after /start runs in group 1
@@ -40,6 +44,9 @@ def register(app: App) -> None:
     start.register(app)
     event_form.register(app)  # the coordinators' event form (a conversation)
     events.register(app)
+    # A requester's plain text while in a dialogue with the staff: after every conversation (they own free text
+    # while active), before the free-text search.
+    requests.register_relay(app)
     # Free text goes to the search only when no conversation claimed it.
     advice.register_free_text(app)
     start.register_menu_fallback(app)

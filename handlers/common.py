@@ -46,7 +46,9 @@ async def send_html(
     chat = update.effective_chat
     if chat is None:
         return None
-    thread_id = update.effective_message.message_thread_id if update.effective_message else None
+    message = update.effective_message
+    # Only a forum topic has a thread to answer in; in a plain group message_thread_id names a reply chain.
+    thread_id = message.message_thread_id if message is not None and message.is_topic_message else None
     parts = split_message([text])
     sent: Message | None = None
     for index, part in enumerate(parts):

@@ -6,7 +6,7 @@ import logging
 
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import App, Context
 from handlers.common import answer, main_menu, send_html
@@ -17,6 +17,12 @@ log = logging.getLogger(__name__)
 async def unknown_command(update: Update, context: Context) -> None:
     """A command nobody handles."""
     await send_html(update, context, context.bot_data.texts("errors.unknown_command"))
+
+
+async def nothing_to_cancel(update: Update, context: Context) -> None:
+    """/abbrechen when no dialogue is running (every dialogue handles it itself while active)."""
+    texts = context.bot_data.texts
+    await send_html(update, context, texts("errors.nothing_to_cancel"), main_menu(texts))
 
 
 async def unsupported_message(update: Update, context: Context) -> None:
@@ -54,6 +60,7 @@ async def on_error(update: object, context: Context) -> None:
 
 def register(app: App) -> None:
     private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler(["abbrechen", "cancel"], nothing_to_cancel, filters=private))
     app.add_handler(MessageHandler(filters.COMMAND & private, unknown_command))
     app.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, unsupported_message))
     app.add_handler(CallbackQueryHandler(stale_button))

@@ -12,9 +12,6 @@ from bot import callbacks
 from bot.content import Html, Texts
 from bot.context import App, Context
 from bot.privacy import (
-    Link,
-    PersonalTable,
-    PrivacyRegistry,
     Section,
     collect_export,
     count_user_data,
@@ -23,7 +20,13 @@ from bot.privacy import (
     forget_runtime_state,
     privacy_notice,
 )
-from bot.retention import reduce_announcement_ledgers
+from bot.privacy_features import (
+    REDACT_KIND,
+    REFRESH_KIND,
+    redact_staff_message,
+    refresher,
+    register_feature_tables,
+)
 from handlers.common import answer, home_button, parse_press, show
 
 log = logging.getLogger(__name__)
@@ -170,88 +173,10 @@ async def on_press(update: Update, context: Context) -> None:
         await show(update, context, context.bot_data.texts("privacy.erase.kept"))
 
 
-def register_feature_tables(privacy: PrivacyRegistry) -> None:
-    """Advice, events, subscriptions and announcements were merged before the registry existed, so their tables
-    are registered here; later features register their own in their ``register(app)``."""
-    privacy.table(
-        PersonalTable(
-            "advice_ratings",
-            label="privacy.sections.advice_ratings",
-            ids={"user_id": Link.SUBJECT},
-            export=("article_id", "helpful", "rated_at"),
-        )
-    )
-    # Misses are stored without a user id; they still expire.
-    privacy.purge("advice_misses", older_than="created_at", days=lambda s: s.retention_miss_days)
-    privacy.table(
-        PersonalTable(
-            "events",
-            label="privacy.sections.events",
-            ids={"created_by": Link.ACTOR, "updated_by": Link.ACTOR},
-            export=("id", "title", "starts_at", "state", "created_at", "updated_at"),
-        )
-    )
-    privacy.table(
-        PersonalTable(
-            "event_follows",
-            label="privacy.sections.event_follows",
-            ids={"user_id": Link.SUBJECT},
-            export=("event_id", "created_at"),
-        )
-    )
-    privacy.table(
-        PersonalTable(
-            "deadline_follows",
-            label="privacy.sections.deadline_follows",
-            ids={"user_id": Link.SUBJECT},
-            export=("programme", "created_at"),
-        )
-    )
-    privacy.table(
-        PersonalTable(
-            "reminders",
-            label="privacy.sections.reminders",
-            ids={"user_id": Link.SUBJECT},
-            export=("subject", "target_at", "lead_days", "due_at", "state", "done_at"),
-        )
-    )
-    privacy.table(
-        PersonalTable(
-            "subscriptions",
-            label="privacy.sections.subscriptions",
-            ids={"user_id": Link.SUBJECT},
-            export=("announcements", "event_reminders", "deadline_reminders", "updated_at", "ended"),
-        )
-    )
-    privacy.table(
-        PersonalTable(
-            "subscription_topics",
-            label="privacy.sections.subscription_topics",
-            ids={"user_id": Link.SUBJECT},
-            export=("topic",),
-        )
-    )
-    privacy.table(
-        PersonalTable(
-            "role_invitations",
-            label="privacy.sections.role_invitations",
-            ids={"created_by": Link.ACTOR, "used_by": Link.ACTOR},
-            export=("role", "created_at", "expires_at", "used_at"),
-        )
-    )
-    privacy.table(
-        PersonalTable(
-            "announcements",
-            label="privacy.sections.announcements",
-            ids={"created_by": Link.ACTOR},
-            export=("id", "created_at", "body", "state", "send_at", "finished_at", "recipients"),
-        )
-    )
-    privacy.retention("announcement ledgers", reduce_announcement_ledgers)
-
-
 def register(app: App) -> None:
     register_feature_tables(app.bot_data.privacy)
+    app.bot_data.outbox.register(REDACT_KIND, deliver=redact_staff_message)
+    app.bot_data.outbox.register(REFRESH_KIND, deliver=refresher(app.bot_data))
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler(["datenschutz", "privacy"], notice, filters=private))
     app.add_handler(CommandHandler("meine_daten", export, filters=private))

@@ -39,7 +39,10 @@ async def statistik(update: Update, context: Context) -> None:
     if requests is None:
         request_lines = [texts("statistics.requests_unavailable")]
     else:
-        request_lines = [line(status, n) for status, n in requests.items()] or [texts("statistics.none")]
+        request_lines = [
+            line(texts(f"requests.status.{status}") if f"requests.status.{status}" in texts else status, n)
+            for status, n in requests.items()
+        ] or [texts("statistics.none")]
     recent = [
         await _announcement_line(context, row) for row in await db.recent_announcements(RECENT_ANNOUNCEMENTS)
     ]

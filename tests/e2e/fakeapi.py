@@ -515,6 +515,7 @@ class FakeBotApi:
         self._files_by_path: dict[str, StoredFile] = {}
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self._menu_buttons: dict[int | None, JSON] = {}
+        self._reactions: dict[tuple[int, int], list[JSON]] = {}
         self._callback_queries: dict[str, JSON] = {}
         self._callback_answers: dict[str, JSON] = {}
         self._calls: list[ApiCall] = []
@@ -1716,6 +1717,7 @@ class FakeBotApi:
             "unpinChatMessage": self._unpin_chat_message,
             "setChatMenuButton": self._set_chat_menu_button,
             "getChatMenuButton": self._get_chat_menu_button,
+            "setMessageReaction": self._set_message_reaction,
         }
 
     def _get_me(self, params: JSON) -> JSON:
@@ -2214,6 +2216,22 @@ class FakeBotApi:
                 raise _bad_request("can't parse menu button")
             self._menu_buttons[chat_id] = button
             return True
+
+    def _set_message_reaction(self, params: JSON) -> bool:
+        with self._cond:
+            chat = self._chat(params, for_sending=False)
+            message_id = _as_int(params.get("message_id"), "message_id")
+            reaction = params.get("reaction") or []
+            if not isinstance(reaction, list):
+                raise _bad_request("can't parse reaction types")
+            self._reactions[(chat.id, message_id)] = copy.deepcopy(reaction)
+            self._cond.notify_all()
+            return True
+
+    def reactions(self, chat: ChatRef, message_id: int) -> list[JSON]:
+        """The bot's reaction on a message (e.g. the 👍 a relayed staff message gets)."""
+        with self._cond:
+            return copy.deepcopy(self._reactions.get((_chat_id(chat), message_id), []))
 
     def _get_chat_menu_button(self, params: JSON) -> JSON:
         with self._cond:

@@ -230,7 +230,7 @@ async def test_long_polling_returns_as_soon_as_an_update_arrives(fake_api: FakeB
 
 
 async def test_a_second_poller_ends_the_first_with_conflict(fake_api: FakeBotApi, bot: Bot) -> None:
-    first = asyncio.create_task(bot.get_updates(timeout=3))
+    first = asyncio.create_task(bot.get_updates(timeout=20))
     await fake_api.wait_for_async(lambda: fake_api.polling)
     async with Bot(DEFAULT_TOKEN, base_url=fake_api.base_url) as second_instance:
         assert await second_instance.get_updates(timeout=0) == ()

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, CommandHandler, ConversationHandler, MessageHandler, filters
 
@@ -15,8 +16,16 @@ from bot import outbox
 from bot.content import html_to_plain
 from bot.context import App, Context
 from bot.db import EventFields, ReminderPlan
-from bot.offline import SentMessage
+from bot.offline import OfflineBotApi, SentMessage
 from bot.privacy import Erasure
+from tests.handlers.requests_support import (
+    STAFF_CHAT,
+    data_of,
+    deliver,
+    file_request,
+    reply_target,
+    staff_posts,
+)
 from tests.harness import ADMIN_ID, STAFF_CHAT_ID, Harness, harness
 from tests.privacy_scan import rows_mentioning, traces
 
@@ -24,6 +33,10 @@ USER = 4_711_000_123  # distinctive, so a scan for it finds nothing by accident
 OTHER = 4_711_000_456
 NAME = "Erika Mustermann"
 FORM_ANSWER = "Stadtjugendamt Beispielhausen"
+KOMMUNE = "Gemeinde Erikastadt"
+REQUEST_QUESTION = "Wie beantragen wir eine deutsch-polnische Jugendbegegnung?"
+REQUEST_REPLY = "Danke, wir sind 20 Jugendliche aus Erikastadt."
+REQUEST_STAFF = 5151
 
 # --- a persistent form, as the features' guided dialogues are --------------------------------------------
 
@@ -129,13 +142,29 @@ async def _fill_announcements(h: Harness, user: dict[str, Any]) -> None:
     )
 
 
+async def _fill_requests(h: Harness, user: dict[str, Any]) -> None:
+    """The user's own request (posted, claimed, answered both ways), and one of someone else they took as staff."""
+    staff = h.user(REQUEST_STAFF, "Sabine")
+    own = await file_request(h, user, kommune=KOMMUNE, question=REQUEST_QUESTION)
+    await deliver(h)
+    [post] = [m for m in staff_posts(h) if f"#{own}" in m.text]
+    await h.press(staff, post, data_of(post, "claim"))
+    await h.send(staff, "Guten Tag, wir helfen gern.", chat=STAFF_CHAT, reply_to=post)
+    await deliver(h)
+    await h.send(user, REQUEST_REPLY)
+    await deliver(h)
+    other = await file_request(h, h.user(OTHER, "Max"))
+    await deliver(h)
+    [other_post] = [m for m in staff_posts(h) if f"#{other}" in m.text]
+    await h.press(user, other_post, data_of(other_post, "claim"))
+    await deliver(h)
+
+
 FILLERS: dict[str, Callable[[Harness, dict[str, Any]], Awaitable[None]]] = {
     "users": _fill_users,
     "roles": _fill_roles,
     "role_changes": _fill_roles,
     "outbox": _fill_outbox,
-    "conversations": _fill_dialogue,
-    "user_data": _fill_dialogue,
     "advice_ratings": _fill_advice,
     "events": _fill_events,
     "event_follows": _fill_events,
@@ -145,6 +174,11 @@ FILLERS: dict[str, Callable[[Harness, dict[str, Any]], Awaitable[None]]] = {
     "subscription_topics": _fill_subscriptions,
     "role_invitations": _fill_invitations,
     "announcements": _fill_announcements,
+    "requests": _fill_requests,
+    "request_history": _fill_requests,
+    # Last: the open form owns the user's next text message.
+    "conversations": _fill_dialogue,
+    "user_data": _fill_dialogue,
 }
 
 
@@ -152,10 +186,10 @@ async def fill_everything(h: Harness, user: dict[str, Any]) -> None:
     missing = [t.table for t in h.app.bot_data.privacy.tables if t.table not in FILLERS]
     assert not missing, f"add a filler to FILLERS in {__file__} for the registered tables {missing}"
     done: set[Callable[..., Any]] = set()
-    for table in (t.table for t in h.app.bot_data.privacy.tables):
-        if FILLERS[table] not in done:
-            await FILLERS[table](h, user)
-            done.add(FILLERS[table])
+    for filler in FILLERS.values():
+        if filler not in done:
+            await filler(h, user)
+            done.add(filler)
 
 
 async def export_json(h: Harness, user: dict[str, Any]) -> tuple[SentMessage, dict[str, Any]]:
@@ -238,6 +272,15 @@ async def test_export_contains_every_registered_table(tmp_path: Path) -> None:
             {"role": "coordinator", "granted_at": roles["eintraege"][0]["granted_at"]}
         ]
         assert roles["von_ihnen_vorgenommen"][0]["role"] == "staff"
+        requests = data["daten"]["requests"]
+        assert [r["question"] for r in requests["eintraege"]] == [REQUEST_QUESTION]
+        assert requests["eintraege"][0]["requester_name"] == NAME
+        assert len(requests["von_ihnen_vorgenommen"]) == 1  # the request the user took as staff
+        relayed = data["daten"]["anfrage_nachrichten"]["eintraege"]
+        assert any(
+            REQUEST_REPLY in m["text"] and m["an"] == h.texts("privacy.export.to_staff") for m in relayed
+        )
+        assert any(m["an"] == h.texts("privacy.export.to_you") for m in relayed)
         # Other people's ids are never exported.
         assert str(OTHER) not in reply.document[1].decode()
 
@@ -283,7 +326,7 @@ async def test_erase_leaves_no_trace(tmp_path: Path) -> None:
         assert "gelöscht" in done.text and "Rollen: 2 Einträge" in html_to_plain(
             done.text
         )  # own role, one granted
-        assert traces(database, USER, NAME, FORM_ANSWER) == []
+        assert traces(database, USER, NAME, FORM_ANSWER, KOMMUNE, REQUEST_QUESTION, REQUEST_REPLY) == []
         # The conversation is over in memory as well: an answer no longer reaches the form.
         replies = await h.send(user, "Beispielhausen")
         assert "probe got an answer" not in [m.text for m in replies]
@@ -353,3 +396,42 @@ async def test_erase_hook_tells_staff_without_details(tmp_path: Path) -> None:
         [notice] = h.api.sent_to(STAFF_CHAT_ID)
         assert notice.text == "Anfrage #7 wurde zurückgezogen."
         assert str(USER) not in notice.text and NAME not in notice.text
+
+
+@pytest.mark.parametrize("forum", [False, True], ids=["plain group", "forum"])
+async def test_erase_withdraws_open_requests_and_blanks_the_staff_chat(tmp_path: Path, forum: bool) -> None:
+    api = OfflineBotApi(strict=True, forum_chats=frozenset({STAFF_CHAT_ID} if forum else set()))
+    async with harness(tmp_path, api=api, broadcast_rate=30) as h:
+        user = h.user(USER, NAME)
+        await _fill_requests(h, user)
+        own = (await h.db.requests_of_user(USER, 5))[0].id
+        [post] = [m for m in staff_posts(h) if f"#{own}" in m.text]
+        relayed = [m for m in h.api.sent_to(STAFF_CHAT_ID) if REQUEST_REPLY in m.text]
+        assert relayed and NAME in post.text
+        before = len(h.api.sent_to(STAFF_CHAT_ID))
+
+        [confirm] = await h.send(user, "/loeschen")
+        assert "Beratungsanfragen: 2 Einträge" in html_to_plain(confirm.text)  # own + the one taken as staff
+        await h.press_label(user, confirm, h.texts("privacy.buttons.confirm"))
+        await deliver(h)
+
+        blank = h.texts("privacy.staff.redacted", number=own)
+        assert post.text == blank and not post.buttons()
+        assert all(m.text == blank for m in relayed)
+        [withdrawn] = h.api.sent_to(STAFF_CHAT_ID)[before:]
+        assert withdrawn.text == h.texts("privacy.staff.withdrawn", number=own)
+        if forum:
+            assert withdrawn.thread_id == post.thread_id
+            renames = [c.params for c in h.api.calls if c.method == "editForumTopic"]
+            assert renames[-1]["name"] == h.texts("privacy.staff.topic", number=own)
+        else:
+            [send] = [c.params for c in h.api.calls if c.method == "sendMessage"][-1:]
+            assert reply_target(send) == post.message_id
+        # Nothing the bot shows the staff names the person or repeats what they wrote.
+        for message in h.api.sent_to(STAFF_CHAT_ID):
+            for secret in (NAME, KOMMUNE, REQUEST_QUESTION, REQUEST_REPLY):
+                assert secret not in message.text, message.text
+        # The staff's buttons on the blanked post are gone; a press on an old one is answered politely.
+        await h.press(h.user(REQUEST_STAFF, "Sabine"), post, f"req:claim:{own}")
+        assert h.last_answer_text()
+        assert await h.db.get_request(own) is None

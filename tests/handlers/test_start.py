@@ -97,3 +97,9 @@ async def test_error_handler_tells_the_user(bot: Harness) -> None:
     sent = api.sent_to(USER)[before:]
     # The welcome failed; the user hears about it (the subscription offer may follow).
     assert [m.text for m in sent][:1] == [bot.texts("errors.generic")]
+
+
+async def test_cancel_without_a_dialogue_says_so(bot: Harness) -> None:
+    [reply] = await bot.send(bot.user(USER), "/abbrechen")
+    assert reply.text == bot.texts("errors.nothing_to_cancel")
+    assert reply.buttons()

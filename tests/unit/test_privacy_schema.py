@@ -14,7 +14,7 @@ import pytest
 from bot.app import MIGRATIONS_DIR
 from bot.db import Database
 from bot.privacy import ID_COLUMNS_BY_OTHER_NAME, Link, Parent, PersonalTable, PrivacyRegistry, core_registry
-from handlers.privacy import register_feature_tables
+from bot.privacy_features import register_feature_tables
 from tests.harness import Harness
 
 

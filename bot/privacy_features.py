@@ -1,0 +1,269 @@
+"""Privacy rules of the features merged before the registry existed: their tables, erase and export hooks and
+retention rules, in one place (later features register their own in their ``register(app)``).
+
+Consultation requests need more than table rules. Erasing a requester deletes every outbox row about their
+requests (posts, notes and relays still on their way carry their words), blanks the bot's messages about them
+in the staff chat (the post, relayed notes, the forum topic's name) and tells the staff that an open request was
+withdrawn — without any detail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from telegram.ext import ExtBot
+
+from bot import outbox
+from bot.content import html_to_plain
+from bot.db import OutboxRow
+from bot.outbox import Deliverer
+from bot.privacy import Erasure, Link, Parent, PersonalTable, PrivacyRegistry
+from bot.retention import reduce_announcement_ledgers
+
+if TYPE_CHECKING:
+    from bot.context import BotData
+
+REDACT_KIND = "privacy_redact"  # edit a bot message (or rename a forum topic) in the staff chat
+REFRESH_KIND = "privacy_refresh_request"  # show a request's staff post again, without the erased staff member
+
+
+def register_feature_tables(privacy: PrivacyRegistry) -> None:
+    """The tables, hooks and retention rules of the features merged before the registry existed."""
+    privacy.table(
+        PersonalTable(
+            "advice_ratings",
+            label="privacy.sections.advice_ratings",
+            ids={"user_id": Link.SUBJECT},
+            export=("article_id", "helpful", "rated_at"),
+        )
+    )
+    # Misses are stored without a user id; they still expire.
+    privacy.purge("advice_misses", older_than="created_at", days=lambda s: s.retention_miss_days)
+    privacy.table(
+        PersonalTable(
+            "events",
+            label="privacy.sections.events",
+            ids={"created_by": Link.ACTOR, "updated_by": Link.ACTOR},
+            export=("id", "title", "starts_at", "state", "created_at", "updated_at"),
+        )
+    )
+    privacy.table(
+        PersonalTable(
+            "event_follows",
+            label="privacy.sections.event_follows",
+            ids={"user_id": Link.SUBJECT},
+            export=("event_id", "created_at"),
+        )
+    )
+    privacy.table(
+        PersonalTable(
+            "deadline_follows",
+            label="privacy.sections.deadline_follows",
+            ids={"user_id": Link.SUBJECT},
+            export=("programme", "created_at"),
+        )
+    )
+    privacy.table(
+        PersonalTable(
+            "reminders",
+            label="privacy.sections.reminders",
+            ids={"user_id": Link.SUBJECT},
+            export=("subject", "target_at", "lead_days", "due_at", "state", "done_at"),
+        )
+    )
+    privacy.table(
+        PersonalTable(
+            "subscriptions",
+            label="privacy.sections.subscriptions",
+            ids={"user_id": Link.SUBJECT},
+            export=("announcements", "event_reminders", "deadline_reminders", "updated_at", "ended"),
+        )
+    )
+    privacy.table(
+        PersonalTable(
+            "subscription_topics",
+            label="privacy.sections.subscription_topics",
+            ids={"user_id": Link.SUBJECT},
+            export=("topic",),
+        )
+    )
+    privacy.table(
+        PersonalTable(
+            "role_invitations",
+            label="privacy.sections.role_invitations",
+            ids={"created_by": Link.ACTOR, "used_by": Link.ACTOR},
+            export=("role", "created_at", "expires_at", "used_at"),
+        )
+    )
+    privacy.table(
+        PersonalTable(
+            "announcements",
+            label="privacy.sections.announcements",
+            ids={"created_by": Link.ACTOR},
+            export=("id", "created_at", "body", "state", "send_at", "finished_at", "recipients"),
+        )
+    )
+    privacy.retention("announcement ledgers", reduce_announcement_ledgers)
+    privacy.table(
+        PersonalTable(
+            "requests",
+            label="privacy.sections.requests",
+            ids={"user_id": Link.SUBJECT, "claimed_by": Link.ACTOR},
+            clear_with={"claimed_by": ("claimed_by_name",)},  # the staff member's name goes with their id
+            export=(
+                "id",
+                "requester_name",
+                "kommune",
+                "bundesland",
+                "role",
+                "topic",
+                "question",
+                "contact_kind",
+                "contact_value",
+                "privacy_ack_at",
+                "status",
+                "created_at",
+                "updated_at",
+                "closed_at",
+                "rating",
+                "rated_at",
+            ),
+        )
+    )
+    privacy.table(
+        PersonalTable(
+            "request_history",
+            label="privacy.sections.request_history",
+            ids={"changed_by": Link.ACTOR},
+            parent=Parent("request_id", "requests"),
+            export=("request_id", "action", "status", "created_at"),
+        )
+    )
+    # request_messages (ids of bot messages in the staff chat) holds no user id and goes with its request
+    # (ON DELETE CASCADE); the erase hook uses it first to blank those messages.
+    privacy.on_erase(withdraw_requests)
+    privacy.on_erase(forget_staff_member)
+    privacy.after_erase(refresh_relay_index)
+    privacy.on_export(export_request_messages)
+    privacy.purge(
+        "requests",
+        older_than="closed_at",
+        days=lambda s: s.retention_request_days,
+        where={"status": ("erledigt",)},
+    )
+
+
+async def withdraw_requests(erasure: Erasure) -> None:
+    """Inside the erase transaction, before the request rows go: staff views blanked, open requests withdrawn."""
+    services, tx = erasure.services, erasure.tx
+    texts, db = services.texts, services.db
+    for trace in await db.request_traces(tx, erasure.user_id):
+        await db.delete_outbox_ref(tx, f"request:{trace.id}")
+        chat_id = trace.staff_chat_id
+        if chat_id is None:
+            continue  # never reached the staff
+        blank = texts("privacy.staff.redacted", number=trace.id)
+        messages = [m for m in trace.messages if m[0] == chat_id]
+        if trace.staff_message_id is not None:
+            messages.insert(0, (chat_id, trace.staff_message_id))
+        for target_chat, message_id in messages:
+            await db.enqueue(
+                tx,
+                kind=REDACT_KIND,
+                chat_id=target_chat,
+                payload={"message_id": message_id, "text": blank},
+                now=erasure.now,
+            )
+        if trace.staff_thread_id is not None:
+            await db.enqueue(
+                tx,
+                kind=REDACT_KIND,
+                chat_id=chat_id,
+                payload={
+                    "topic_id": trace.staff_thread_id,
+                    "name": texts("privacy.staff.topic", number=trace.id),
+                },
+                now=erasure.now,
+            )
+        if trace.status != "erledigt":
+            await db.enqueue(
+                tx,
+                kind=outbox.MESSAGE,
+                chat_id=chat_id,
+                payload=outbox.payload(
+                    texts("privacy.staff.withdrawn", number=trace.id),
+                    message_thread_id=trace.staff_thread_id,
+                    reply_to_message_id=trace.staff_message_id if trace.staff_thread_id is None else None,
+                ),
+                now=erasure.now,
+            )
+
+
+async def forget_staff_member(erasure: Erasure) -> None:
+    """A staff member erases their data: the posts of the requests they had still show their name; once their
+    id and name are cleared (the table rule), the posts are drawn again from the database."""
+    db, staff_chat_id = erasure.services.db, erasure.services.settings.staff_chat_id
+    if staff_chat_id is None:
+        return  # nothing was posted
+    for request_id in await db.requests_claimed_by(erasure.tx, erasure.user_id):
+        await db.enqueue(
+            erasure.tx,
+            kind=REFRESH_KIND,
+            chat_id=staff_chat_id,
+            payload={"request_id": request_id},
+            now=erasure.now,
+        )
+
+
+def refresher(services: BotData) -> Deliverer:
+    """Outbox deliverer for ``REFRESH_KIND``: the requests feature redraws the post (best effort)."""
+
+    async def refresh_request_post(bot: ExtBot[None], row: OutboxRow) -> int | None:
+        req = await services.db.get_request(int(row.payload["request_id"]))
+        if req is not None:
+            await services.requests.refresh_staff_views(bot, req, renamed=False)
+        return None
+
+    return refresh_request_post
+
+
+async def refresh_relay_index(services: BotData, user_id: int) -> None:
+    """The requests feature keeps who has requests in dialogue in memory: forget the erased user there."""
+    await services.requests.index.refresh(services.db, user_id)
+
+
+async def export_request_messages(services: BotData, user_id: int) -> Mapping[str, Any]:
+    """The messages about the user's requests still in the outbox (to them and to the staff), as text."""
+    texts = services.texts
+    entries: list[dict[str, Any]] = []
+    for row in await services.db.request_outbox_rows(user_id):
+        text = row.payload.get("text")
+        if not isinstance(text, str):
+            continue  # the request's own post: its content is in "requests"
+        entries.append(
+            {
+                "anfrage": int(row.ref.split(":", 1)[1]) if row.ref else None,
+                "an": texts("privacy.export.to_you")
+                if row.chat_id == user_id
+                else texts("privacy.export.to_staff"),
+                "text": html_to_plain(text),
+                "erstellt_am": row.created_at.isoformat(),
+                "stand": row.state,
+            }
+        )
+    return {
+        "anfrage_nachrichten": {
+            "bezeichnung": texts("privacy.sections.request_messages"),
+            "eintraege": entries,
+        }
+    }
+
+
+async def redact_staff_message(bot: ExtBot[None], row: OutboxRow) -> int | None:
+    """Outbox deliverer: replace a bot message's text (buttons removed), or rename a forum topic."""
+    if "topic_id" in row.payload:
+        await bot.edit_forum_topic(row.chat_id, int(row.payload["topic_id"]), name=str(row.payload["name"]))
+        return None
+    await bot.edit_message_text(str(row.payload["text"]), row.chat_id, int(row.payload["message_id"]))
+    return None
