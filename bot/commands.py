@@ -36,6 +36,8 @@ class CommandSpec:
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", Audience.USER),
     CommandSpec("hilfe", Audience.USER),
+    CommandSpec("foerderfinder", Audience.USER),
+    CommandSpec("standort", Audience.USER),
 )
 
 

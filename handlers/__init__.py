@@ -10,11 +10,14 @@
 from __future__ import annotations
 
 from bot.context import App
-from handlers import fallback, start, users
+from handlers import fallback, guided, start, users
 
 
 def register(app: App) -> None:
     users.register(app)
+    # Guided tools (Förder-Finder, Standortbestimmung): their conversation holds the deep link
+    # "/start foerderfinder" and the menu entry, so it comes before the plain /start and the menu fallback.
+    guided.register(app)
     start.register(app)
     start.register_menu_fallback(app)
     fallback.register(app)
