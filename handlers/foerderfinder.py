@@ -152,6 +152,10 @@ async def _go(update: Update, context: Context, ff: dict[str, Any], step: str) -
 async def start(update: Update, context: Context) -> str:
     """Entry (command, menu button, deep link, restart button): the first question."""
     await answer(update.callback_query)
+    return await _begin(update, context)
+
+
+async def _begin(update: Update, context: Context) -> str:
     user = update.effective_user
     known = None
     if user is not None:
@@ -164,7 +168,7 @@ async def start(update: Update, context: Context) -> str:
 async def _restart_politely(update: Update, context: Context) -> str:
     """The answers are gone (e.g. data from before an update): say so and begin again."""
     await answer(update.callback_query, context.bot_data.texts("foerderfinder.interrupted"), alert=True)
-    return await start(update, context)
+    return await _begin(update, context)
 
 
 async def _result(update: Update, context: Context, ff: dict[str, Any]) -> str:
