@@ -13,7 +13,7 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 import handlers
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, SystemClock, clock_from_environment
 from bot.commands import register_command_menu
 from bot.config import Settings
 from bot.content import load_content
@@ -23,6 +23,7 @@ from bot.offline import OFFLINE_TOKEN
 from bot.outbox import Outbox
 from bot.persistence import SqlitePersistence
 from bot.roles import Role
+from bot.search import SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ async def _post_init(app: App) -> None:
     db = await app.bot_data.open_database()
     app.bot_data.outbox.attach(db)
     app.bot_data.content = load_content(settings.content_dir)
+    app.bot_data.search = SearchIndex.build(app.bot_data.content)
     await register_command_menu(
         app.bot,
         app.bot_data.texts,
@@ -124,7 +126,7 @@ async def running(app: App) -> AsyncIterator[App]:
 
 def run(settings: Settings) -> None:
     """Run until SIGTERM/SIGINT: webhook mode when ``BOT_WEBHOOK_URL`` is set, else long polling."""
-    app = build_application(settings)
+    app = build_application(settings, clock=clock_from_environment())
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         url_path = settings.webhook_url.split("://", 1)[1].partition("/")[2]

@@ -10,10 +10,10 @@ import html
 import re
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -72,6 +72,9 @@ class Texts:
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_ModelT = TypeVar("_ModelT", bound=_Model)
 
 
 def _https_url(value: str) -> str:
@@ -163,6 +166,8 @@ class Content:
     synonyms: dict[str, Any]
     servicepoints: ServicePoints
     warnings: list[str] = field(default_factory=list)
+    # Events, deadlines and reminders (defined at the end of this module).
+    calendar: CalendarContent = field(default_factory=lambda: CalendarContent())
     # Guided tools (Förder-Finder, Standortbestimmung): programmes.yaml and standort.yaml; see the block below.
     guided: GuidedContent | None = None
 
@@ -319,6 +324,9 @@ def load_content(root: Path, today: date | None = None) -> Content:
     if not isinstance(synonyms, dict):
         problems.append("synonyms.yaml: must be a mapping")
         synonyms = {}
+    from bot.search import validate_synonyms  # search owns the synonyms schema
+
+    problems.extend(validate_synonyms(synonyms))
     servicepoints_raw = _read_yaml(root / "servicepoints.yaml", problems)
     servicepoints: ServicePoints | None = None
     if servicepoints_raw is not None:
@@ -347,6 +355,7 @@ def load_content(root: Path, today: date | None = None) -> Content:
             if ref == article.id:
                 problems.append(f"articles/{article.id}.md: relates to itself")
 
+    calendar = _load_calendar(root, problems)
     guided = _load_guided(root, articles, problems)
 
     if problems or servicepoints is None:
@@ -356,7 +365,9 @@ def load_content(root: Path, today: date | None = None) -> Content:
         for article in sorted(articles.values(), key=lambda a: a.id):
             if article.review < today:
                 warnings.append(f"articles/{article.id}.md: review date {article.review} has passed")
-    return Content(root, texts, menu, articles, synonyms, servicepoints, warnings, guided=guided)
+    return Content(
+        root, texts, menu, articles, synonyms, servicepoints, warnings, calendar=calendar, guided=guided
+    )
 
 
 # --- guided tools: Förder-Finder programmes (programmes.yaml) and Standortbestimmung (standort.yaml) ---------
@@ -405,7 +416,7 @@ class DeadlinePattern(_Model):
         return self
 
 
-class Deadline(_Model):
+class FundingDeadline(_Model):
     note: str = Field(min_length=1)
     year: int = Field(ge=2000, le=2100)  # the year the note's facts refer to
     certainty: Literal["verified", "secondary", "uncertain"]
@@ -422,7 +433,7 @@ class Deadline(_Model):
         return value
 
 
-class Programme(_Model):
+class FundingProgramme(_Model):
     id: str = Field(pattern=ID_PATTERN)
     name: str = Field(min_length=1, max_length=100)
     short: str = Field(min_length=1, max_length=24)  # button label
@@ -439,19 +450,19 @@ class Programme(_Model):
     lead_time: str = Field(min_length=1)
     route: Literal["laenderstelle", "zentralstelle", "direkt"]
     route_note: str = Field(min_length=1)
-    deadline: Deadline
+    deadline: FundingDeadline
     sources: list[Source] = Field(min_length=1)
     stand: date
     caution: str | None = None  # set: shown as a clear warning, never as a programme that fits
 
 
-class Programmes(_Model):
+class FundingProgrammes(_Model):
     stand: date
     countries: list[Choice] = Field(min_length=1)
     formats: list[FormatChoice] = Field(min_length=1)
     ages: list[Span] = Field(min_length=1, max_length=10)
     laenderstellen: dict[str, str] = Field(default_factory=dict)
-    programmes: list[Programme] = Field(min_length=1)
+    programmes: list[FundingProgramme] = Field(min_length=1)
 
     @field_validator("laenderstellen")
     @classmethod
@@ -515,6 +526,7 @@ class Devplan(_Model):
     quarter_label: str = Field(min_length=1)  # {quarter} {year}
     review_step: str = Field(min_length=1)
     decision_step: str = Field(min_length=1)
+    decision_question: str  # the question whose open answer puts ``decision_step`` into the schedule
 
     @model_validator(mode="after")
     def _placeholders(self) -> Devplan:
@@ -563,7 +575,7 @@ class StandortContent(_Model):
 
 @dataclass(frozen=True)
 class GuidedContent:
-    programmes: Programmes
+    programmes: FundingProgrammes
     standort: StandortContent
 
 
@@ -585,7 +597,7 @@ def _duplicates(ids: list[str]) -> list[str]:
     return sorted({i for i in ids if ids.count(i) > 1})
 
 
-def _check_programmes(data: Programmes, articles: Mapping[str, Article], problems: list[str]) -> None:
+def _check_programmes(data: FundingProgrammes, articles: Mapping[str, Article], problems: list[str]) -> None:
     where = "programmes.yaml"
     country_ids = [c.id for c in data.countries]
     format_ids = [f.id for f in data.formats]
@@ -622,6 +634,10 @@ def _check_standort(data: StandortContent, articles: Mapping[str, Article], prob
     for question in data.questions:
         if question.article not in articles:
             problems.append(f"{where}: question {question.id}: article {question.article!r} does not exist")
+    if data.question(data.devplan.decision_question) is None:
+        problems.append(
+            f"{where}: devplan.decision_question {data.devplan.decision_question!r} is not a question id"
+        )
     for step in data.extra_steps:
         if step.article not in articles:
             problems.append(f"{where}: extra step {step.title!r}: article {step.article!r} does not exist")
@@ -636,7 +652,7 @@ def _check_standort(data: StandortContent, articles: Mapping[str, Article], prob
 
 def _load_guided(root: Path, articles: Mapping[str, Article], problems: list[str]) -> GuidedContent | None:
     before = len(problems)
-    programmes: Programmes | None = _load_model(root, "programmes.yaml", Programmes, problems)
+    programmes: FundingProgrammes | None = _load_model(root, "programmes.yaml", FundingProgrammes, problems)
     standort: StandortContent | None = _load_model(root, "standort.yaml", StandortContent, problems)
     if programmes is not None:
         _check_programmes(programmes, articles, problems)
@@ -793,3 +809,284 @@ def check_content(root: Path, today: date) -> tuple[list[str], list[str]]:
     except ContentError as exc:
         return exc.problems, []
     return [], content.warnings
+
+
+# --- events, deadlines and reminders -------------------------------------------------------------------------
+# content/events.yaml (topics and seed events), content/deadlines.yaml (programmes and yearly deadline rules),
+# content/reminders.yaml (lead times and send time). Rules over them live in bot/events.py, bot/deadlines.py
+# and bot/reminders.py.
+
+HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
+CERTAINTIES = ("verified", "secondary", "uncertain")
+
+
+def _no_html(value: str | None) -> str | None:
+    if value is not None and HTML_TAG.search(value):
+        raise ValueError("must not contain HTML tags (texts are escaped, write plain text)")
+    return value
+
+
+def _quoted_time(value: object) -> object:
+    # YAML 1.1 reads an unquoted 12:00 as the number 720 (base 60): insist on quotes.
+    if isinstance(value, int | float):
+        raise ValueError('write times in quotes, e.g. "09:00"')
+    return value
+
+
+def month_day(value: str) -> tuple[int, int]:
+    """``"12-31"`` → (12, 31): a day that exists every year (no 29 Feb)."""
+    match = re.fullmatch(r"(\d{2})-(\d{2})", value)
+    if match is None:
+        raise ValueError(f"yearly date must look like MM-DD, got {value!r}")
+    month, day = int(match.group(1)), int(match.group(2))
+    try:
+        date(2025, month, day)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a day that exists every year") from None
+    return month, day
+
+
+def _yearly(value: str | None) -> str | None:
+    if value is not None:
+        month_day(value)
+    return value
+
+
+def _land_codes(value: list[str]) -> list[str]:
+    unknown = [code for code in value if code not in LAND_CODES]
+    if unknown:
+        raise ValueError(f"unknown Bundesland code(s) {unknown}")
+    return value
+
+
+class ReminderSettings(_Model):
+    """When reminders go out: days before the local date of the event/deadline, at ``send_time`` local."""
+
+    send_time: time = time(9, 0)
+    event_leads_days: list[int] = Field(default_factory=lambda: [7, 1])
+    deadline_leads_days: list[int] = Field(default_factory=lambda: [56, 14, 3])
+
+    _quoted = field_validator("send_time", mode="before")(_quoted_time)
+
+    @field_validator("event_leads_days", "deadline_leads_days")
+    @classmethod
+    def _leads(cls, value: list[int]) -> list[int]:
+        if any(not 0 <= n <= 366 for n in value):
+            raise ValueError("lead times are days between 0 and 366")
+        if len(set(value)) != len(value):
+            raise ValueError("a lead time is listed twice")
+        return sorted(value, reverse=True)
+
+
+class SeedEvent(_Model):
+    """An event seeded from content/events.yaml; ``id`` is stable, so seeding twice changes nothing."""
+
+    id: str = Field(pattern=ID_PATTERN, max_length=40)
+    title: str = Field(min_length=3, max_length=120)
+    start: datetime  # local wall-clock time in BOT_TIMEZONE, e.g. 2026-05-20 10:00
+    end: datetime
+    place: str | None = Field(default=None, max_length=200)
+    online_url: str | None = Field(default=None, max_length=300)
+    description: str = Field(default="", max_length=1500)
+    bundesland: str | None = None
+    topic: str
+
+    _plain = field_validator("title", "place", "description")(_no_html)
+
+    @field_validator("online_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return None if value is None else _https_url(value)
+
+    @field_validator("bundesland")
+    @classmethod
+    def _land(cls, value: str | None) -> str | None:
+        if value is not None and value not in LAND_CODES:
+            raise ValueError(f"unknown Bundesland code {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SeedEvent:
+        if self.start.tzinfo is not None or self.end.tzinfo is not None:
+            raise ValueError("write start and end as local times without offset (BOT_TIMEZONE applies)")
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        if not self.place and not self.online_url:
+            raise ValueError("needs a place or an online_url")
+        return self
+
+
+class EventsFile(_Model):
+    topics: dict[str, str] = Field(min_length=1)  # topic id → label shown to users
+    events: list[SeedEvent] = Field(default_factory=list)
+
+    @field_validator("topics")
+    @classmethod
+    def _topic_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, label in value.items():
+            if not re.match(ID_PATTERN, key) or len(key) > 20:
+                raise ValueError(f"topic id {key!r} must be short lowercase letters, digits and '-'")
+            if not label.strip() or len(label) > 40:
+                raise ValueError(f"topic {key!r}: label must be 1–40 characters")
+        return value
+
+
+class Programme(_Model):
+    id: str = Field(pattern=ID_PATTERN, max_length=20)
+    name: str = Field(min_length=1, max_length=120)
+    short: str = Field(min_length=1, max_length=24)  # button label
+    url: str
+
+    _https = field_validator("url")(_https_url)
+
+
+class Intermediary(_Model):
+    """The earlier deadline of the Zentral- or Länderstelle (the one that matters for a Kommune)."""
+
+    who: str = Field(min_length=1, max_length=200)
+    yearly: str | None = None  # MM-DD, every year
+    dates: list[date] = Field(default_factory=list)  # dated occurrences, each with its year
+    note: str | None = Field(default=None, max_length=300)
+
+    _md = field_validator("yearly")(_yearly)
+    _plain = field_validator("who", "note")(_no_html)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Intermediary:
+        if self.yearly and self.dates:
+            raise ValueError("give either yearly or dates, not both")
+        return self
+
+
+class LandVariant(_Model):
+    laender: list[str] = Field(min_length=1)
+    intermediary: Intermediary
+
+    _codes = field_validator("laender")(_land_codes)
+
+
+class DeadlineRule(_Model):
+    """One deadline of a programme: yearly (``MM-DD``), dated (``dates`` with years) or without a fixed date."""
+
+    id: str = Field(pattern=ID_PATTERN, max_length=30)
+    programme: str
+    what: str = Field(min_length=1, max_length=200)
+    yearly: str | None = None
+    dates: list[date] = Field(default_factory=list)
+    # The hour on the deadline day (YAML key ``time``, e.g. "12:00"); otherwise the whole day counts.
+    at: time | None = Field(default=None, alias="time")
+    rhythm: str | None = Field(default=None, max_length=200)  # what is known when no date is current
+    note: str | None = Field(default=None, max_length=400)
+    laender: list[str] = Field(default_factory=list)  # only for these Länder; empty = everywhere
+    intermediary: Intermediary | None = None
+    variants: list[LandVariant] = Field(default_factory=list)
+    certainty: str
+    source: Source
+    stand: date
+
+    _md = field_validator("yearly")(_yearly)
+    _codes = field_validator("laender")(_land_codes)
+    _quoted = field_validator("at", mode="before")(_quoted_time)
+    _plain = field_validator("what", "rhythm", "note")(_no_html)
+
+    @field_validator("certainty")
+    @classmethod
+    def _certainty(cls, value: str) -> str:
+        if value not in CERTAINTIES:
+            raise ValueError(f"certainty must be one of {', '.join(CERTAINTIES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DeadlineRule:
+        if self.yearly and self.dates:
+            raise ValueError("give either yearly or dates, not both")
+        if not self.yearly and not self.dates and not self.rhythm and not self.note:
+            raise ValueError("a rule without a date needs a rhythm or a note saying what is known")
+        seen: set[str] = set()
+        for variant in self.variants:
+            if seen & set(variant.laender):
+                raise ValueError("a Land appears in two variants")
+            seen |= set(variant.laender)
+        return self
+
+    def intermediary_for(self, land: str | None) -> Intermediary | None:
+        """The Land variant's intermediary deadline where one exists, else the general one."""
+        for variant in self.variants:
+            if land is not None and land in variant.laender:
+                return variant.intermediary
+        return self.intermediary
+
+    def applies_to(self, land: str | None) -> bool:
+        return not self.laender or land in self.laender
+
+
+class DeadlinesFile(_Model):
+    programmes: list[Programme] = Field(min_length=1)
+    deadlines: list[DeadlineRule] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class CalendarContent:
+    """Events, deadlines and reminder settings from content/, validated."""
+
+    reminders: ReminderSettings = field(default_factory=ReminderSettings)
+    topics: dict[str, str] = field(default_factory=dict)
+    seed_events: list[SeedEvent] = field(default_factory=list)
+    programmes: dict[str, Programme] = field(default_factory=dict)
+    deadlines: list[DeadlineRule] = field(default_factory=list)
+
+    def rule(self, rule_id: str) -> DeadlineRule | None:
+        return next((r for r in self.deadlines if r.id == rule_id), None)
+
+
+def _model_from(
+    model: type[_ModelT], data: Any, where: str, problems: list[str], *, key: str | None = None
+) -> _ModelT | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        problems.append(f"{where}: must be a mapping")
+        return None
+    try:
+        return model(**data)
+    except ValidationError as exc:
+        problems.extend(_validation_lines(where, exc))
+    except TypeError as exc:
+        problems.append(f"{where}: {exc}")
+    return None
+
+
+def _load_calendar(root: Path, problems: list[str]) -> CalendarContent:
+    reminders = _model_from(
+        ReminderSettings, _read_yaml(root / "reminders.yaml", problems), "reminders.yaml", problems
+    )
+    events = _model_from(EventsFile, _read_yaml(root / "events.yaml", problems), "events.yaml", problems)
+    deadlines = _model_from(
+        DeadlinesFile, _read_yaml(root / "deadlines.yaml", problems), "deadlines.yaml", problems
+    )
+    calendar = CalendarContent()
+    if events is not None:
+        ids = [e.id for e in events.events]
+        for dup in sorted({i for i in ids if ids.count(i) > 1}):
+            problems.append(f"events.yaml: duplicate event id {dup!r}")
+        for index, event in enumerate(events.events):
+            if event.topic not in events.topics:
+                problems.append(f"events.yaml: events[{index}] ({event.id}): unknown topic {event.topic!r}")
+        calendar = replace(calendar, topics=dict(events.topics), seed_events=list(events.events))
+    if deadlines is not None:
+        programmes = {p.id: p for p in deadlines.programmes}
+        if len(programmes) != len(deadlines.programmes):
+            problems.append("deadlines.yaml: a programme id is listed twice")
+        rule_ids = [r.id for r in deadlines.deadlines]
+        for dup in sorted({i for i in rule_ids if rule_ids.count(i) > 1}):
+            problems.append(f"deadlines.yaml: duplicate deadline id {dup!r}")
+        for rule in deadlines.deadlines:
+            if rule.programme not in programmes:
+                problems.append(f"deadlines.yaml: {rule.id}: unknown programme {rule.programme!r}")
+        for programme in programmes:
+            if not any(r.programme == programme for r in deadlines.deadlines):
+                problems.append(f"deadlines.yaml: programme {programme!r} has no deadline rule")
+        calendar = replace(calendar, programmes=programmes, deadlines=list(deadlines.deadlines))
+    if reminders is not None:
+        calendar = replace(calendar, reminders=reminders)
+    return calendar

@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.content import Content, Texts
 from bot.db import MIGRATIONS_DIR, Database
 from bot.outbox import Outbox
+from bot.search import SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ class BotData:
         self._db: Database | None = None
         self._content: Content | None = None
         self._outbox: Outbox | None = None
+        self._search: SearchIndex | None = None
         self._opening = asyncio.Lock()
 
     async def open_database(self) -> Database:
@@ -82,6 +84,16 @@ class BotData:
     @outbox.setter
     def outbox(self, value: Outbox) -> None:
         self._outbox = value
+
+    @property
+    def search(self) -> SearchIndex:
+        if self._search is None:
+            raise RuntimeError("search index not built (post_init has not run)")
+        return self._search
+
+    @search.setter
+    def search(self, value: SearchIndex) -> None:
+        self._search = value
 
     @property
     def texts(self) -> Texts:

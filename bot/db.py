@@ -302,6 +302,44 @@ class Database:
 
     # --- advice: ratings and misses -------------------------------------------------------------------------
 
+    async def rate_article(self, user_id: int, article_id: str, helpful: bool, now: datetime) -> bool:
+        """Store the user's rating of an answer; True when it is new, False when it replaced an earlier one."""
+        async with self.transaction() as tx:
+            existing = await tx.fetchone(
+                "SELECT 1 FROM advice_ratings WHERE user_id = ? AND article_id = ?", (user_id, article_id)
+            )
+            await tx.execute(
+                "INSERT INTO advice_ratings (user_id, article_id, helpful, rated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(user_id, article_id) DO UPDATE SET helpful = excluded.helpful, "
+                "rated_at = excluded.rated_at",
+                (user_id, article_id, int(helpful), to_db_time(now)),
+            )
+            return existing is None
+
+    async def article_ratings(self, article_id: str) -> tuple[int, int]:
+        """(helpful, not helpful) counts."""
+        row = await self.fetchone(
+            "SELECT COALESCE(SUM(helpful), 0), COALESCE(SUM(1 - helpful), 0) FROM advice_ratings "
+            "WHERE article_id = ?",
+            (article_id,),
+        )
+        return (int(row[0]), int(row[1])) if row is not None else (0, 0)
+
+    async def log_miss(
+        self, question: str, best_id: str | None, best_score: float | None, now: datetime
+    ) -> None:
+        async with self.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO advice_misses (question, best_id, best_score, created_at) VALUES (?, ?, ?, ?)",
+                (question[:500], best_id, best_score, to_db_time(now)),
+            )
+
+    async def recent_misses(self, limit: int = 50) -> list[tuple[str, str | None, datetime]]:
+        rows = await self.fetchall(
+            "SELECT question, best_id, created_at FROM advice_misses ORDER BY id DESC LIMIT ?", (limit,)
+        )
+        return [(str(r["question"]), r["best_id"], from_db_time(str(r["created_at"]))) for r in rows]
+
     # --- consultation requests ------------------------------------------------------------------------------
 
     # --- outbox ---------------------------------------------------------------------------------------------
@@ -392,6 +430,268 @@ class Database:
         return {str(r["state"]): int(r["n"]) for r in rows}
 
     # --- events, deadlines and reminders --------------------------------------------------------------------
+    # Row types are at the end of this module. Methods taking ``tx`` run inside the caller's transaction, so an
+    # event change, its followers' notices and its rescheduled reminders land together.
+
+    @staticmethod
+    async def insert_event(tx: Tx, fields: EventFields, *, by: int | None, now: datetime) -> int:
+        cur = await tx.execute(
+            "INSERT INTO events (seed_id, seed_hash, title, starts_at, ends_at, place, online_url, description,"
+            " bundesland, topic, created_by, updated_by, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                fields.seed_id,
+                fields.seed_hash,
+                fields.title,
+                to_db_time(fields.starts_at),
+                to_db_time(fields.ends_at),
+                fields.place,
+                fields.online_url,
+                fields.description,
+                fields.bundesland,
+                fields.topic,
+                by,
+                by,
+                to_db_time(now),
+                to_db_time(now),
+            ),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    @staticmethod
+    async def update_event(
+        tx: Tx, event_id: int, fields: EventFields, *, by: int | None, now: datetime
+    ) -> None:
+        """Overwrite an event's fields and count a new version (the .ics SEQUENCE)."""
+        await tx.execute(
+            "UPDATE events SET seed_hash = COALESCE(?, seed_hash), title = ?, starts_at = ?, ends_at = ?,"
+            " place = ?, online_url = ?, description = ?, bundesland = ?, topic = ?, updated_by = ?,"
+            " updated_at = ?, version = version + 1 WHERE id = ?",
+            (
+                fields.seed_hash,
+                fields.title,
+                to_db_time(fields.starts_at),
+                to_db_time(fields.ends_at),
+                fields.place,
+                fields.online_url,
+                fields.description,
+                fields.bundesland,
+                fields.topic,
+                by,
+                to_db_time(now),
+                event_id,
+            ),
+        )
+
+    @staticmethod
+    async def cancel_event(tx: Tx, event_id: int, *, by: int | None, now: datetime) -> bool:
+        cur = await tx.execute(
+            "UPDATE events SET state = 'cancelled', version = version + 1, updated_by = ?, updated_at = ?"
+            " WHERE id = ? AND state = 'active'",
+            (by, to_db_time(now), event_id),
+        )
+        return cur.rowcount == 1
+
+    @staticmethod
+    async def set_event_seed_hash(tx: Tx, event_id: int, seed_hash: str) -> None:
+        await tx.execute("UPDATE events SET seed_hash = ? WHERE id = ?", (seed_hash, event_id))
+
+    async def get_event(self, event_id: int, tx: Tx | None = None) -> EventRow | None:
+        sql, params = "SELECT * FROM events WHERE id = ?", (event_id,)
+        row = await (tx.fetchone(sql, params) if tx is not None else self.fetchone(sql, params))
+        return _event_row(row) if row is not None else None
+
+    async def event_by_seed(self, seed_id: str, tx: Tx | None = None) -> EventRow | None:
+        sql, params = "SELECT * FROM events WHERE seed_id = ?", (seed_id,)
+        row = await (tx.fetchone(sql, params) if tx is not None else self.fetchone(sql, params))
+        return _event_row(row) if row is not None else None
+
+    async def upcoming_events(
+        self, now: datetime, *, land: str | None, limit: int, offset: int = 0
+    ) -> tuple[list[EventRow], int]:
+        """Active events not yet over, soonest first (nationwide and ``land``'s when a Land is given); and
+        how many there are in all."""
+        where = "state = 'active' AND ends_at > ?"
+        params: list[Any] = [to_db_time(now)]
+        if land is not None:
+            where += " AND (bundesland IS NULL OR bundesland = ?)"
+            params.append(land)
+        total_row = await self.fetchone(f"SELECT COUNT(*) FROM events WHERE {where}", params)
+        rows = await self.fetchall(
+            f"SELECT * FROM events WHERE {where} ORDER BY starts_at, id LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [_event_row(r) for r in rows], int(total_row[0]) if total_row is not None else 0
+
+    @staticmethod
+    async def follow_event(tx: Tx, event_id: int, user_id: int, now: datetime) -> bool:
+        cur = await tx.execute(
+            "INSERT INTO event_follows (event_id, user_id, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT(event_id, user_id) DO NOTHING",
+            (event_id, user_id, to_db_time(now)),
+        )
+        return cur.rowcount == 1
+
+    @staticmethod
+    async def unfollow_event(tx: Tx, event_id: int, user_id: int) -> bool:
+        cur = await tx.execute(
+            "DELETE FROM event_follows WHERE event_id = ? AND user_id = ?", (event_id, user_id)
+        )
+        return cur.rowcount == 1
+
+    async def follows_event(self, event_id: int, user_id: int) -> bool:
+        row = await self.fetchone(
+            "SELECT 1 FROM event_follows WHERE event_id = ? AND user_id = ?", (event_id, user_id)
+        )
+        return row is not None
+
+    async def event_followers(self, event_id: int, tx: Tx | None = None) -> list[int]:
+        sql, params = "SELECT user_id FROM event_follows WHERE event_id = ? ORDER BY user_id", (event_id,)
+        rows = await (tx.fetchall(sql, params) if tx is not None else self.fetchall(sql, params))
+        return [int(r["user_id"]) for r in rows]
+
+    async def followed_events(self, user_id: int) -> list[EventRow]:
+        rows = await self.fetchall(
+            "SELECT e.* FROM events e JOIN event_follows f ON f.event_id = e.id WHERE f.user_id = ?"
+            " ORDER BY e.starts_at, e.id",
+            (user_id,),
+        )
+        return [_event_row(r) for r in rows]
+
+    @staticmethod
+    async def follow_programme(tx: Tx, programme: str, user_id: int, now: datetime) -> bool:
+        cur = await tx.execute(
+            "INSERT INTO deadline_follows (programme, user_id, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT(programme, user_id) DO NOTHING",
+            (programme, user_id, to_db_time(now)),
+        )
+        return cur.rowcount == 1
+
+    @staticmethod
+    async def unfollow_programme(tx: Tx, programme: str, user_id: int) -> bool:
+        cur = await tx.execute(
+            "DELETE FROM deadline_follows WHERE programme = ? AND user_id = ?", (programme, user_id)
+        )
+        return cur.rowcount == 1
+
+    async def followed_programmes(self, user_id: int) -> set[str]:
+        rows = await self.fetchall("SELECT programme FROM deadline_follows WHERE user_id = ?", (user_id,))
+        return {str(r["programme"]) for r in rows}
+
+    @staticmethod
+    async def event_follow_targets(
+        tx: Tx, *, event_id: int | None = None, user_id: int | None = None
+    ) -> list[tuple[int, int, datetime]]:
+        """(user_id, event_id, starts_at) of every follow of an active event, within the given scope."""
+        sql = (
+            "SELECT f.user_id, f.event_id, e.starts_at FROM event_follows f JOIN events e ON e.id = f.event_id"
+            " WHERE e.state = 'active'"
+        )
+        params: list[Any] = []
+        if event_id is not None:
+            sql += " AND f.event_id = ?"
+            params.append(event_id)
+        if user_id is not None:
+            sql += " AND f.user_id = ?"
+            params.append(user_id)
+        rows = await tx.fetchall(sql, params)
+        return [(int(r[0]), int(r[1]), from_db_time(str(r[2]))) for r in rows]
+
+    @staticmethod
+    async def programme_follow_targets(
+        tx: Tx, *, user_id: int | None = None
+    ) -> list[tuple[int, str, str | None]]:
+        """(user_id, programme, the user's Bundesland) of every programme follow, within the given scope."""
+        sql = (
+            "SELECT f.user_id, f.programme, u.bundesland FROM deadline_follows f"
+            " LEFT JOIN users u ON u.id = f.user_id"
+        )
+        params: list[Any] = []
+        if user_id is not None:
+            sql += " WHERE f.user_id = ?"
+            params.append(user_id)
+        rows = await tx.fetchall(sql, params)
+        return [(int(r[0]), str(r[1]), r[2]) for r in rows]
+
+    @staticmethod
+    async def pending_reminders(
+        tx: Tx, after: datetime, *, user_id: int | None = None, subject: str | None = None
+    ) -> list[ReminderRow]:
+        """Pending reminders whose target is still after ``after``, within the given scope."""
+        sql = "SELECT * FROM reminders WHERE state = 'pending' AND target_at > ?"
+        params: list[Any] = [to_db_time(after)]
+        if user_id is not None:
+            sql += " AND user_id = ?"
+            params.append(user_id)
+        if subject is not None:
+            sql += " AND subject = ?"
+            params.append(subject)
+        return [_reminder_row(r) for r in await tx.fetchall(sql, params)]
+
+    @staticmethod
+    async def add_reminders(tx: Tx, plans: Iterable[ReminderPlan], now: datetime) -> int:
+        """Insert planned reminders; one that exists in any state (already sent, say) is left alone."""
+        added = 0
+        for plan in plans:
+            cur = await tx.execute(
+                "INSERT INTO reminders (user_id, subject, target_at, lead_days, due_at, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(user_id, subject, target_at, lead_days) DO NOTHING",
+                (
+                    plan.user_id,
+                    plan.subject,
+                    to_db_time(plan.target_at),
+                    plan.lead_days,
+                    to_db_time(plan.due_at),
+                    to_db_time(now),
+                ),
+            )
+            added += cur.rowcount
+        return added
+
+    @staticmethod
+    async def delete_pending_reminders(tx: Tx, ids: Iterable[int]) -> None:
+        await tx.executemany("DELETE FROM reminders WHERE id = ? AND state = 'pending'", [(i,) for i in ids])
+
+    async def due_reminders(self, now: datetime, limit: int) -> list[ReminderRow]:
+        rows = await self.fetchall(
+            "SELECT * FROM reminders WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+            (to_db_time(now), limit),
+        )
+        return [_reminder_row(r) for r in rows]
+
+    async def next_reminder_due(self) -> datetime | None:
+        row = await self.fetchone("SELECT MIN(due_at) FROM reminders WHERE state = 'pending'")
+        return from_db_time(str(row[0])) if row is not None and row[0] is not None else None
+
+    @staticmethod
+    async def finish_reminder(
+        tx: Tx, reminder_id: int, state: str, now: datetime, outbox_id: int | None = None
+    ) -> bool:
+        """Mark a pending reminder sent/dropped/skipped; False when it was not pending any more."""
+        cur = await tx.execute(
+            "UPDATE reminders SET state = ?, done_at = ?, outbox_id = ? WHERE id = ? AND state = 'pending'",
+            (state, to_db_time(now), outbox_id, reminder_id),
+        )
+        return cur.rowcount == 1
+
+    @staticmethod
+    async def reminder_is_pending(tx: Tx, reminder_id: int) -> bool:
+        row = await tx.fetchone("SELECT 1 FROM reminders WHERE id = ? AND state = 'pending'", (reminder_id,))
+        return row is not None
+
+    async def reminders_of(self, user_id: int) -> list[ReminderRow]:
+        rows = await self.fetchall(
+            "SELECT * FROM reminders WHERE user_id = ? ORDER BY due_at, id", (user_id,)
+        )
+        return [_reminder_row(r) for r in rows]
+
+    @staticmethod
+    async def forget_follower(tx: Tx, user_id: int) -> None:
+        """A user who blocked the bot: no more follows, no pending reminders."""
+        await tx.execute("DELETE FROM event_follows WHERE user_id = ?", (user_id,))
+        await tx.execute("DELETE FROM deadline_follows WHERE user_id = ?", (user_id,))
+        await tx.execute("DELETE FROM reminders WHERE user_id = ? AND state = 'pending'", (user_id,))
 
     # --- subscriptions, roles and announcements -------------------------------------------------------------
 
@@ -458,3 +758,126 @@ class Database:
         ]
 
     # --- privacy and retention ------------------------------------------------------------------------------
+
+
+# --- events, deadlines and reminders: row types --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventFields:
+    """What a coordinator or a seed entry sets on an event."""
+
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str | None
+    online_url: str | None
+    description: str
+    bundesland: str | None
+    topic: str
+    seed_id: str | None = None
+    seed_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    id: int
+    seed_id: str | None
+    seed_hash: str | None
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str | None
+    online_url: str | None
+    description: str
+    bundesland: str | None
+    topic: str
+    state: str
+    version: int
+    created_by: int | None
+    updated_by: int | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def fields(self) -> EventFields:
+        return EventFields(
+            self.title,
+            self.starts_at,
+            self.ends_at,
+            self.place,
+            self.online_url,
+            self.description,
+            self.bundesland,
+            self.topic,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderPlan:
+    """A reminder that should exist: who, about what, for which occurrence, how many days before, when."""
+
+    user_id: int
+    subject: str
+    target_at: datetime
+    lead_days: int
+    due_at: datetime
+
+    @property
+    def key(self) -> tuple[int, str, datetime, int]:
+        return (self.user_id, self.subject, self.target_at, self.lead_days)
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderRow:
+    id: int
+    user_id: int
+    subject: str
+    target_at: datetime
+    lead_days: int
+    due_at: datetime
+    state: str
+    outbox_id: int | None
+    created_at: datetime
+    done_at: datetime | None
+
+    @property
+    def key(self) -> tuple[int, str, datetime, int]:
+        return (self.user_id, self.subject, self.target_at, self.lead_days)
+
+
+def _event_row(row: sqlite3.Row) -> EventRow:
+    return EventRow(
+        id=int(row["id"]),
+        seed_id=row["seed_id"],
+        seed_hash=row["seed_hash"],
+        title=str(row["title"]),
+        starts_at=from_db_time(str(row["starts_at"])),
+        ends_at=from_db_time(str(row["ends_at"])),
+        place=row["place"],
+        online_url=row["online_url"],
+        description=str(row["description"]),
+        bundesland=row["bundesland"],
+        topic=str(row["topic"]),
+        state=str(row["state"]),
+        version=int(row["version"]),
+        created_by=row["created_by"],
+        updated_by=row["updated_by"],
+        created_at=from_db_time(str(row["created_at"])),
+        updated_at=from_db_time(str(row["updated_at"])),
+    )
+
+
+def _reminder_row(row: sqlite3.Row) -> ReminderRow:
+    return ReminderRow(
+        id=int(row["id"]),
+        user_id=int(row["user_id"]),
+        subject=str(row["subject"]),
+        target_at=from_db_time(str(row["target_at"])),
+        lead_days=int(row["lead_days"]),
+        due_at=from_db_time(str(row["due_at"])),
+        state=str(row["state"]),
+        outbox_id=row["outbox_id"],
+        created_at=from_db_time(str(row["created_at"])),
+        done_at=from_db_time(str(row["done_at"])) if row["done_at"] is not None else None,
+    )

@@ -28,7 +28,7 @@ DEMO_STAFF_CHAT_ID = -1009999999
 def html_to_terminal(text: str) -> str:
     """Telegram HTML as plain terminal text: tags dropped, links shown with their address."""
     text = re.sub(
-        r'<a href="([^"]*)">(.*?)</a>', lambda m: f"{m.group(2)} <{html.unescape(m.group(1))}>", text
+        r'<a href="([^"]*)">(.*?)</a>', lambda m: f"{m.group(2)} ({html.unescape(m.group(1))})", text
     )
     text = re.sub(r"<[^>]+>", "", text)
     return html.unescape(text)

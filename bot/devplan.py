@@ -137,7 +137,10 @@ def build_devplan(config: StandortContent, servicepoints: ServicePoints, data: D
     section = plan.section("bedarfsanalyse")
     w.doc.add_heading(section.title, level=1)
     w.para(section.intro)
-    w.bullets([q.need for q in open_questions] or [assessment.stage.summary])
+    w.bullets(
+        [f"{q.title} ({data.answer_labels[answer_of(data.answers, q.id)]}): {q.need}" for q in open_questions]
+        or [assessment.stage.summary]
+    )
     w.guiding(section.guiding)
     w.gap()
 
@@ -160,8 +163,11 @@ def build_devplan(config: StandortContent, servicepoints: ServicePoints, data: D
     section = plan.section("zeitplan")
     w.doc.add_heading(section.title, level=1)
     w.para(section.intro)
-    schedule: list[str | None] = [step.title + ": " + step.text for step in assessment.next_steps]
-    if answer_of(data.answers, "jha") != "yes" and config.question("jha") is not None:
+    schedule: list[str | None] = [step.text for step in assessment.next_steps]
+    # The political decision is a milestone of its own unless it is already one of the next steps.
+    decision = plan.decision_question
+    decision_open = answer_of(data.answers, decision) != "yes"
+    if decision_open and decision not in [step.question_id for step in assessment.next_steps]:
         schedule.append(plan.decision_step)
     schedule.append(plan.review_step)
     quarters = _quarters(data.created, max(QUARTERS, len(schedule)), plan.quarter_label)

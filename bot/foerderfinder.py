@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from bot.content import Html, Programme, Programmes, ServicePoints, Span, Texts, escape
+from bot.content import FundingProgramme, FundingProgrammes, Html, ServicePoints, Span, Texts, escape
 
 # The questions in the order they are asked; "ages" is skipped for formats that do not ask it.
 STEPS = ("country", "format", "ages", "days", "land")
@@ -51,15 +51,15 @@ class Miss:
 
 @dataclass(frozen=True, slots=True)
 class NearMiss:
-    programme: Programme
+    programme: FundingProgramme
     misses: tuple[Miss, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    fits: list[Programme]
+    fits: list[FundingProgramme]
     almost: list[NearMiss]
-    cautions: list[Programme]
+    cautions: list[FundingProgramme]
 
 
 def _span_misses(
@@ -75,11 +75,11 @@ def _span_misses(
     return misses
 
 
-def find_programmes(data: Programmes, plan: Plan) -> Finding:
+def find_programmes(data: FundingProgrammes, plan: Plan) -> Finding:
     """The programmes that fit the plan (best first), those that almost fit (with reasons), and warnings."""
-    fits: list[Programme] = []
+    fits: list[FundingProgramme] = []
     almost: list[NearMiss] = []
-    cautions: list[Programme] = []
+    cautions: list[FundingProgramme] = []
     for programme in data.programmes:
         if plan.format not in programme.formats:
             continue
@@ -206,7 +206,7 @@ def days_label(texts: Texts, days: tuple[int, int], options: list[Span] | None =
     return texts("foerderfinder.buttons.days", min=days[0], max=days[1])
 
 
-def plan_summary(texts: Texts, data: Programmes, plan: Plan, land_name: str | None) -> str:
+def plan_summary(texts: Texts, data: FundingProgrammes, plan: Plan, land_name: str | None) -> str:
     country = data.country(plan.country)
     fmt = data.format(plan.format)
     parts = [
@@ -222,7 +222,11 @@ def plan_summary(texts: Texts, data: Programmes, plan: Plan, land_name: str | No
 
 
 def _route(
-    texts: Texts, data: Programmes, programme: Programme, land: str | None, land_name: str | None
+    texts: Texts,
+    data: FundingProgrammes,
+    programme: FundingProgramme,
+    land: str | None,
+    land_name: str | None,
 ) -> str:
     if programme.route == "laenderstelle":
         stelle = data.laenderstellen.get(land) if land else None
@@ -238,7 +242,7 @@ def _route(
 
 
 def _deadline(
-    texts: Texts, programme: Programme, land: str | None, land_name: str | None, today: date
+    texts: Texts, programme: FundingProgramme, land: str | None, land_name: str | None, today: date
 ) -> list[str]:
     deadline = programme.deadline
     certainty = texts(f"foerderfinder.certainty.{deadline.certainty}", year=deadline.year)
@@ -269,8 +273,8 @@ def _deadline(
 
 def render_programme(
     texts: Texts,
-    data: Programmes,
-    programme: Programme,
+    data: FundingProgrammes,
+    programme: FundingProgramme,
     number: int,
     plan: Plan,
     land_name: str | None,
@@ -299,7 +303,7 @@ def render_miss(texts: Texts, miss: Miss) -> str:
 
 def render_result(
     texts: Texts,
-    data: Programmes,
+    data: FundingProgrammes,
     servicepoints: ServicePoints,
     plan: Plan,
     finding: Finding,

@@ -10,14 +10,21 @@
 from __future__ import annotations
 
 from bot.context import App
-from handlers import fallback, guided, start, users
+from handlers import advice, event_form, events, fallback, guided, start, users
 
 
 def register(app: App) -> None:
     users.register(app)
+    # Features: deep-link /start handlers first (before start.register), then commands, buttons, conversations.
+    advice.register(app)
+    events.register_deep_link(app)  # /start termin_<id>
     # Guided tools (Förder-Finder, Standortbestimmung): their conversation holds the deep link
     # "/start foerderfinder" and the menu entry, so it comes before the plain /start and the menu fallback.
     guided.register(app)
     start.register(app)
+    event_form.register(app)  # the coordinators' event form (a conversation)
+    events.register(app)
+    # Free text goes to the search only when no conversation claimed it.
+    advice.register_free_text(app)
     start.register_menu_fallback(app)
     fallback.register(app)

@@ -165,7 +165,8 @@ async def test_cancel_ends_and_old_buttons_then_offer_a_restart(bot: Harness) ->
     [reply] = await bot.send(user, "/abbrechen")
     assert "Förder-Finder ist beendet" in reply.text
     assert "ff" not in bot.app.user_data[USER]
-    assert await bot.send(user, "14-17") == []  # free text is no longer the dialogue's
+    # Free text is no longer the dialogue's: it goes to the search.
+    assert all("Förder-Finder" not in m.text for m in await bot.send(user, "14-17"))
     sent = await bot.press_label(user, step, "14–17")
     assert "schon beendet" in (bot.last_answer_text() or "")
     [offer] = sent
@@ -202,3 +203,13 @@ async def test_lost_answers_restart_politely(tmp_path: Path) -> None:
         sent = await h.press_label(user, step, "14–17")
         assert "unterbrochen" in (h.last_answer_text() or "")
         assert "Schritt 1 von 5" in sent[-1].text
+
+
+async def test_button_steps_leave_free_text_to_the_search(bot: Harness) -> None:
+    user = bot.user(USER)
+    [step] = await bot.send(user, "/foerderfinder")
+    [reply] = await bot.send(user, "Wie finde ich eine Partnerorganisation in Polen?")
+    assert "Förder-Finder" not in reply.text  # the search answered
+    assert bot.app.user_data[USER]["ff"]["step"] == "country"
+    [step] = await bot.press_label(user, step, "Polen")  # the dialogue goes on where it was
+    assert "Was planen Sie" in step.text

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import Content, Programmes, check_telegram_html, load_content, split_message
+from bot.content import Content, FundingProgrammes, check_telegram_html, load_content, split_message
 from bot.foerderfinder import (
     Finding,
     MissKind,
@@ -29,7 +29,7 @@ def content() -> Content:
 
 
 @pytest.fixture(scope="module")
-def data(content: Content) -> Programmes:
+def data(content: Content) -> FundingProgrammes:
     return content.tools.programmes
 
 
@@ -41,7 +41,7 @@ def almost(finding: Finding) -> dict[str, set[MissKind]]:
     return {n.programme.id: {m.kind for m in n.misses} for n in finding.almost}
 
 
-def test_poland_youth_encounter_dpjw_first_and_erasmus_also(data: Programmes) -> None:
+def test_poland_youth_encounter_dpjw_first_and_erasmus_also(data: FundingProgrammes) -> None:
     finding = find_programmes(data, Plan("pl", "begegnung", (14, 17), (10, 10)))
     assert ids(finding)[0] == "dpjw"
     assert "erasmus-begegnung" in ids(finding)
@@ -50,7 +50,7 @@ def test_poland_youth_encounter_dpjw_first_and_erasmus_also(data: Programmes) ->
     assert finding.cautions == [] and finding.almost == []
 
 
-def test_france_25_days_dfjw_almost_because_of_the_days(data: Programmes) -> None:
+def test_france_25_days_dfjw_almost_because_of_the_days(data: FundingProgrammes) -> None:
     finding = find_programmes(data, Plan("fr", "begegnung", (14, 17), (25, 25)))
     assert "dfjw" not in ids(finding)
     assert almost(finding)["dfjw"] == {MissKind.DAYS_HIGH}
@@ -58,11 +58,11 @@ def test_france_25_days_dfjw_almost_because_of_the_days(data: Programmes) -> Non
     assert (miss.limit, miss.value) == (21, 25)
 
 
-def test_france_within_21_days_dfjw_fits(data: Programmes) -> None:
+def test_france_within_21_days_dfjw_fits(data: FundingProgrammes) -> None:
     assert ids(find_programmes(data, Plan("fr", "begegnung", (14, 17), (8, 12))))[0] == "dfjw"
 
 
-def test_israel_conact(data: Programmes) -> None:
+def test_israel_conact(data: FundingProgrammes) -> None:
     finding = find_programmes(data, Plan("il", "begegnung", (16, 20), (10, 10)))
     assert ids(finding) == ["conact"]
     # Erasmus+ only in a limited way outside the programme countries: listed with its reason.
@@ -70,12 +70,12 @@ def test_israel_conact(data: Programmes) -> None:
     assert ids(find_programmes(data, Plan("il", "fachkraefte", None, (7, 7))))[0] == "conact-fachkraefte"
 
 
-def test_israel_too_long_conact_almost(data: Programmes) -> None:
+def test_israel_too_long_conact_almost(data: FundingProgrammes) -> None:
     finding = find_programmes(data, Plan("il", "begegnung", (16, 20), (14, 14)))
     assert almost(finding)["conact"] == {MissKind.DAYS_HIGH}
 
 
-def test_russia_gives_the_advice_against_exchanges_not_a_fit(data: Programmes) -> None:
+def test_russia_gives_the_advice_against_exchanges_not_a_fit(data: FundingProgrammes) -> None:
     for fmt in ("begegnung", "fachkraefte", "freiwillig"):
         finding = find_programmes(data, Plan("ru", fmt, (14, 17), (10, 10)))
         assert ids(finding) == []
@@ -83,7 +83,7 @@ def test_russia_gives_the_advice_against_exchanges_not_a_fit(data: Programmes) -
         assert "abgeraten" in (finding.cautions[0].caution or "")
 
 
-def test_participants_too_old_and_too_young(data: Programmes) -> None:
+def test_participants_too_old_and_too_young(data: FundingProgrammes) -> None:
     finding = find_programmes(data, Plan("pl", "begegnung", (18, 30), (10, 10)))
     assert almost(finding)["dpjw"] == {MissKind.AGES_HIGH}
     assert "erasmus-begegnung" in ids(finding)
@@ -92,29 +92,29 @@ def test_participants_too_old_and_too_young(data: Programmes) -> None:
     assert almost(finding)["erasmus-begegnung"] == {MissKind.AGES_LOW}
 
 
-def test_other_country_goes_to_kjp(data: Programmes) -> None:
+def test_other_country_goes_to_kjp(data: FundingProgrammes) -> None:
     finding = find_programmes(data, Plan("other", "begegnung", (14, 17), (10, 10)))
     assert ids(finding) == ["kjp-begegnung"]
     assert almost(finding)["erasmus-begegnung"] == {MissKind.COUNTRY}
 
 
-def test_eu_country_erasmus_before_kjp(data: Programmes) -> None:
+def test_eu_country_erasmus_before_kjp(data: FundingProgrammes) -> None:
     assert ids(find_programmes(data, Plan("eu", "begegnung", (14, 17), (10, 10)))) == [
         "erasmus-begegnung",
         "kjp-begegnung",
     ]
 
 
-def test_greece_dgjw_first(data: Programmes) -> None:
+def test_greece_dgjw_first(data: FundingProgrammes) -> None:
     assert ids(find_programmes(data, Plan("gr", "begegnung", (14, 17), (10, 10))))[0] == "dgjw"
 
 
-def test_specialist_exchange_ignores_ages(data: Programmes) -> None:
+def test_specialist_exchange_ignores_ages(data: FundingProgrammes) -> None:
     finding = find_programmes(data, Plan("pl", "fachkraefte", None, (5, 5)))
     assert ids(finding) == ["dpjw", "erasmus-fachkraefte"]
 
 
-def test_volunteering_solidarity_project_locally(data: Programmes) -> None:
+def test_volunteering_solidarity_project_locally(data: FundingProgrammes) -> None:
     finding = find_programmes(data, Plan("other", "freiwillig", (18, 26), (90, 180)))
     assert ids(finding) == ["esk-solidaritaet"]
     finding = find_programmes(data, Plan("eu", "freiwillig", (18, 26), (14, 60)))
@@ -122,7 +122,7 @@ def test_volunteering_solidarity_project_locally(data: Programmes) -> None:
     assert almost(finding)["esk-solidaritaet"] == {MissKind.DAYS_LOW}
 
 
-def test_nothing_fits_for_a_long_encounter_abroad(data: Programmes) -> None:
+def test_nothing_fits_for_a_long_encounter_abroad(data: FundingProgrammes) -> None:
     finding = find_programmes(data, Plan("cz", "begegnung", (14, 17), (31, 60)))
     assert ids(finding) == []
     assert "tandem" in almost(finding)
@@ -181,7 +181,7 @@ def test_next_pattern_deadline() -> None:
 
 
 def test_rendered_results_are_valid_telegram_html_for_every_answer(
-    content: Content, data: Programmes
+    content: Content, data: FundingProgrammes
 ) -> None:
     """Every country × format × Land renders, parses as Telegram HTML and fits in messages."""
     link = lambda a: f"https://t.me/bot?start=thema_{a}"  # noqa: E731
@@ -208,7 +208,9 @@ def test_rendered_results_are_valid_telegram_html_for_every_answer(
                     check_telegram_html(message)
 
 
-def test_result_shows_route_deadline_year_source_and_article(content: Content, data: Programmes) -> None:
+def test_result_shows_route_deadline_year_source_and_article(
+    content: Content, data: FundingProgrammes
+) -> None:
     plan = Plan("pl", "begegnung", (14, 17), (10, 10), "BY")
     parts = render_result(
         content.texts,
@@ -228,7 +230,9 @@ def test_result_shows_route_deadline_year_source_and_article(content: Content, d
     assert "Stiftung Jugendaustausch Bayern" in text  # Land service point
 
 
-def test_russia_result_leads_with_the_advice_and_the_fallback(content: Content, data: Programmes) -> None:
+def test_russia_result_leads_with_the_advice_and_the_fallback(
+    content: Content, data: FundingProgrammes
+) -> None:
     plan = Plan("ru", "begegnung", (14, 17), (10, 10))
     parts = render_result(
         content.texts,

@@ -206,6 +206,7 @@ def _broken_copy(tmp_path: Path, name: str, old: str, new: str) -> Path:
         ("standort.yaml", "article: qualifizierung", "article: nix", "article 'nix' does not exist"),
         ("standort.yaml", "stage: 4\n", "stage: 6\n", "question stages must be 1..n"),
         ("standort.yaml", "- id: zeitplan", "- id: ziele", "sections must be exactly"),
+        ("standort.yaml", "decision_question: jha", "decision_question: jhx", "is not a question id"),
         (
             "standort.yaml",
             '"{quarter}. Quartal {year}"',
@@ -221,3 +222,31 @@ def test_check_content_names_problems_in_guided_content(
     with pytest.raises(ContentError) as error:
         load_content(root)
     assert any(problem in line and name in line for line in error.value.problems), error.value.problems
+
+
+def test_devplan_schedule_adds_the_committee_decision_once(content: Content) -> None:
+    config = content.tools.standort
+
+    def schedule_text(given: dict[str, str]) -> str:
+        data = build_devplan(
+            config,
+            content.servicepoints,
+            DevplanInput(
+                kommune="Musterdorf",
+                kommune_type="gemeinde",
+                land="HB",
+                answers=given,
+                assessment=assess(config, given),
+                created=date(2026, 5, 2),
+                answer_labels={"yes": "ja", "partly": "teilweise", "no": "nein"},
+            ),
+        )
+        [schedule] = [t for t in Document(io.BytesIO(data)).tables if t.rows[0].cells[0].text == "Zeitraum"]
+        return "\n".join(cell.text for row in schedule.rows for cell in row.cells)
+
+    decision = config.devplan.decision_step
+    # The decision is not among the three next steps: it is scheduled as a milestone of its own.
+    text = schedule_text({q: "no" for q in QUESTIONS})
+    assert text.count(decision) == 1 and "3. Quartal 2026" in text
+    # It is one of the next steps already: not twice.
+    assert decision not in schedule_text(answers(jha="no"))

@@ -1,0 +1,72 @@
+"""Advice rules: rendering articles into Telegram pages and checking free-text questions."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from bot.content import Article, Html, Texts, escape, split_message
+
+# Leave room for the page line under Telegram's 4096 characters.
+PAGE_LIMIT = 3800
+# Questions longer than this are answered from their beginning; the search caps its own work too.
+QUESTION_LIMIT = 500
+
+
+def article_pages(article: Article, texts: Texts) -> list[str]:
+    """The article as one or more HTML pages: title and lead first, sources and Stand at the end."""
+    sections = article.html_sections()
+    head = (
+        f"<b>{escape(article.title)}</b>\n\n{sections[0]}" if sections else f"<b>{escape(article.title)}</b>"
+    )
+    links = " · ".join(f'<a href="{escape(s.url)}">{escape(s.title)}</a>' for s in article.sources)
+    footer = (
+        texts("advice.sources", links=Html(links))
+        + "\n"
+        + texts("advice.stand", stand=f"{article.stand:%d.%m.%Y}")
+    )
+    pages = split_message([head, *sections[1:], footer], limit=PAGE_LIMIT)
+    if len(pages) > 1:
+        pages = [f"{p}\n\n{texts('advice.page', page=i + 1, pages=len(pages))}" for i, p in enumerate(pages)]
+    return pages
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    text: str  # what the search sees
+    has_words: bool
+    truncated: bool
+
+
+def check_question(raw: str) -> Question:
+    """Normalise a typed question: NFC, collapsed whitespace, capped length; does it contain any words?"""
+    text = unicodedata.normalize("NFC", raw)
+    text = re.sub(r"\s+", " ", text).strip()
+    truncated = len(text) > QUESTION_LIMIT
+    text = text[:QUESTION_LIMIT]
+    has_words = any(ch.isalnum() for ch in text)
+    return Question(text, has_words, truncated)
+
+
+_ENGLISH = {
+    "the",
+    "what",
+    "how",
+    "is",
+    "are",
+    "can",
+    "we",
+    "our",
+    "which",
+    "funding",
+    "where",
+    "do",
+    "does",
+    "youth",
+}
+
+
+def looks_english(text: str) -> bool:
+    words = re.findall(r"[a-z]+", text.lower())
+    return len(words) >= 3 and sum(w in _ENGLISH for w in words) >= max(2, len(words) // 3)

@@ -1,0 +1,576 @@
+"""Events: validating what a coordinator enters, rendering events, and the changes that must reach followers.
+
+``check_*`` are plain functions raising ``EventInputError`` (its ``code`` selects ``events.input_error.<code>``);
+``create_event``, ``update_event``, ``cancel_event`` and ``seed_events`` write the change, its followers'
+notices (outbox) and the rescheduled reminders in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import callbacks, outbox
+from bot.content import HTML_TAG, LAND_CODES, CalendarContent, Content, Html, Texts, escape
+from bot.db import Database, EventFields, EventRow, Tx
+from bot.german_time import DateInputError, When, parse_end, parse_when, to_aware
+
+TITLE_MIN, TITLE_MAX = 3, 120
+PLACE_MAX = 200
+URL_MAX = 300
+DESCRIPTION_MAX = 1500
+MAX_DURATION = timedelta(days=31)
+MAX_AHEAD = timedelta(days=3 * 366)
+PAGE_SIZE = 5
+
+# The order a new event is asked in; also the order of the change lines followers get.
+FIELDS = ("title", "start", "end", "place", "description", "bundesland", "topic")
+NOTICE_KIND = "event_notice"  # changed or cancelled: to every follower, through the outbox
+
+_URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class EventInputError(ValueError):
+    """Unusable input for an event field; ``code`` selects the friendly text."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+INPUT_ERROR_CODES = (
+    "html",
+    "title_short",
+    "title_long",
+    "place_missing",
+    "place_long",
+    "url_long",
+    "description_long",
+    "past",
+    "too_far",
+    "end_before_start",
+    "too_long",
+)
+
+
+# --- checking input ------------------------------------------------------------------------------------------
+
+
+def _plain(text: str, *, keep_newlines: bool = False) -> str:
+    if HTML_TAG.search(text):
+        raise EventInputError("html")
+    text = _CONTROL.sub("", text)
+    if keep_newlines:
+        lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.strip().splitlines()]
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def check_title(text: str) -> str:
+    title = _plain(text)
+    if len(title) < TITLE_MIN:
+        raise EventInputError("title_short")
+    if len(title) > TITLE_MAX:
+        raise EventInputError("title_long")
+    return title
+
+
+def check_place(text: str) -> tuple[str | None, str | None]:
+    """A place, an online link, or both in one line (``Köln, Rathaus https://…``)."""
+    clean = _plain(text)
+    urls = _URL.findall(clean)
+    place = _URL.sub(" ", clean)
+    place = re.sub(r"\s+", " ", place).strip(" ,;–-")
+    url = urls[0].rstrip(".,;)") if urls else None
+    if not place and not url:
+        raise EventInputError("place_missing")
+    if len(place) > PLACE_MAX:
+        raise EventInputError("place_long")
+    if url is not None and len(url) > URL_MAX:
+        raise EventInputError("url_long")
+    return (place or None), url
+
+
+def check_description(text: str) -> str:
+    """Free text; a single ``-`` means none."""
+    if text.strip() in {"-", "–"}:
+        return ""
+    description = _plain(text, keep_newlines=True)
+    if len(description) > DESCRIPTION_MAX:
+        raise EventInputError("description_long")
+    return description
+
+
+def check_start(when: When, tz: ZoneInfo, now: datetime) -> tuple[datetime, datetime | None]:
+    """The aware start (and end, where the input was a range); it must lie ahead, within three years."""
+    start = to_aware(when.start, tz)
+    if start <= now:
+        raise EventInputError("past")
+    if start - now > MAX_AHEAD:
+        raise EventInputError("too_far")
+    end = to_aware(when.end, tz) if when.end is not None else None
+    if end is not None:
+        check_duration(start, end)
+    return start, end
+
+
+def check_duration(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise EventInputError("end_before_start")
+    if end - start > MAX_DURATION:
+        raise EventInputError("too_long")
+
+
+def parse_start(text: str, tz: ZoneInfo, now: datetime) -> tuple[datetime, datetime | None]:
+    """German input → aware start (and end for a range); raises ``DateInputError`` or ``EventInputError``."""
+    if HTML_TAG.search(text):
+        raise EventInputError("html")
+    return check_start(parse_when(text, now.astimezone(tz).date()), tz, now)
+
+
+def parse_end_input(text: str, start: datetime, tz: ZoneInfo, now: datetime) -> datetime:
+    if HTML_TAG.search(text):
+        raise EventInputError("html")
+    local_start = start.astimezone(tz).replace(tzinfo=None)
+    end = to_aware(parse_end(text, local_start, now.astimezone(tz).date()), tz)
+    check_duration(start, end)
+    return end
+
+
+# --- the form a coordinator fills in (kept JSON-serialisable in user_data) --------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    title: str | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    place: str | None = None
+    online_url: str | None = None
+    description: str | None = None
+    bundesland: str | None = None  # "" = nationwide (chosen), None = not chosen yet
+    topic: str | None = None
+
+    def missing(self) -> str | None:
+        """The first field still to ask, or None when complete."""
+        values = {
+            "title": self.title,
+            "start": self.starts_at,
+            "end": self.ends_at,
+            "place": self.place or self.online_url,
+            "description": self.description,
+            "bundesland": self.bundesland,
+            "topic": self.topic,
+        }
+        return next((name for name in FIELDS if values[name] is None), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "starts_at": self.starts_at.isoformat() if self.starts_at else None,
+            "ends_at": self.ends_at.isoformat() if self.ends_at else None,
+            "place": self.place,
+            "online_url": self.online_url,
+            "description": self.description,
+            "bundesland": self.bundesland,
+            "topic": self.topic,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Draft:
+        def when(key: str) -> datetime | None:
+            value = data.get(key)
+            return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+        def text(key: str) -> str | None:
+            value = data.get(key)
+            return value if isinstance(value, str) else None
+
+        return cls(
+            title=text("title"),
+            starts_at=when("starts_at"),
+            ends_at=when("ends_at"),
+            place=text("place"),
+            online_url=text("online_url"),
+            description=text("description"),
+            bundesland=text("bundesland"),
+            topic=text("topic"),
+        )
+
+    @classmethod
+    def from_fields(cls, fields: EventFields) -> Draft:
+        return cls(
+            fields.title,
+            fields.starts_at,
+            fields.ends_at,
+            fields.place,
+            fields.online_url,
+            fields.description,
+            fields.bundesland or "",
+            fields.topic,
+        )
+
+    def fields(self) -> EventFields:
+        if self.missing() is not None:
+            raise ValueError(f"draft incomplete: {self.missing()}")
+        assert self.title and self.starts_at and self.ends_at and self.topic is not None
+        return EventFields(
+            title=self.title,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            place=self.place,
+            online_url=self.online_url,
+            description=self.description or "",
+            bundesland=self.bundesland or None,
+            topic=self.topic,
+        )
+
+    def with_start(self, start: datetime, end: datetime | None) -> Draft:
+        """A new start; without a new end an existing end keeps the event's length."""
+        if end is None and self.starts_at is not None and self.ends_at is not None:
+            end = start + (self.ends_at - self.starts_at)
+        return replace(self, starts_at=start, ends_at=end if end is not None else self.ends_at)
+
+
+def changed_fields(old: EventFields, new: EventFields) -> list[str]:
+    """The form fields that differ, in form order."""
+    pairs = {
+        "title": (old.title, new.title),
+        "start": (old.starts_at, new.starts_at),
+        "end": (old.ends_at, new.ends_at),
+        "place": ((old.place, old.online_url), (new.place, new.online_url)),
+        "description": (old.description, new.description),
+        "bundesland": (old.bundesland, new.bundesland),
+        "topic": (old.topic, new.topic),
+    }
+    return [name for name in FIELDS if pairs[name][0] != pairs[name][1]]
+
+
+# --- rendering -----------------------------------------------------------------------------------------------
+
+
+def fmt_date(day: date) -> str:
+    return day.strftime("%d.%m.%Y")
+
+
+def weekday(texts: Texts, day: date) -> str:
+    return texts("events.format.weekdays").split(",")[day.weekday()].strip()
+
+
+def when_text(texts: Texts, start: datetime, end: datetime | None, tz: ZoneInfo) -> Html:
+    """``Sa., 18.04.2026, 10:00–16:00 Uhr`` (or across days) in local time."""
+    local_start = start.astimezone(tz)
+    if end is None:
+        return Html(
+            texts(
+                "events.format.at",
+                weekday=weekday(texts, local_start.date()),
+                date=fmt_date(local_start.date()),
+                time=local_start.strftime("%H:%M"),
+            )
+        )
+    local_end = end.astimezone(tz)
+    if local_end.date() == local_start.date():
+        return Html(
+            texts(
+                "events.format.same_day",
+                weekday=weekday(texts, local_start.date()),
+                date=fmt_date(local_start.date()),
+                start=local_start.strftime("%H:%M"),
+                end=local_end.strftime("%H:%M"),
+            )
+        )
+    return Html(
+        texts(
+            "events.format.multi_day",
+            weekday=weekday(texts, local_start.date()),
+            date=fmt_date(local_start.date()),
+            start=local_start.strftime("%H:%M"),
+            end_weekday=weekday(texts, local_end.date()),
+            end_date=fmt_date(local_end.date()),
+            end=local_end.strftime("%H:%M"),
+        )
+    )
+
+
+def lead_phrase(texts: Texts, leads: Sequence[int]) -> Html:
+    """``7 Tage und 1 Tag`` / ``8 Wochen, 2 Wochen und 3 Tage``."""
+    parts: list[str] = []
+    for days in leads:
+        if days == 0:
+            parts.append(texts("events.lead.same_day"))
+        elif days == 1:
+            parts.append(texts("events.lead.one_day"))
+        elif days % 7 == 0 and days >= 14:
+            parts.append(texts("events.lead.weeks", n=days // 7))
+        else:
+            parts.append(texts("events.lead.days", n=days))
+    if len(parts) <= 1:
+        return Html("".join(parts))
+    return Html(texts("events.lead.joined", first=Html(", ".join(parts[:-1])), last=Html(parts[-1])))
+
+
+def land_label(content: Content, code: str | None) -> str:
+    if not code:
+        return content.texts("events.nationwide")
+    return content.land_name(code) if code in LAND_CODES else code
+
+
+def place_html(texts: Texts, place: str | None, url: str | None) -> Html:
+    lines = []
+    if place:
+        lines.append(texts("events.details.place", place=place))
+    if url:
+        lines.append(texts("events.details.online", url=url))
+    return Html("\n".join(lines))
+
+
+def render_fields(content: Content, tz: ZoneInfo, fields: EventFields | Draft) -> Html:
+    """The body shared by details, preview and notices: title, when, where, Land, topic, description."""
+    texts = content.texts
+    if isinstance(fields, Draft):
+        fields = fields.fields()
+    topic = content.calendar.topics.get(fields.topic, fields.topic)
+    body = texts(
+        "events.details.body",
+        title=fields.title,
+        when=when_text(texts, fields.starts_at, fields.ends_at, tz),
+        where=place_html(texts, fields.place, fields.online_url),
+        land=land_label(content, fields.bundesland),
+        topic=topic,
+    )
+    if fields.description:
+        body += "\n\n" + escape(fields.description)
+    return Html(body)
+
+
+def share_link(bot_username: str | None, event_id: int) -> str | None:
+    return f"https://t.me/{bot_username}?start=termin_{event_id}" if bot_username else None
+
+
+def render_details(
+    content: Content,
+    tz: ZoneInfo,
+    event: EventRow,
+    *,
+    now: datetime,
+    following: bool,
+    link: str | None,
+) -> str:
+    texts = content.texts
+    parts: list[str] = [render_fields(content, tz, event.fields)]
+    if event.state == "cancelled":
+        parts.append(texts("events.details.cancelled"))
+    elif event.ends_at <= now:
+        parts.append(texts("events.details.over"))
+    elif following:
+        leads = [d for d in content.calendar.reminders.event_leads_days if d >= 0]
+        parts.append(
+            texts(
+                "events.details.following",
+                leads=lead_phrase(texts, leads),
+                time=content.calendar.reminders.send_time.strftime("%H:%M"),
+            )
+        )
+    if link and event.state == "active":
+        parts.append(texts("events.details.share", link=link))
+    return "\n\n".join(parts)
+
+
+def notice_markup(texts: Texts, event_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts("events.buttons.details"), callback_data=callbacks.encode("ev", "show", event_id)
+                )
+            ]
+        ]
+    )
+
+
+def change_notice(
+    content: Content, tz: ZoneInfo, old: EventFields, new: EventFields, changed: list[str]
+) -> str:
+    texts = content.texts
+    lines = []
+    for name in changed:
+        lines.append(
+            texts(
+                "events.notice.change_line",
+                field=texts(f"events.field.{name}"),
+                old=Html(_field_value(content, tz, old, name)),
+                new=Html(_field_value(content, tz, new, name)),
+            )
+        )
+    return texts(
+        "events.notice.changed",
+        title=old.title,
+        changes=Html("\n".join(lines)),
+        body=render_fields(content, tz, new),
+    )
+
+
+def _field_value(content: Content, tz: ZoneInfo, fields: EventFields, name: str) -> str:
+    texts = content.texts
+    if name == "title":
+        return escape(fields.title)
+    if name == "start":
+        return when_text(texts, fields.starts_at, None, tz)
+    if name == "end":
+        return when_text(texts, fields.ends_at, None, tz)
+    if name == "place":
+        return " · ".join(escape(v) for v in (fields.place, fields.online_url) if v) or "–"
+    if name == "description":
+        short = fields.description if len(fields.description) <= 80 else fields.description[:79] + "…"
+        return escape(short) if short else "–"
+    if name == "bundesland":
+        return escape(land_label(content, fields.bundesland))
+    return escape(content.calendar.topics.get(fields.topic, fields.topic))
+
+
+# --- changes that reach followers ------------------------------------------------------------------------------
+
+
+async def create_event(db: Database, fields: EventFields, *, by: int | None, now: datetime) -> int:
+    async with db.transaction() as tx:
+        return await db.insert_event(tx, fields, by=by, now=now)
+
+
+async def _notify_followers(
+    db: Database,
+    tx: Tx,
+    event_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    now: datetime,
+    what: str,
+) -> int:
+    followers = await db.event_followers(event_id, tx)
+    for user_id in followers:
+        await db.enqueue(
+            tx,
+            kind=NOTICE_KIND,
+            chat_id=user_id,
+            payload=outbox.payload(text, markup),
+            now=now,
+            ref=f"event:{event_id}:{what}",
+        )
+    return len(followers)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateResult:
+    changed: list[str]
+    notified: int
+
+
+async def update_event(
+    db: Database,
+    content: Content,
+    tz: ZoneInfo,
+    event_id: int,
+    fields: EventFields,
+    *,
+    by: int | None,
+    now: datetime,
+    expected_version: int | None = None,
+) -> UpdateResult | None:
+    """Save changes, tell followers what changed and move their reminders — all in one transaction.
+
+    None when the event is gone, cancelled, or changed by someone else since ``expected_version``.
+    """
+    from bot.reminders import sync_reminders_in
+
+    async with db.transaction() as tx:
+        current = await db.get_event(event_id, tx)
+        if current is None or current.state != "active":
+            return None
+        if expected_version is not None and current.version != expected_version:
+            return None
+        old = current.fields
+        changed = changed_fields(old, fields)
+        if not changed:
+            if fields.seed_hash is not None and fields.seed_hash != current.seed_hash:
+                await db.set_event_seed_hash(tx, event_id, fields.seed_hash)
+            return UpdateResult([], 0)
+        await db.update_event(tx, event_id, fields, by=by, now=now)
+        notified = 0
+        if current.ends_at > now:
+            text = change_notice(content, tz, old, fields, changed)
+            notified = await _notify_followers(
+                db, tx, event_id, text, notice_markup(content.texts, event_id), now, "changed"
+            )
+        await sync_reminders_in(tx, db, content.calendar, tz, now, event_id=event_id)
+        return UpdateResult(changed, notified)
+
+
+async def cancel_event(
+    db: Database, content: Content, tz: ZoneInfo, event_id: int, *, by: int | None, now: datetime
+) -> int | None:
+    """Cancel, tell followers, drop their pending reminders; the number told, or None if not active."""
+    from bot.reminders import sync_reminders_in
+
+    async with db.transaction() as tx:
+        current = await db.get_event(event_id, tx)
+        if current is None or not await db.cancel_event(tx, event_id, by=by, now=now):
+            return None
+        notified = 0
+        if current.ends_at > now:
+            text = content.texts(
+                "events.notice.cancelled",
+                title=current.title,
+                when=when_text(content.texts, current.starts_at, current.ends_at, tz),
+            )
+            notified = await _notify_followers(db, tx, event_id, text, None, now, "cancelled")
+        await sync_reminders_in(tx, db, content.calendar, tz, now, event_id=event_id)
+        return notified
+
+
+def seed_fields(calendar: CalendarContent, seed_index: int, tz: ZoneInfo) -> EventFields:
+    seed = calendar.seed_events[seed_index]
+    digest = hashlib.sha256(seed.model_dump_json().encode()).hexdigest()[:16]
+    try:
+        start = to_aware(seed.start, tz)
+        end = to_aware(seed.end, tz)
+    except DateInputError as exc:
+        raise ValueError(f"events.yaml: {seed.id}: {exc.code}") from exc
+    return EventFields(
+        title=seed.title,
+        starts_at=start,
+        ends_at=end,
+        place=seed.place,
+        online_url=seed.online_url,
+        description=seed.description,
+        bundesland=seed.bundesland,
+        topic=seed.topic,
+        seed_id=seed.id,
+        seed_hash=digest,
+    )
+
+
+async def seed_events(db: Database, content: Content, tz: ZoneInfo, now: datetime) -> tuple[int, int]:
+    """Add seed events not in the database yet; apply changed seed entries as edits. (added, updated)."""
+    added = updated = 0
+    for index, seed in enumerate(content.calendar.seed_events):
+        fields = seed_fields(content.calendar, index, tz)
+        async with db.transaction() as tx:
+            # Looked up inside the transaction, so two concurrent seedings cannot both insert.
+            existing = await db.event_by_seed(seed.id, tx)
+            if existing is None:
+                await db.insert_event(tx, fields, by=None, now=now)
+                added += 1
+        if existing is None:
+            continue
+        if existing.seed_hash != fields.seed_hash and existing.state == "active":
+            result = await update_event(db, content, tz, existing.id, fields, by=None, now=now)
+            updated += 1 if result is not None and result.changed else 0
+    return added, updated

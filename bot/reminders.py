@@ -1,0 +1,301 @@
+"""Reminders for followed events and funding deadlines: planned as database rows, delivered once through the outbox.
+
+Planning (``plan_*``, ``sync_reminders``): for every follow, one row per lead time, due at the configured send
+time (local) that many days before the local date of the event start or deadline. Syncing compares the rows that
+should exist with the pending ones and, in one transaction, deletes what is no longer wanted (an unfollowed or
+moved event, a changed Land) and inserts what is missing — only where the due time still lies ahead, and never
+again for a (user, subject, occurrence, lead) that exists in any state, so nothing is sent twice.
+
+Delivery (``queue_due_reminders``): each due row is checked — its target must still lie ahead (a reminder missed
+while the bot was down is sent late, or dropped once the event or deadline has passed), the user must want it
+(``reminder_recipients``) — then its outbox row is written and the reminder marked sent in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import callbacks, outbox
+from bot.content import CalendarContent, Content, Html, ReminderSettings
+from bot.db import Database, EventRow, ReminderPlan, ReminderRow, Tx
+from bot.deadlines import DeadlineView, days_phrase, deadline_day_text, intermediary_html, view
+from bot.events import fmt_date, place_html, when_text
+
+log = logging.getLogger(__name__)
+
+REMINDER_KIND = "reminder"
+EVENT = "event"
+DEADLINE = "deadline"
+BATCH = 200
+
+
+def event_subject(event_id: int) -> str:
+    return f"event:{event_id}"
+
+
+def subject_kind(subject: str) -> str:
+    return subject.split(":", 1)[0]
+
+
+def due_time(day: date, lead_days: int, send_time: time, tz: ZoneInfo) -> datetime:
+    """``send_time`` local, ``lead_days`` calendar days before ``day``, as aware UTC (DST-proof: wall clock)."""
+    local_day = day - timedelta(days=lead_days)
+    return datetime.combine(local_day, send_time).replace(tzinfo=tz, fold=0).astimezone(UTC)
+
+
+def plan_event(
+    user_id: int, event_id: int, starts_at: datetime, settings: ReminderSettings, tz: ZoneInfo
+) -> list[ReminderPlan]:
+    day = starts_at.astimezone(tz).date()
+    return [
+        ReminderPlan(
+            user_id, event_subject(event_id), starts_at, lead, due_time(day, lead, settings.send_time, tz)
+        )
+        for lead in settings.event_leads_days
+    ]
+
+
+def plan_deadline(
+    user_id: int, deadline: DeadlineView, settings: ReminderSettings, tz: ZoneInfo
+) -> list[ReminderPlan]:
+    target = deadline.effective
+    if target is None:
+        return []
+    return [
+        ReminderPlan(
+            user_id,
+            deadline.subject,
+            target.passes_at,
+            lead,
+            due_time(target.day, lead, settings.send_time, tz),
+        )
+        for lead in settings.deadline_leads_days
+    ]
+
+
+async def wanted_reminders(
+    tx: Tx,
+    db: Database,
+    calendar: CalendarContent,
+    tz: ZoneInfo,
+    now: datetime,
+    *,
+    user_id: int | None = None,
+    event_id: int | None = None,
+) -> list[ReminderPlan]:
+    """Every reminder that should exist for the follows in scope (due time past or not)."""
+    settings = calendar.reminders
+    plans: list[ReminderPlan] = []
+    for follower, followed_event, starts_at in await db.event_follow_targets(
+        tx, event_id=event_id, user_id=user_id
+    ):
+        if starts_at > now:
+            plans.extend(plan_event(follower, followed_event, starts_at, settings, tz))
+    if event_id is None:
+        cache: dict[tuple[str, str | None], list[DeadlineView]] = {}
+        for follower, programme, land in await db.programme_follow_targets(tx, user_id=user_id):
+            key = (programme, land)
+            if key not in cache:
+                cache[key] = [
+                    view(rule, calendar, land, tz, now)
+                    for rule in calendar.deadlines
+                    if rule.programme == programme and rule.applies_to(land)
+                ]
+            for deadline in cache[key]:
+                plans.extend(plan_deadline(follower, deadline, settings, tz))
+    return plans
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    added: int
+    removed: int
+
+
+async def sync_reminders_in(
+    tx: Tx,
+    db: Database,
+    calendar: CalendarContent,
+    tz: ZoneInfo,
+    now: datetime,
+    *,
+    user_id: int | None = None,
+    event_id: int | None = None,
+) -> SyncReport:
+    """Bring pending reminders in scope (one user, one event, or everything) in line with the follows."""
+    wanted = await wanted_reminders(tx, db, calendar, tz, now, user_id=user_id, event_id=event_id)
+    wanted_keys = {plan.key for plan in wanted}
+    subject = event_subject(event_id) if event_id is not None else None
+    pending = await db.pending_reminders(tx, now, user_id=user_id, subject=subject)
+    stale = [row.id for row in pending if row.key not in wanted_keys]
+    await db.delete_pending_reminders(tx, stale)
+    added = await db.add_reminders(tx, (plan for plan in wanted if plan.due_at > now), now)
+    return SyncReport(added, len(stale))
+
+
+async def sync_reminders(
+    db: Database,
+    calendar: CalendarContent,
+    tz: ZoneInfo,
+    now: datetime,
+    *,
+    user_id: int | None = None,
+    event_id: int | None = None,
+) -> SyncReport:
+    async with db.transaction() as tx:
+        return await sync_reminders_in(tx, db, calendar, tz, now, user_id=user_id, event_id=event_id)
+
+
+async def reminder_recipients(db: Database, kind: str, user_ids: Iterable[int]) -> set[int]:
+    """THE check point before any reminder is sent: which of ``user_ids`` want reminders of ``kind``
+    ("event" or "deadline") now.
+
+    Today everyone who follows something gets its reminders. A subscriptions feature that lets users switch a
+    reminder kind off globally consults its stored preference here (and only here); rows of users it leaves
+    out are marked 'skipped', not sent.
+    """
+    return set(user_ids)
+
+
+# --- delivery ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class QueueReport:
+    queued: int = 0
+    dropped: int = 0
+    skipped: int = 0
+
+
+def render_event_reminder(
+    content: Content, tz: ZoneInfo, event: EventRow, now: datetime
+) -> tuple[str, InlineKeyboardMarkup]:
+    texts = content.texts
+    text = texts(
+        "events.reminder.event",
+        title=event.title,
+        in_days=days_phrase(texts, event.starts_at.astimezone(tz).date(), now, tz),
+        when=when_text(texts, event.starts_at, event.ends_at, tz),
+        where=place_html(texts, event.place, event.online_url),
+    )
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts("events.buttons.details"), callback_data=callbacks.encode("ev", "show", event.id)
+                )
+            ]
+        ]
+    )
+    return text, markup
+
+
+def render_deadline_reminder(
+    content: Content, tz: ZoneInfo, deadline: DeadlineView, now: datetime
+) -> tuple[str, InlineKeyboardMarkup]:
+    texts = content.texts
+    target = deadline.effective
+    assert target is not None
+    text = texts(
+        "events.reminder.deadline",
+        programme=deadline.programme.name,
+        what=deadline.rule.what,
+        in_days=days_phrase(texts, target.day, now, tz),
+        date=deadline_day_text(texts, target),
+        intermediary=Html("\n" + inter)
+        if (inter := intermediary_html(texts, deadline, now, tz))
+        else Html(""),
+        source=deadline.rule.source.url,
+        source_title=deadline.rule.source.title,
+        stand=fmt_date(deadline.rule.stand),
+    )
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts("events.buttons.deadlines"), callback_data=callbacks.encode("dl", "list", 0)
+                )
+            ]
+        ]
+    )
+    return text, markup
+
+
+async def _render(
+    db: Database, content: Content, tz: ZoneInfo, row: ReminderRow, now: datetime
+) -> tuple[str, InlineKeyboardMarkup] | None:
+    """The reminder text, or None when its subject is gone or has moved (the row is then dropped)."""
+    kind, _, ident = row.subject.partition(":")
+    if kind == EVENT and ident.isdigit():
+        event = await db.get_event(int(ident))
+        if event is None or event.state != "active" or event.starts_at != row.target_at:
+            return None
+        return render_event_reminder(content, tz, event, now)
+    if kind == DEADLINE:
+        rule = content.calendar.rule(ident)
+        if rule is None:
+            return None
+        user = await db.get_user(row.user_id)
+        deadline = view(rule, content.calendar, user.bundesland if user else None, tz, now)
+        if deadline.effective is None or deadline.effective.passes_at != row.target_at:
+            return None
+        return render_deadline_reminder(content, tz, deadline, now)
+    return None
+
+
+async def queue_due_reminders(db: Database, content: Content, tz: ZoneInfo, now: datetime) -> QueueReport:
+    """Turn every due reminder into an outbox row (or drop/skip it), each in its own transaction."""
+    report = QueueReport()
+    while True:
+        rows = await db.due_reminders(now, BATCH)
+        if not rows:
+            return report
+        # Several leads of the same occurrence due at once (the bot was down): only the latest one is sent.
+        latest: dict[tuple[int, str, datetime], ReminderRow] = {}
+        for row in rows:
+            key = (row.user_id, row.subject, row.target_at)
+            if key not in latest or row.lead_days < latest[key].lead_days:
+                latest[key] = row
+        wanted: dict[str, set[int]] = {}
+        for kind in (EVENT, DEADLINE):
+            users = {row.user_id for row in rows if subject_kind(row.subject) == kind}
+            wanted[kind] = await reminder_recipients(db, kind, users) if users else set()
+        for row in rows:
+            if row.target_at <= now or latest[(row.user_id, row.subject, row.target_at)] is not row:
+                await _finish(db, row, "dropped", now)
+                report.dropped += 1
+                continue
+            if row.user_id not in wanted.get(subject_kind(row.subject), set()):
+                await _finish(db, row, "skipped", now)
+                report.skipped += 1
+                continue
+            rendered = await _render(db, content, tz, row, now)
+            if rendered is None:
+                await _finish(db, row, "dropped", now)
+                report.dropped += 1
+                continue
+            text, markup = rendered
+            async with db.transaction() as tx:
+                if not await db.reminder_is_pending(tx, row.id):
+                    continue
+                outbox_id = await db.enqueue(
+                    tx,
+                    kind=REMINDER_KIND,
+                    chat_id=row.user_id,
+                    payload=outbox.payload(text, markup),
+                    now=now,
+                    ref=f"reminder:{row.id}",
+                )
+                await db.finish_reminder(tx, row.id, "sent", now, outbox_id)
+            report.queued += 1
+
+
+async def _finish(db: Database, row: ReminderRow, state: str, now: datetime) -> None:
+    async with db.transaction() as tx:
+        await db.finish_reminder(tx, row.id, state, now)

@@ -1,0 +1,215 @@
+"""Advice: the topic menu (edited in place), articles, deep links to articles, free-text answers and ratings."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import callbacks
+from bot.advice import article_pages, check_question, looks_english
+from bot.content import Article, Content, Texts
+from bot.context import App, Context
+from handlers.common import answer, home_button, parse_press, send_html, show
+
+PREFIX = "adv"
+# user_data key of the last question the search could not answer; the consultation form takes it over.
+PENDING_QUESTION = "advice_question"
+
+
+def _button(text: str, action: str, arg: str = "") -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=callbacks.encode(PREFIX, action, arg))
+
+
+def _consultation_button(texts: Texts) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        texts("advice.buttons.consultation"), callback_data=callbacks.encode("menu", "beratung")
+    )
+
+
+def _root_view(content: Content) -> tuple[str, InlineKeyboardMarkup]:
+    texts = content.texts
+    rows = [[_button(node.title, "node", node.id)] for node in content.menu_children(None)]
+    rows.append([home_button(texts)])
+    return texts("advice.root"), InlineKeyboardMarkup(rows)
+
+
+def _node_view(content: Content, node_id: str) -> tuple[str, InlineKeyboardMarkup]:
+    texts = content.texts
+    node = content.menu[node_id]
+    rows = [[_button(f"📂 {child.title}", "node", child.id)] for child in content.menu_children(node_id)]
+    rows += [[_button(article.title, "art", article.id)] for article in content.articles_in(node_id)]
+    back = (
+        _button(texts("menu.buttons.back"), "node", node.parent)
+        if node.parent
+        else _button(texts("menu.buttons.back"), "root")
+    )
+    rows.append([back, home_button(texts)])
+    return texts("advice.node", title=node.title), InlineKeyboardMarkup(rows)
+
+
+def _article_keyboard(content: Content, article: Article, page: int, pages: int) -> InlineKeyboardMarkup:
+    texts = content.texts
+    rows: list[list[InlineKeyboardButton]] = []
+    paging = []
+    if page > 0:
+        paging.append(_button(texts("advice.buttons.previous_page"), "pg", f"{article.id}.{page - 1}"))
+    if page < pages - 1:
+        paging.append(_button(texts("advice.buttons.next_page"), "pg", f"{article.id}.{page + 1}"))
+    if paging:
+        rows.append(paging)
+    for ref in article.related[:3]:
+        rows.append([_button(texts("advice.buttons.related", title=content.articles[ref].title), "art", ref)])
+    rows.append([_consultation_button(texts)])
+    rows.append([_button(texts("menu.buttons.back"), "node", article.topic), home_button(texts)])
+    return InlineKeyboardMarkup(rows)
+
+
+def _answer_keyboard(
+    content: Content, article: Article, alternatives: list[Article], pages: int
+) -> InlineKeyboardMarkup:
+    texts = content.texts
+    rows = [
+        [
+            _button(texts("advice.buttons.helpful"), "up", article.id),
+            _button(texts("advice.buttons.unhelpful"), "down", article.id),
+        ]
+    ]
+    if pages > 1:
+        rows.append([_button(texts("advice.buttons.next_page"), "pg", f"{article.id}.1")])
+    rows += [[_button(texts("advice.buttons.maybe", title=alt.title), "art", alt.id)] for alt in alternatives]
+    rows.append([_consultation_button(texts)])
+    rows.append([_button(texts("advice.buttons.topics"), "root"), home_button(texts)])
+    return InlineKeyboardMarkup(rows)
+
+
+async def topics(update: Update, context: Context) -> None:
+    """/themen and the "Themen" button: the top of the topic tree."""
+    await answer(update.callback_query)
+    text, markup = _root_view(context.bot_data.content)
+    await show(update, context, text, markup)
+
+
+async def on_press(update: Update, context: Context) -> None:
+    """Every button of the topic menu and of answers; unknown ids are stale or forged."""
+    press = parse_press(update, PREFIX)
+    content = context.bot_data.content
+    texts = content.texts
+    if press is None:
+        await answer(update.callback_query, texts("errors.stale_button"), alert=True)
+        return
+    if press.action == "root":
+        await topics(update, context)
+    elif press.action == "node" and press.arg in content.menu:
+        await answer(update.callback_query)
+        await show(update, context, *_node_view(content, press.arg))
+    elif press.action in ("art", "pg"):
+        article_id, _, page_text = press.arg.rpartition(".") if press.action == "pg" else (press.arg, "", "0")
+        article = content.articles.get(article_id)
+        pages = article_pages(article, texts) if article else []
+        if article is None or not page_text.isdigit() or int(page_text) >= len(pages):
+            await answer(update.callback_query, texts("errors.stale_button"), alert=True)
+            return
+        await answer(update.callback_query)
+        page = int(page_text)
+        await show(update, context, pages[page], _article_keyboard(content, article, page, len(pages)))
+    elif press.action in ("up", "down") and press.arg in content.articles:
+        await _rate(update, context, press.arg, helpful=press.action == "up")
+    else:
+        await answer(update.callback_query, texts("errors.stale_button"), alert=True)
+
+
+async def _rate(update: Update, context: Context, article_id: str, *, helpful: bool) -> None:
+    user = update.effective_user
+    texts = context.bot_data.texts
+    if user is None:
+        return
+    new = await context.bot_data.db.rate_article(user.id, article_id, helpful, context.bot_data.clock.now())
+    if not new:
+        await answer(update.callback_query, texts("advice.rating_changed"))
+    else:
+        await answer(
+            update.callback_query, texts("advice.rated_helpful" if helpful else "advice.rated_unhelpful")
+        )
+
+
+async def open_article_link(update: Update, context: Context) -> None:
+    """Deep link ``/start thema_<id>``: open that article."""
+    content = context.bot_data.content
+    payload = (context.args or [""])[0]
+    article = content.articles.get(payload.removeprefix("thema_"))
+    if article is None:
+        _text, markup = _root_view(content)
+        await send_html(update, context, content.texts("advice.article_missing"), markup)
+        return
+    pages = article_pages(article, content.texts)
+    await send_html(update, context, pages[0], _article_keyboard(content, article, 0, len(pages)))
+
+
+async def free_text(update: Update, context: Context) -> None:
+    """A question typed in the chat: the best article with up to two alternatives, or an honest miss."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    bot_data = context.bot_data
+    content = bot_data.content
+    texts = content.texts
+    question = check_question(message.text)
+    if not question.has_words:
+        await send_html(update, context, texts("advice.empty_question"))
+        return
+    hits = bot_data.search.search(question.text, limit=5)
+    note = texts("advice.long_question") + "\n\n" if question.truncated else ""
+    if hits and hits[0].confident:
+        best = content.articles[hits[0].article_id]
+        alternatives = [content.articles[h.article_id] for h in hits[1:3] if h.confident]
+        pages = article_pages(best, texts)
+        maybe = "\n\n" + texts("advice.alternatives") if alternatives else ""
+        await send_html(
+            update,
+            context,
+            note + pages[0] + maybe,
+            _answer_keyboard(content, best, alternatives, len(pages)),
+        )
+        return
+    await bot_data.db.log_miss(
+        question.text,
+        hits[0].article_id if hits else None,
+        hits[0].score if hits else None,
+        bot_data.clock.now(),
+    )
+    if context.user_data is not None:
+        context.user_data[PENDING_QUESTION] = question.text
+    rows = [
+        [
+            _button(
+                texts("advice.buttons.maybe", title=content.articles[h.article_id].title), "art", h.article_id
+            )
+        ]
+        for h in hits[:3]
+    ]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                texts("advice.buttons.consultation_with_question"),
+                callback_data=callbacks.encode("menu", "beratung", "frage"),
+            )
+        ]
+    )
+    rows.append([_button(texts("advice.buttons.topics"), "root"), home_button(texts)])
+    text = texts("advice.no_answer_english") if looks_english(question.text) else texts("advice.no_answer")
+    await send_html(update, context, note + text, InlineKeyboardMarkup(rows))
+
+
+def register(app: App) -> None:
+    private = filters.ChatType.PRIVATE
+    app.add_handler(
+        CommandHandler("start", open_article_link, filters=private & filters.Regex(r"^/start thema_"))
+    )
+    app.add_handler(CommandHandler("themen", topics, filters=private))
+    app.add_handler(CallbackQueryHandler(topics, pattern=r"^menu:themen$"))
+    app.add_handler(CallbackQueryHandler(on_press, pattern=callbacks.pattern(PREFIX)))
+
+
+def register_free_text(app: App) -> None:
+    """Registered after every conversation: they own free text while they are active."""
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, free_text))

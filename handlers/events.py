@@ -1,0 +1,687 @@
+"""Events and funding deadlines: /termine, /fristen, the "Termine & Fristen" menu, following, .ics files, the
+``/start termin_<id>`` deep link, cancelling (coordinators), and the periodic reminder tick.
+
+The event form (/termin_neu and "Bearbeiten") is in handlers/event_form.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import cast
+from urllib.parse import quote
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from bot import callbacks, deadlines, events, ics, reminders
+from bot.content import LAND_CODES, Content
+from bot.context import App, Context
+from bot.db import EventRow, OutboxRow, Tx
+from bot.roles import is_coordinator
+from handlers.common import answer, home_button, parse_press, send_html, show
+
+log = logging.getLogger(__name__)
+
+DEADLINE_PAGE_SIZE = 4
+FULL_SYNC_EVERY = timedelta(hours=1)
+
+
+# --- the "Termine & Fristen" menu ------------------------------------------------------------------------------
+
+
+def _menu_markup(content: Content) -> InlineKeyboardMarkup:
+    texts = content.texts
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts("events.buttons.events"), callback_data=callbacks.encode("ev", "list", 0)
+                ),
+                InlineKeyboardButton(
+                    texts("events.buttons.deadlines"), callback_data=callbacks.encode("dl", "list", 0)
+                ),
+            ],
+            [
+                InlineKeyboardButton(
+                    texts("events.buttons.my_calendar"), callback_data=callbacks.encode("ev", "mycal")
+                )
+            ],
+            [home_button(texts)],
+        ]
+    )
+
+
+async def menu_termine(update: Update, context: Context) -> None:
+    """Main-menu button: choose between events and deadlines."""
+    await answer(update.callback_query)
+    content = context.bot_data.content
+    await show(update, context, content.texts("events.menu.prompt"), _menu_markup(content))
+
+
+# --- events ----------------------------------------------------------------------------------------------------
+
+
+async def _user_land(context: Context, user_id: int) -> str | None:
+    user = await context.bot_data.db.get_user(user_id)
+    return user.bundesland if user is not None else None
+
+
+async def _render_list(context: Context, user_id: int, page: int) -> tuple[str, InlineKeyboardMarkup]:
+    data = context.bot_data
+    content, texts, tz, now = data.content, data.texts, data.settings.tz, data.clock.now()
+    land = await _user_land(context, user_id)
+    rows, total = await data.db.upcoming_events(
+        now, land=land, limit=events.PAGE_SIZE, offset=page * events.PAGE_SIZE
+    )
+    pages = max(1, math.ceil(total / events.PAGE_SIZE))
+    scope = (
+        texts("events.list.scope_land", land=content.land_name(land))
+        if land
+        else texts("events.list.scope_all")
+    )
+    buttons: list[list[InlineKeyboardButton]] = []
+    if not rows:
+        text = texts("events.list.empty", scope=scope) if page == 0 else texts("events.list.page_gone")
+    else:
+        items = []
+        for number, event in enumerate(rows, start=page * events.PAGE_SIZE + 1):
+            where = event.place or texts("events.list.online")
+            items.append(
+                texts(
+                    "events.list.item",
+                    number=number,
+                    title=event.title,
+                    when=events.when_text(texts, event.starts_at, event.ends_at, tz),
+                    where=where,
+                )
+            )
+            label = f"{number} · {event.starts_at.astimezone(tz).strftime('%d.%m.')} {event.title}"
+            buttons.append(
+                [
+                    InlineKeyboardButton(
+                        _clip(label, 60), callback_data=callbacks.encode("ev", "show", event.id)
+                    )
+                ]
+            )
+        text = (
+            texts("events.list.header", scope=scope, page=page + 1, pages=pages) + "\n\n" + "\n\n".join(items)
+        )
+    nav = []
+    if page > 0:
+        nav.append(
+            InlineKeyboardButton(
+                texts("events.buttons.previous"), callback_data=callbacks.encode("ev", "list", page - 1)
+            )
+        )
+    if (page + 1) * events.PAGE_SIZE < total:
+        nav.append(
+            InlineKeyboardButton(
+                texts("events.buttons.next"), callback_data=callbacks.encode("ev", "list", page + 1)
+            )
+        )
+    if nav:
+        buttons.append(nav)
+    buttons.append(
+        [
+            InlineKeyboardButton(
+                texts("events.buttons.my_calendar"), callback_data=callbacks.encode("ev", "mycal")
+            ),
+            InlineKeyboardButton(
+                texts("events.buttons.deadlines"), callback_data=callbacks.encode("dl", "list", 0)
+            ),
+        ]
+    )
+    buttons.append([home_button(texts)])
+    return text, InlineKeyboardMarkup(buttons)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+async def termine_command(update: Update, context: Context) -> None:
+    """/termine: the first page of upcoming events."""
+    user = update.effective_user
+    if user is None:
+        return
+    text, markup = await _render_list(context, user.id, 0)
+    await send_html(update, context, text, markup)
+
+
+async def _event_view(context: Context, event: EventRow, user_id: int) -> tuple[str, InlineKeyboardMarkup]:
+    data = context.bot_data
+    texts, now = data.texts, data.clock.now()
+    following = await data.db.follows_event(event.id, user_id)
+    link = events.share_link(context.bot.username, event.id)
+    text = events.render_details(
+        data.content, data.settings.tz, event, now=now, following=following, link=link
+    )
+    rows: list[list[InlineKeyboardButton]] = []
+    if event.state == "active" and event.ends_at > now:
+        follow = (
+            InlineKeyboardButton(
+                texts("events.buttons.unfollow"), callback_data=callbacks.encode("ev", "unfollow", event.id)
+            )
+            if following
+            else InlineKeyboardButton(
+                texts("events.buttons.follow"), callback_data=callbacks.encode("ev", "follow", event.id)
+            )
+        )
+        rows.append(
+            [
+                follow,
+                InlineKeyboardButton(
+                    texts("events.buttons.ics_file"), callback_data=callbacks.encode("ev", "ics", event.id)
+                ),
+            ]
+        )
+        if link:
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        texts("events.buttons.share"),
+                        url=f"https://t.me/share/url?url={quote(link, safe='')}",
+                    )
+                ]
+            )
+        if await is_coordinator(data.settings, data.db, user_id):
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        texts("events.buttons.edit"), callback_data=callbacks.encode("evf", "edit", event.id)
+                    ),
+                    InlineKeyboardButton(
+                        texts("events.buttons.cancel_event"),
+                        callback_data=callbacks.encode("ev", "cancel", event.id),
+                    ),
+                ]
+            )
+    elif following:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    texts("events.buttons.unfollow"),
+                    callback_data=callbacks.encode("ev", "unfollow", event.id),
+                )
+            ]
+        )
+    rows.append(
+        [
+            InlineKeyboardButton(
+                texts("events.buttons.all_events"), callback_data=callbacks.encode("ev", "list", 0)
+            ),
+            home_button(texts),
+        ]
+    )
+    return text, InlineKeyboardMarkup(rows)
+
+
+async def _event_from_press(update: Update, context: Context) -> tuple[callbacks.Callback, EventRow] | None:
+    """The pressed event, or None after telling the user it no longer exists."""
+    press = parse_press(update, "ev")
+    if press is None or not press.arg.isdigit():
+        await answer(update.callback_query, context.bot_data.texts("errors.stale_button"), alert=True)
+        return None
+    event = await context.bot_data.db.get_event(int(press.arg))
+    if event is None:
+        await answer(update.callback_query, context.bot_data.texts("events.unknown_event"), alert=True)
+        return None
+    return press, event
+
+
+async def event_pressed(update: Update, context: Context) -> None:
+    """Every ``ev:<action>:<id>`` button: details, follow/unfollow, .ics, cancel and its confirmation."""
+    user = update.effective_user
+    found = await _event_from_press(update, context)
+    if user is None or found is None:
+        return
+    press, event = found
+    data = context.bot_data
+    texts, now, tz = data.texts, data.clock.now(), data.settings.tz
+    if press.action == "show":
+        await answer(update.callback_query)
+    elif press.action == "follow":
+        if event.state != "active" or event.ends_at <= now:
+            await answer(update.callback_query, texts("events.follow_closed"), alert=True)
+        else:
+            async with data.db.transaction() as tx:
+                await data.db.follow_event(tx, event.id, user.id, now)
+                await reminders.sync_reminders_in(
+                    tx, data.db, data.content.calendar, tz, now, user_id=user.id
+                )
+                planned = await data.db.pending_reminders(
+                    tx, now, user_id=user.id, subject=reminders.event_subject(event.id)
+                )
+            # Too close to the start for any lead time: say so instead of promising a reminder.
+            await answer(
+                update.callback_query, texts("events.followed" if planned else "events.followed_too_late")
+            )
+    elif press.action == "unfollow":
+        async with data.db.transaction() as tx:
+            await data.db.unfollow_event(tx, event.id, user.id)
+            await reminders.sync_reminders_in(tx, data.db, data.content.calendar, tz, now, user_id=user.id)
+        await answer(update.callback_query, texts("events.unfollowed"))
+    elif press.action == "ics":
+        await answer(update.callback_query)
+        await _send_event_ics(update, context, event)
+        return
+    elif press.action in ("cancel", "cancelok"):
+        await _cancel(update, context, event, confirmed=press.action == "cancelok")
+        return
+    else:
+        await answer(update.callback_query, texts("errors.stale_button"), alert=True)
+        return
+    event = await data.db.get_event(event.id) or event
+    text, markup = await _event_view(context, event, user.id)
+    await show(update, context, text, markup)
+
+
+async def _send_event_ics(update: Update, context: Context, event: EventRow) -> None:
+    data = context.bot_data
+    chat = update.effective_chat
+    if chat is None:
+        return
+    link = events.share_link(context.bot.username, event.id)
+    body = ics.event_ics(data.content, data.settings.tz, event, data.clock.now(), link)
+    await context.bot.send_document(
+        chat.id,
+        document=body,
+        filename=f"termin-{event.id}.ics",
+        caption=data.texts("events.ics.caption", title=event.title),
+    )
+
+
+async def _cancel(update: Update, context: Context, event: EventRow, *, confirmed: bool) -> None:
+    data = context.bot_data
+    texts = data.texts
+    user = update.effective_user
+    if user is None or not await is_coordinator(data.settings, data.db, user.id):
+        await answer(update.callback_query, texts("events.form.not_coordinator_short"), alert=True)
+        return
+    if event.state != "active":
+        await answer(update.callback_query, texts("events.cancel.already"), alert=True)
+        return
+    await answer(update.callback_query)
+    if not confirmed:
+        followers = len(await data.db.event_followers(event.id))
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        texts("events.buttons.cancel_confirm"),
+                        callback_data=callbacks.encode("ev", "cancelok", event.id),
+                    ),
+                    InlineKeyboardButton(
+                        texts("events.buttons.cancel_keep"),
+                        callback_data=callbacks.encode("ev", "show", event.id),
+                    ),
+                ]
+            ]
+        )
+        await show(
+            update, context, texts("events.cancel.confirm", title=event.title, followers=followers), markup
+        )
+        return
+    notified = await events.cancel_event(
+        data.db, data.content, data.settings.tz, event.id, by=user.id, now=data.clock.now()
+    )
+    if notified is None:
+        await show(update, context, texts("events.cancel.already"))
+        return
+    log.info("event %s cancelled, %s followers notified", event.id, notified)
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts("events.buttons.all_events"), callback_data=callbacks.encode("ev", "list", 0)
+                ),
+                home_button(texts),
+            ]
+        ]
+    )
+    await show(update, context, texts("events.cancel.done", title=event.title, followers=notified), markup)
+    _kick_outbox(context)
+
+
+def _kick_outbox(context: Context) -> None:
+    from bot.app import start_outbox_worker
+
+    start_outbox_worker(cast(App, context.application))
+
+
+async def event_list_pressed(update: Update, context: Context) -> None:
+    """``ev:list:<page>``."""
+    press = parse_press(update, "ev")
+    user = update.effective_user
+    if press is None or user is None or not press.arg.isdigit():
+        await answer(update.callback_query, context.bot_data.texts("errors.stale_button"), alert=True)
+        return
+    await answer(update.callback_query)
+    text, markup = await _render_list(context, user.id, int(press.arg))
+    await show(update, context, text, markup)
+
+
+async def deep_link(update: Update, context: Context) -> None:
+    """``/start termin_<id>``: the shared event's details."""
+    user = update.effective_user
+    texts = context.bot_data.texts
+    payload = context.args[0] if context.args else ""
+    ident = payload.removeprefix("termin_")
+    event = await context.bot_data.db.get_event(int(ident)) if ident.isdigit() and len(ident) < 12 else None
+    if user is None:
+        return
+    if event is None:
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        texts("events.buttons.all_events"), callback_data=callbacks.encode("ev", "list", 0)
+                    ),
+                    home_button(texts),
+                ]
+            ]
+        )
+        await send_html(update, context, texts("events.unknown_event"), markup)
+        return
+    text, markup = await _event_view(context, event, user.id)
+    await send_html(update, context, text, markup)
+
+
+# --- my calendar -----------------------------------------------------------------------------------------------
+
+
+async def my_calendar(update: Update, context: Context) -> None:
+    """``ev:mycal``: one .ics with every followed upcoming event and the followed programmes' deadlines."""
+    await answer(update.callback_query)
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None:
+        return
+    data = context.bot_data
+    texts, tz, now = data.texts, data.settings.tz, data.clock.now()
+    followed = [e for e in await data.db.followed_events(user.id) if e.ends_at > now]
+    programmes = await data.db.followed_programmes(user.id)
+    land = await _user_land(context, user.id)
+    views = deadlines.views_for(data.content.calendar, land, tz, now, programmes) if programmes else []
+    dated = [v for v in views if v.next is not None or v.intermediary_next is not None]
+    if not followed and not dated:
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        texts("events.buttons.events"), callback_data=callbacks.encode("ev", "list", 0)
+                    ),
+                    InlineKeyboardButton(
+                        texts("events.buttons.deadlines"), callback_data=callbacks.encode("dl", "list", 0)
+                    ),
+                ]
+            ]
+        )
+        key = "events.calendar.nothing_dated" if programmes or followed else "events.calendar.empty"
+        await send_html(update, context, texts(key), markup)
+        return
+    body = ics.personal_ics(
+        data.content,
+        tz,
+        [(e, events.share_link(context.bot.username, e.id)) for e in followed],
+        dated,
+        now,
+    )
+    await context.bot.send_document(
+        chat.id,
+        document=body,
+        filename="ija-lotse-kalender.ics",
+        caption=texts("events.calendar.caption", events=len(followed), deadlines=len(dated)),
+    )
+
+
+# --- deadlines -------------------------------------------------------------------------------------------------
+
+
+def _land_chooser(content: Content) -> InlineKeyboardMarkup:
+    texts = content.texts
+    buttons = [
+        InlineKeyboardButton(content.land_name(code), callback_data=callbacks.encode("dl", "land", code))
+        for code in sorted(LAND_CODES, key=content.land_name)
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                texts("events.buttons.no_land"), callback_data=callbacks.encode("dl", "land", "none")
+            )
+        ]
+    )
+    rows.append([home_button(texts)])
+    return InlineKeyboardMarkup(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class _DeadlinePage:
+    text: str
+    markup: InlineKeyboardMarkup
+
+
+async def _render_deadlines(context: Context, user_id: int, page: int, land: str | None) -> _DeadlinePage:
+    data = context.bot_data
+    content, texts, tz, now = data.content, data.texts, data.settings.tz, data.clock.now()
+    views = deadlines.views_for(content.calendar, land, tz, now)
+    pages = max(1, math.ceil(len(views) / DEADLINE_PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    shown = views[page * DEADLINE_PAGE_SIZE : (page + 1) * DEADLINE_PAGE_SIZE]
+    following = await data.db.followed_programmes(user_id)
+    scope = (
+        texts("events.fristen.scope_land", land=content.land_name(land))
+        if land
+        else texts("events.fristen.scope_none")
+    )
+    items = [deadlines.render_deadline(texts, v, now, tz) for v in shown]
+    text = (
+        texts("events.fristen.header", scope=scope, page=page + 1, pages=pages) + "\n\n" + "\n\n".join(items)
+    )
+    rows: list[list[InlineKeyboardButton]] = []
+    programmes_here: list[str] = []
+    for v in shown:
+        if v.programme.id not in programmes_here:
+            programmes_here.append(v.programme.id)
+    follow_buttons = []
+    for programme_id in programmes_here:
+        programme = content.calendar.programmes[programme_id]
+        if programme_id in following:
+            label = texts("events.buttons.programme_following", programme=programme.short)
+            data_ = callbacks.encode("dl", "u", f"{programme_id}.{page}")
+        else:
+            label = texts("events.buttons.programme_follow", programme=programme.short)
+            data_ = callbacks.encode("dl", "f", f"{programme_id}.{page}")
+        follow_buttons.append(InlineKeyboardButton(label, callback_data=data_))
+    rows.extend(follow_buttons[i : i + 2] for i in range(0, len(follow_buttons), 2))
+    nav = []
+    if page > 0:
+        nav.append(
+            InlineKeyboardButton(
+                texts("events.buttons.previous"), callback_data=callbacks.encode("dl", "list", page - 1)
+            )
+        )
+    if page + 1 < pages:
+        nav.append(
+            InlineKeyboardButton(
+                texts("events.buttons.next"), callback_data=callbacks.encode("dl", "list", page + 1)
+            )
+        )
+    if nav:
+        rows.append(nav)
+    rows.append(
+        [
+            InlineKeyboardButton(
+                texts("events.buttons.change_land"), callback_data=callbacks.encode("dl", "lands")
+            ),
+            InlineKeyboardButton(
+                texts("events.buttons.my_calendar"), callback_data=callbacks.encode("ev", "mycal")
+            ),
+        ]
+    )
+    rows.append([home_button(texts)])
+    return _DeadlinePage(text, InlineKeyboardMarkup(rows))
+
+
+async def _show_deadlines(
+    update: Update, context: Context, page: int, land_choice: str | None = None
+) -> None:
+    """The deadlines for the user's Land; asks for the Land first when it is unknown."""
+    user = update.effective_user
+    if user is None:
+        return
+    content = context.bot_data.content
+    land = await _user_land(context, user.id)
+    if land_choice == "none":
+        land = None
+    elif land is None and land_choice is None:
+        await show(update, context, content.texts("events.fristen.choose_land"), _land_chooser(content))
+        return
+    rendered = await _render_deadlines(context, user.id, page, land)
+    await show(update, context, rendered.text, rendered.markup)
+
+
+async def fristen_command(update: Update, context: Context) -> None:
+    """/fristen: the next funding deadlines for the user's Bundesland."""
+    await _show_deadlines(update, context, 0)
+
+
+async def deadline_pressed(update: Update, context: Context) -> None:
+    """``dl:list:<page>``, ``dl:f|u:<programme>.<page>``, ``dl:lands``, ``dl:land:<code|none>``."""
+    press = parse_press(update, "dl")
+    user = update.effective_user
+    data = context.bot_data
+    texts, tz, now = data.texts, data.settings.tz, data.clock.now()
+    if press is None or user is None:
+        await answer(update.callback_query, texts("errors.stale_button"), alert=True)
+        return
+    if press.action == "list" and press.arg.isdigit():
+        await answer(update.callback_query)
+        await _show_deadlines(update, context, int(press.arg))
+    elif press.action == "lands":
+        await answer(update.callback_query)
+        await show(update, context, texts("events.fristen.choose_land"), _land_chooser(data.content))
+    elif press.action == "land" and (press.arg in LAND_CODES or press.arg == "none"):
+        if press.arg == "none":
+            await answer(update.callback_query)
+            await _show_deadlines(update, context, 0, land_choice="none")
+            return
+        await data.db.set_user_land(user.id, press.arg, now)
+        # The Land decides which intermediary deadline the user's reminders aim at.
+        await reminders.sync_reminders(data.db, data.content.calendar, tz, now, user_id=user.id)
+        await answer(
+            update.callback_query, texts("events.fristen.land_saved", land=data.content.land_name(press.arg))
+        )
+        await _show_deadlines(update, context, 0)
+    elif press.action in ("f", "u"):
+        programme_id, _, page = press.arg.partition(".")
+        programme = data.content.calendar.programmes.get(programme_id)
+        if programme is None or not page.isdigit():
+            await answer(update.callback_query, texts("errors.stale_button"), alert=True)
+            return
+        async with data.db.transaction() as tx:
+            if press.action == "f":
+                await data.db.follow_programme(tx, programme_id, user.id, now)
+            else:
+                await data.db.unfollow_programme(tx, programme_id, user.id)
+            await reminders.sync_reminders_in(tx, data.db, data.content.calendar, tz, now, user_id=user.id)
+        if press.action == "f":
+            settings = data.content.calendar.reminders
+            await answer(
+                update.callback_query,
+                texts(
+                    "events.fristen.followed",
+                    programme=programme.short,
+                    leads=events.lead_phrase(texts, settings.deadline_leads_days),
+                    time=settings.send_time.strftime("%H:%M"),
+                ),
+                alert=True,
+            )
+        else:
+            await answer(update.callback_query, texts("events.fristen.unfollowed", programme=programme.short))
+        await _show_deadlines(update, context, int(page))
+    else:
+        await answer(update.callback_query, texts("errors.stale_button"), alert=True)
+
+
+# --- the periodic tick -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class TickState:
+    """Kept in the job's data: whether seeds were applied and when everything was last re-planned."""
+
+    seeded: bool = False
+    synced_at: datetime | None = None
+    running: asyncio.Lock = field(default_factory=asyncio.Lock)  # one tick at a time
+
+
+async def reminder_tick(context: Context) -> None:
+    """Periodic: seed events once, re-plan all reminders hourly (deadlines roll over, Länder change), then
+    queue what is due through the outbox."""
+    job = context.job
+    state = job.data if job is not None and isinstance(job.data, TickState) else TickState()
+    async with state.running:
+        await _tick(context, state)
+
+
+async def _tick(context: Context, state: TickState) -> None:
+    data = context.bot_data
+    db, content, tz, now = data.db, data.content, data.settings.tz, data.clock.now()
+    if not state.seeded:
+        added, updated = await events.seed_events(db, content, tz, now)
+        if added or updated:
+            log.info("seed events: %s added, %s updated", added, updated)
+        state.seeded = True
+    if state.synced_at is None or abs(now - state.synced_at) >= FULL_SYNC_EVERY:
+        report = await reminders.sync_reminders(db, content.calendar, tz, now)
+        if report.added or report.removed:
+            log.info("reminders planned: %s added, %s removed", report.added, report.removed)
+        state.synced_at = now
+    queued = await reminders.queue_due_reminders(db, content, tz, now)
+    if queued.queued:
+        _kick_outbox(context)
+    if queued.queued or queued.dropped or queued.skipped:
+        log.info(
+            "reminders: %s queued, %s dropped, %s skipped", queued.queued, queued.dropped, queued.skipped
+        )
+
+
+async def _forget_blocked(tx: Tx, row: OutboxRow, error: str) -> None:
+    """A user who blocked the bot gets no further reminders (their follows end)."""
+    if error.startswith("Forbidden"):
+        from bot.db import Database
+
+        await Database.forget_follower(tx, row.chat_id)
+
+
+def register(app: App) -> None:
+    private = filters.ChatType.PRIVATE
+    app.bot_data.outbox.register(reminders.REMINDER_KIND, on_failed=_forget_blocked)
+    app.bot_data.outbox.register(events.NOTICE_KIND, on_failed=_forget_blocked)
+    app.add_handler(CommandHandler("termine", termine_command, filters=private))
+    app.add_handler(CommandHandler("fristen", fristen_command, filters=private))
+    app.add_handler(CallbackQueryHandler(menu_termine, pattern=rf"^{callbacks.encode('menu', 'termine')}$"))
+    app.add_handler(CallbackQueryHandler(my_calendar, pattern=rf"^{callbacks.encode('ev', 'mycal')}$"))
+    app.add_handler(CallbackQueryHandler(event_list_pressed, pattern=r"^ev:list:"))
+    app.add_handler(CallbackQueryHandler(event_pressed, pattern=callbacks.pattern("ev")))
+    app.add_handler(CallbackQueryHandler(deadline_pressed, pattern=callbacks.pattern("dl")))
+    assert app.job_queue is not None
+    settings = app.bot_data.settings
+    app.job_queue.run_repeating(
+        reminder_tick, interval=settings.tick_seconds, first=0.5, name="reminder_tick", data=TickState()
+    )
+
+
+def register_deep_link(app: App) -> None:
+    """``/start termin_<id>``; registered before the plain /start."""
+    app.add_handler(
+        CommandHandler(
+            "start", deep_link, filters=filters.ChatType.PRIVATE & filters.Regex(r"^/start termin_")
+        )
+    )

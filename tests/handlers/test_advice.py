@@ -1,0 +1,126 @@
+"""Advice as a user meets it: the topic menu, articles, deep links, free-text answers, ratings, misses."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.advice import article_pages, check_question
+from bot.content import Article, Source, check_telegram_html, visible_length
+from tests.harness import Harness
+
+USER = 770077
+
+
+async def test_topic_menu_to_article_and_back(bot: Harness) -> None:
+    user = bot.user(USER)
+    [root] = await bot.send(user, "/themen")
+    assert "Themen" in root.text
+    [node] = await bot.press_label(user, root, "Förderung")
+    assert node.message_id == root.message_id  # edited in place
+    [sub] = await bot.press_label(user, node, "Bilaterale Jugendwerke")
+    [article] = await bot.press_label(user, sub, "Deutsch-Polnisches Jugendwerk")
+    assert "DPJW" in article.text and "Quellen" in article.text and "Stand: 24.11.2026" in article.text
+    assert 'href="https://' in article.text
+    labels = [b["text"] for b in article.buttons()]
+    assert bot.texts("advice.buttons.consultation") in labels
+    [back] = await bot.press_label(user, article, "Zurück")
+    assert "Bilaterale Jugendwerke" in back.text
+    [home] = await bot.press_label(user, back, "Hauptmenü")
+    assert home.text == bot.texts("start.menu_prompt")
+
+
+async def test_deep_link_opens_article(bot: Harness) -> None:
+    [reply] = await bot.send(bot.user(USER), "/start thema_foerderung-conact")
+    assert "ConAct" in reply.text
+    [reply] = await bot.send(bot.user(USER), "/start thema_gibtsnicht")
+    assert reply.text == bot.texts("advice.article_missing")
+
+
+async def test_free_text_answer_with_alternatives_and_rating(bot: Harness) -> None:
+    user = bot.user(USER)
+    [reply] = await bot.send(user, "Zuschuss fuer Austausch mit Polen")
+    assert reply.text.startswith("<b>Deutsch-Polnisches Jugendwerk")
+    await bot.press(user, reply, "adv:up:foerderung-dpjw")
+    assert bot.last_answer_text() == bot.texts("advice.rated_helpful")
+    await bot.press(user, reply, "adv:down:foerderung-dpjw")
+    assert bot.last_answer_text() == bot.texts("advice.rating_changed")
+    rows = await bot.db.fetchall(
+        "SELECT user_id, helpful FROM advice_ratings WHERE article_id = 'foerderung-dpjw'"
+    )
+    assert [(r["user_id"], r["helpful"]) for r in rows] == [(USER, 0)]
+
+
+async def test_miss_is_honest_logged_without_user_and_offers_consultation(bot: Harness) -> None:
+    user = bot.user(USER, "Maria")
+    [reply] = await bot.send(user, "Wie wird das Wetter morgen in Paris?")
+    assert reply.text == bot.texts("advice.no_answer")
+    assert any("menu:beratung" in str(b.get("callback_data")) for b in reply.buttons())
+    rows = await bot.db.fetchall("SELECT * FROM advice_misses")
+    assert len(rows) == 1 and rows[0]["question"] == "Wie wird das Wetter morgen in Paris?"
+    assert str(USER) not in " ".join(str(v) for v in tuple(rows[0]))
+    assert bot.app.user_data[USER]["advice_question"] == "Wie wird das Wetter morgen in Paris?"
+
+
+async def test_bad_input_always_gets_one_valid_answer(bot: Harness) -> None:
+    user = bot.user(USER)
+    inputs = [
+        "   ",
+        "🙂🙂🙂",
+        "Polen " * 2000,
+        "<b>Polen</b> <script>alert(1)</script> & Co",
+        "**Förderung** für _Frankreich_ [link](http://x)",
+        "What funding exists for youth exchanges with France?",
+        "\u0000\u200b",
+    ]
+    for text in inputs:
+        replies = await bot.send(user, text)
+        assert replies, f"no answer to {text[:30]!r}"
+        for reply in replies:
+            check_telegram_html(reply.text)
+            assert visible_length(reply.text) <= 4096
+    [empty] = await bot.send(user, "🙂🙂🙂")
+    assert empty.text == bot.texts("advice.empty_question")
+
+
+async def test_stale_and_forged_article_buttons_change_nothing(bot: Harness) -> None:
+    user = bot.user(USER)
+    [root] = await bot.send(user, "/themen")
+    before = root.text
+    for data in ("adv:art:gibtsnicht", "adv:pg:foerderung-dpjw.99", "adv:node:xyz", "adv:up:nope", "adv:zzz"):
+        changed = await bot.press(user, root, data)
+        assert changed == [] and root.text == before
+        assert bot.last_answer_text() == bot.texts("errors.stale_button")
+    assert await bot.db.fetchall("SELECT * FROM advice_ratings") == []
+
+
+def test_long_articles_are_paged_cleanly() -> None:
+    from pathlib import Path
+
+    from bot.content import load_content
+
+    texts = load_content(Path(__file__).resolve().parents[2] / "content").texts
+    body = "Einleitung.\n\n" + "\n\n".join(
+        f"## Abschnitt {i}\n" + ("Satz mit Inhalt. " * 60) for i in range(12)
+    )
+    article = Article(
+        id="lang",
+        title="Langer Artikel",
+        topic="grundlagen",
+        summary="s",
+        sources=[Source(title="Q", url="https://example.org")],
+        stand=date(2026, 1, 1),
+        review=date(2026, 6, 1),
+        body=body,
+    )
+    pages = article_pages(article, texts)
+    assert len(pages) > 1
+    for page in pages:
+        check_telegram_html(page)
+        assert visible_length(page) <= 4096
+    assert "Quellen" in pages[-1] and "Quellen" not in pages[0]
+
+
+def test_question_check() -> None:
+    assert not check_question("  🙂 ").has_words
+    long = check_question("a" * 10_000)
+    assert long.truncated and len(long.text) == 500

@@ -1,0 +1,328 @@
+"""Reminders as a follower experiences them: once each, at 09:00 local, across DST changes and restarts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot import events as event_rules
+from bot import reminders
+from bot.db import EventFields
+from tests.events_support import content_copy, drain, reminders_sent, tick
+from tests.harness import Harness, harness
+
+BERLIN = ZoneInfo("Europe/Berlin")
+USER = 4242
+
+TEST_PROGRAMME = [{"id": "testprog", "name": "Testprogramm", "short": "Test", "url": "https://example.org/"}]
+
+
+def local(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
+    return datetime(y, m, d, hh, mm, tzinfo=BERLIN)
+
+
+def deadline_rule(yearly: str) -> dict[str, Any]:
+    return {
+        "id": "test-frist",
+        "programme": "testprog",
+        "what": "Antrag stellen",
+        "yearly": yearly,
+        "certainty": "verified",
+        "source": {"title": "Testquelle", "url": "https://example.org/frist"},
+        "stand": "2026-01-01",
+    }
+
+
+async def add_event(h: Harness, start: datetime, hours: int = 4, title: str = "Netzwerktreffen") -> int:
+    fields = EventFields(
+        title=title,
+        starts_at=start.astimezone(UTC),
+        ends_at=(start + timedelta(hours=hours)).astimezone(UTC),
+        place="Köln",
+        online_url=None,
+        description="",
+        bundesland=None,
+        topic="netzwerk",
+    )
+    return await event_rules.create_event(h.db, fields, by=1, now=h.clock.now())
+
+
+async def follow_event(h: Harness, event_id: int, user_id: int = USER) -> None:
+    """As the user would: open the shared link, press "Erinnern"."""
+    user = h.user(user_id)
+    [details] = await h.send(user, f"/start termin_{event_id}")
+    await h.press_label(user, details, "Erinnern")
+    assert await h.db.follows_event(event_id, user_id)
+
+
+async def follow_programme(h: Harness, programme: str, user_id: int = USER, land: str | None = "NW") -> None:
+    if land is not None:
+        await h.db.set_user_land(user_id, land, h.clock.now())
+    user = h.user(user_id)
+    [page] = await h.send(user, "/fristen")
+    await h.press(user, page, f"dl:f:{programme}.0")
+    assert programme in await h.db.followed_programmes(user_id)
+
+
+async def walk(
+    h: Harness, until: datetime, step: timedelta = timedelta(hours=1)
+) -> list[tuple[datetime, str]]:
+    """Move the clock in steps, ticking each time; the reminders the user got, with the local time they came."""
+    got: list[tuple[datetime, str]] = []
+    while h.clock.now() < until:
+        h.clock.advance(step)
+        before = len(reminders_sent(h, USER))
+        await tick(h)
+        for message in reminders_sent(h, USER)[before:]:
+            got.append((h.clock.now().astimezone(BERLIN), message.text))
+    return got
+
+
+async def test_spring_dst_change_reminders_fire_once_at_nine_local(tmp_path: Path) -> None:
+    root = content_copy(tmp_path, deadlines=[deadline_rule("04-01")], programmes=TEST_PROGRAMME)
+    async with harness(tmp_path, now=datetime(2026, 3, 15, 10, 0, tzinfo=UTC), content_dir=root) as h:
+        on_the_day_after = await add_event(h, local(2026, 3, 30, 10), title="Montagstreffen")
+        week_after = await add_event(h, local(2026, 4, 5, 10), title="Osterworkshop")
+        await follow_event(h, on_the_day_after)
+        await follow_event(h, week_after)
+        await follow_programme(h, "testprog")
+        got = await walk(h, datetime(2026, 4, 6, 0, 0, tzinfo=UTC))
+
+    times = [
+        (when.strftime("%d.%m. %H:%M %Z"), text.split("„")[1].split("“")[0] if "„" in text else "Frist")
+        for when, text in got
+    ]
+    assert times == [
+        ("18.03. 09:00 CET", "Frist"),  # 14 days before 1 April (the 56-day one had passed when followed)
+        ("23.03. 09:00 CET", "Montagstreffen"),  # 7 days before
+        ("29.03. 09:00 CEST", "Montagstreffen"),  # 1 day before — the DST day itself
+        ("29.03. 09:00 CEST", "Osterworkshop"),  # 7 days before
+        ("29.03. 09:00 CEST", "Frist"),  # 3 days before
+        ("04.04. 09:00 CEST", "Osterworkshop"),  # 1 day before
+    ]
+    assert "beginnt morgen" in got[2][1] and "beginnt in 7 Tagen" in got[3][1]
+    assert "in 3 Tagen" in got[4][1] and "01.04.2026" in got[4][1]
+
+
+async def test_autumn_dst_change_reminders_fire_once_at_nine_local(tmp_path: Path) -> None:
+    root = content_copy(tmp_path, deadlines=[deadline_rule("11-08")], programmes=TEST_PROGRAMME)
+    async with harness(tmp_path, now=datetime(2026, 10, 15, 12, 0, tzinfo=UTC), content_dir=root) as h:
+        monday = await add_event(h, local(2026, 10, 26, 10), title="Herbsttreffen")
+        await follow_event(h, monday)
+        await follow_programme(h, "testprog")
+        got = await walk(h, datetime(2026, 11, 9, 0, 0, tzinfo=UTC))
+
+    assert [(w.strftime("%d.%m. %H:%M %Z"), "Frist" in t) for w, t in got] == [
+        ("19.10. 09:00 CEST", False),  # 7 days before the event
+        ("25.10. 09:00 CET", False),  # 1 day before — the DST day itself, 25 hours long
+        ("25.10. 09:00 CET", True),  # 14 days before 8 November
+        ("05.11. 09:00 CET", True),  # 3 days before
+    ]
+
+
+async def test_each_reminder_row_is_sent_once(tmp_path: Path) -> None:
+    async with harness(tmp_path, now=datetime(2026, 5, 1, 8, 0, tzinfo=UTC)) as h:
+        event_id = await add_event(h, local(2026, 5, 10, 10))
+        await follow_event(h, event_id)
+        rows = await h.db.reminders_of(USER)
+        assert [(r.lead_days, r.due_at.astimezone(BERLIN).strftime("%d.%m. %H:%M")) for r in rows] == [
+            (7, "03.05. 09:00"),
+            (1, "09.05. 09:00"),
+        ]
+        await walk(h, datetime(2026, 5, 11, 0, 0, tzinfo=UTC), step=timedelta(minutes=30))
+        rows = await h.db.reminders_of(USER)
+        assert {r.state for r in rows} == {"sent"}
+        for row in rows:
+            assert row.outbox_id is not None
+            outbox_row = await h.db.outbox_row(row.outbox_id)
+            assert outbox_row is not None and outbox_row.state == "sent" and outbox_row.chat_id == USER
+        assert len(reminders_sent(h, USER)) == 2
+
+
+async def test_restart_across_the_due_time_sends_the_reminder_once(tmp_path: Path) -> None:
+    start = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+    async with harness(tmp_path, now=start) as h:
+        event_id = await add_event(h, local(2026, 5, 10, 10))
+        await follow_event(h, event_id)
+        await tick(h)
+        assert reminders_sent(h, USER) == []
+    # Down from 1 May until 3 May 12:00, across the 7-day reminder's 09:00.
+    async with harness(tmp_path, now=local(2026, 5, 3, 12)) as h:
+        await tick(h)
+        [late] = reminders_sent(h, USER)
+        assert "in 7 Tagen" in late.text
+        await tick(h)
+        assert len(reminders_sent(h, USER)) == 1
+    async with harness(tmp_path, now=local(2026, 5, 3, 13)) as h:
+        await tick(h)
+        assert reminders_sent(h, USER) == []  # a fresh offline API: nothing new was sent
+        h.clock.set(local(2026, 5, 9, 9))
+        await tick(h)
+        [tomorrow] = reminders_sent(h, USER)
+        assert "beginnt morgen" in tomorrow.text
+
+
+async def test_crash_after_queueing_delivers_after_restart_once(tmp_path: Path) -> None:
+    async with harness(tmp_path, now=datetime(2026, 5, 1, 8, 0, tzinfo=UTC)) as h:
+        event_id = await add_event(h, local(2026, 5, 10, 10))
+        await follow_event(h, event_id)
+        h.clock.set(local(2026, 5, 3, 9))
+        # The tick wrote the outbox row and marked the reminder; the process dies before sending.
+        report = await reminders.queue_due_reminders(h.db, h.app.bot_data.content, BERLIN, h.clock.now())
+        assert report.queued == 1
+        h.app.bot_data.outbox.stop()
+    async with harness(tmp_path, now=local(2026, 5, 3, 9, 5)) as h:
+        await tick(h)
+        await tick(h)
+        assert len(reminders_sent(h, USER)) == 1
+
+
+async def test_missed_reminder_for_a_past_event_is_dropped(tmp_path: Path) -> None:
+    async with harness(tmp_path, now=datetime(2026, 5, 8, 8, 0, tzinfo=UTC)) as h:
+        event_id = await add_event(h, local(2026, 5, 10, 10))
+        await follow_event(h, event_id)
+    async with harness(tmp_path, now=local(2026, 5, 10, 11)) as h:
+        await tick(h)
+        assert reminders_sent(h, USER) == []
+        [row] = await h.db.reminders_of(USER)
+        assert row.state == "dropped"
+
+
+async def test_several_missed_leads_send_only_the_latest(tmp_path: Path) -> None:
+    async with harness(tmp_path, now=datetime(2026, 5, 1, 8, 0, tzinfo=UTC)) as h:
+        event_id = await add_event(h, local(2026, 5, 10, 10))
+        await follow_event(h, event_id)
+    async with harness(tmp_path, now=local(2026, 5, 9, 18)) as h:
+        await tick(h)
+        [only] = reminders_sent(h, USER)
+        assert "beginnt morgen" in only.text
+        states = {r.lead_days: r.state for r in await h.db.reminders_of(USER)}
+        assert states == {7: "dropped", 1: "sent"}
+
+
+async def test_edited_event_moves_its_reminders_and_tells_followers(tmp_path: Path) -> None:
+    async with harness(tmp_path, now=datetime(2026, 5, 1, 8, 0, tzinfo=UTC)) as h:
+        event_id = await add_event(h, local(2026, 5, 10, 10))
+        await follow_event(h, event_id)
+        event = await h.db.get_event(event_id)
+        assert event is not None
+        moved = EventFields(
+            **{
+                **_fields_dict(event.fields),
+                "starts_at": local(2026, 5, 12, 14).astimezone(UTC),
+                "ends_at": local(2026, 5, 12, 18).astimezone(UTC),
+            }
+        )
+        result = await event_rules.update_event(
+            h.db, h.app.bot_data.content, BERLIN, event_id, moved, by=1, now=h.clock.now()
+        )
+        assert result is not None and result.changed == ["start", "end"] and result.notified == 1
+        await drain(h)
+        [notice] = [m for m in h.api.sent_to(USER) if "Termin geändert" in m.text]
+        assert "So., 10.05.2026, 10:00 Uhr" in notice.text and "Di., 12.05.2026, 14:00 Uhr" in notice.text
+        pending = [r for r in await h.db.reminders_of(USER) if r.state == "pending"]
+        assert [r.due_at.astimezone(BERLIN).strftime("%d.%m. %H:%M") for r in pending] == [
+            "05.05. 09:00",
+            "11.05. 09:00",
+        ]
+        h.clock.set(local(2026, 5, 5, 9))
+        await tick(h)
+        [week] = reminders_sent(h, USER)
+        assert "beginnt in 7 Tagen" in week.text and "12.05.2026" in week.text
+        h.clock.set(local(2026, 5, 9, 9))
+        await tick(h)
+        assert len(reminders_sent(h, USER)) == 1  # the old 1-day reminder is gone
+        h.clock.set(local(2026, 5, 11, 9))
+        await tick(h)
+        reminder = reminders_sent(h, USER)[-1]
+        assert "beginnt morgen" in reminder.text and "12.05.2026" in reminder.text
+
+
+async def test_cancelled_event_tells_followers_and_sends_no_reminder(tmp_path: Path) -> None:
+    async with harness(tmp_path, now=datetime(2026, 5, 1, 8, 0, tzinfo=UTC)) as h:
+        event_id = await add_event(h, local(2026, 5, 10, 10))
+        await follow_event(h, event_id)
+        told = await event_rules.cancel_event(
+            h.db, h.app.bot_data.content, BERLIN, event_id, by=1, now=h.clock.now()
+        )
+        assert told == 1
+        await drain(h)
+        [notice] = [m for m in h.api.sent_to(USER) if "abgesagt" in m.text]
+        assert "Netzwerktreffen" in notice.text
+        assert [r for r in await h.db.reminders_of(USER) if r.state == "pending"] == []
+        h.clock.set(local(2026, 5, 9, 9, 30))
+        await tick(h)
+        assert reminders_sent(h, USER) == []
+
+
+async def test_reminder_recipients_is_the_one_check_point(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[tuple[str, set[int]]] = []
+
+    async def nobody(db: Any, kind: str, user_ids: Any) -> set[int]:
+        asked.append((kind, set(user_ids)))
+        return set()
+
+    monkeypatch.setattr(reminders, "reminder_recipients", nobody)
+    async with harness(tmp_path, now=datetime(2026, 5, 1, 8, 0, tzinfo=UTC)) as h:
+        event_id = await add_event(h, local(2026, 5, 10, 10))
+        await follow_event(h, event_id)
+        h.clock.set(local(2026, 5, 3, 9))
+        await tick(h)
+        assert reminders_sent(h, USER) == []
+        assert asked == [("event", {USER})]
+        assert [r.state for r in await h.db.reminders_of(USER)] == ["skipped", "pending"]
+
+
+async def test_blocked_user_stops_following(tmp_path: Path) -> None:
+    async with harness(tmp_path, now=datetime(2026, 5, 1, 8, 0, tzinfo=UTC)) as h:
+        event_id = await add_event(h, local(2026, 5, 10, 10))
+        await follow_event(h, event_id)
+        h.api.fail = lambda call: (
+            (403, {"error_code": 403, "description": "Forbidden: bot was blocked by the user"})
+            if call.method == "sendMessage"
+            else None
+        )
+        h.clock.set(local(2026, 5, 3, 9))
+        await tick(h)
+        assert not await h.db.follows_event(event_id, USER)
+        assert [r.state for r in await h.db.reminders_of(USER)] == ["sent"]  # the pending 1-day one is gone
+
+
+async def test_land_change_moves_deadline_reminders(tmp_path: Path) -> None:
+    async with harness(tmp_path, now=datetime(2026, 11, 24, 10, 0, tzinfo=UTC)) as h:
+        await follow_programme(h, "dpjw", land="HE")
+        assert await h.db.reminders_of(USER) == []  # no fixed DPJW date outside the Land variants
+        user = h.user(USER)
+        [page] = await h.send(user, "/fristen")
+        await h.press(user, page, "dl:land:BW")
+        rows = await h.db.reminders_of(USER)
+        assert [(r.lead_days, r.due_at.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M")) for r in rows] == [
+            (56, "04.02.2027 09:00"),
+            (14, "18.03.2027 09:00"),
+            (3, "29.03.2027 09:00"),
+        ]
+        assert (await h.db.get_user(USER)).bundesland == "BW"
+
+
+async def test_yearly_deadline_rolls_over_to_next_year(tmp_path: Path) -> None:
+    root = content_copy(tmp_path, deadlines=[deadline_rule("12-01")], programmes=TEST_PROGRAMME)
+    async with harness(tmp_path, now=datetime(2026, 11, 1, 10, 0, tzinfo=UTC), content_dir=root) as h:
+        await follow_programme(h, "testprog")
+        h.clock.set(local(2026, 12, 2, 10))
+        await tick(h)
+        due = sorted(
+            r.due_at.astimezone(BERLIN).strftime("%d.%m.%Y")
+            for r in await h.db.reminders_of(USER)
+            if r.state == "pending"
+        )
+        assert due == ["06.10.2027", "17.11.2027", "28.11.2027"]
+
+
+def _fields_dict(fields: EventFields) -> dict[str, Any]:
+    return {name: getattr(fields, name) for name in EventFields.__slots__}
