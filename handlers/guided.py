@@ -13,6 +13,7 @@ import warnings
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import CommandHandler, ConversationHandler, filters
 from telegram.warnings import PTBUserWarning
 
@@ -55,8 +56,13 @@ async def show_parts(
     messages = split_message(parts)
     query = update.callback_query
     if query is not None and query.message is not None:
-        first, messages = messages[0], messages[1:]
-        await query.edit_message_text(first, reply_markup=None if messages else markup)
+        try:
+            await query.edit_message_text(messages[0], reply_markup=None if len(messages) > 1 else markup)
+            messages = messages[1:]
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return
+            # The message is too old or gone: send everything anew.
     for index, text in enumerate(messages):
         await send_html(update, context, text, markup if index == len(messages) - 1 else None)
 

@@ -213,3 +213,21 @@ async def test_button_steps_leave_free_text_to_the_search(bot: Harness) -> None:
     assert bot.app.user_data[USER]["ff"]["step"] == "country"
     [step] = await bot.press_label(user, step, "Polen")  # the dialogue goes on where it was
     assert "Was planen Sie" in step.text
+
+
+async def test_result_is_sent_anew_when_the_step_message_cannot_be_edited(bot: Harness) -> None:
+    user = bot.user(USER)
+    step = await walk(bot, user, "Griechenland", "Jugendbegegnung", "14–17", "8–12")
+
+    def too_old(call):  # type: ignore[no-untyped-def]
+        if call.method == "editMessageText":
+            return 400, {"error_code": 400, "description": "Bad Request: message can't be edited"}
+        return None
+
+    bot.api.fail = too_old
+    sent = await bot.press_label(user, step, "Hamburg")
+    assert (
+        sent
+        and not sent[-1].edited
+        and "1. Deutsch-Griechisches Jugendwerk" in "\n".join(m.text for m in sent)
+    )
