@@ -42,6 +42,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("termine", Audience.USER),
     CommandSpec("fristen", Audience.USER),
     CommandSpec("termin_neu", Audience.COORDINATOR),
+    CommandSpec("abo", Audience.USER),
+    CommandSpec("ankuendigung", Audience.COORDINATOR),
+    CommandSpec("statistik", Audience.COORDINATOR),
+    CommandSpec("rolle", Audience.ADMIN),
 )
 
 
@@ -73,3 +77,22 @@ async def register_command_menu(
                 await bot.set_my_commands(staff, scope=BotCommandScopeChat(staff_chat_id))
         except TelegramError as exc:
             log.warning("command menu for the staff group not set: %s", type(exc).__name__)
+
+
+async def refresh_user_command_menu(
+    bot: ExtBot[None], texts: Texts, user_id: int, *, coordinator: bool, admin: bool
+) -> None:
+    """After a role change: the menu for that one private chat (back to the default when no role is left)."""
+    audiences = {Audience.USER}
+    if coordinator or admin:
+        audiences.add(Audience.COORDINATOR)
+    if admin:
+        audiences.add(Audience.ADMIN)
+    scope = BotCommandScopeChat(user_id)
+    try:
+        if audiences == {Audience.USER}:
+            await bot.delete_my_commands(scope=scope)
+        else:
+            await bot.set_my_commands(commands_for(audiences, texts), scope=scope)
+    except TelegramError as exc:  # a user who never started the bot: the menu comes with the next start
+        log.info("command menu for one user not refreshed: %s", type(exc).__name__)

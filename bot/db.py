@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -583,19 +583,25 @@ class Database:
     async def event_follow_targets(
         tx: Tx, *, event_id: int | None = None, user_id: int | None = None
     ) -> list[tuple[int, int, datetime]]:
-        """(user_id, event_id, starts_at) of every follow of an active event, within the given scope."""
-        sql = (
-            "SELECT f.user_id, f.event_id, e.starts_at FROM event_follows f JOIN events e ON e.id = f.event_id"
-            " WHERE e.state = 'active'"
-        )
+        """(user_id, event_id, starts_at) for every active event a user follows — or gets because they
+        subscribed to event reminders and the event is nationwide or in their Bundesland — within the scope."""
+        scope = ""
         params: list[Any] = []
         if event_id is not None:
-            sql += " AND f.event_id = ?"
+            scope += " AND e.id = ?"
             params.append(event_id)
         if user_id is not None:
-            sql += " AND f.user_id = ?"
+            scope += " AND {who} = ?"
             params.append(user_id)
-        rows = await tx.fetchall(sql, params)
+        sql = (
+            "SELECT f.user_id, e.id, e.starts_at FROM event_follows f JOIN events e ON e.id = f.event_id"
+            " WHERE e.state = 'active'" + scope.format(who="f.user_id") + " UNION "
+            "SELECT s.user_id, e.id, e.starts_at FROM subscriptions s JOIN events e ON e.state = 'active'"
+            " LEFT JOIN users u ON u.id = s.user_id"
+            " WHERE s.event_reminders = 1 AND (e.bundesland IS NULL OR e.bundesland = u.bundesland)"
+            + scope.format(who="s.user_id")
+        )
+        rows = await tx.fetchall(sql, params + params)
         return [(int(r[0]), int(r[1]), from_db_time(str(r[2]))) for r in rows]
 
     @staticmethod
@@ -613,6 +619,20 @@ class Database:
             params.append(user_id)
         rows = await tx.fetchall(sql, params)
         return [(int(r[0]), str(r[1]), r[2]) for r in rows]
+
+    @staticmethod
+    async def deadline_subscribers(tx: Tx, *, user_id: int | None = None) -> list[tuple[int, str | None]]:
+        """(user_id, Bundesland) of users subscribed to reminders of every funding deadline."""
+        sql = (
+            "SELECT s.user_id, u.bundesland FROM subscriptions s LEFT JOIN users u ON u.id = s.user_id"
+            " WHERE s.deadline_reminders = 1"
+        )
+        params: list[Any] = []
+        if user_id is not None:
+            sql += " AND s.user_id = ?"
+            params.append(user_id)
+        rows = await tx.fetchall(sql, params)
+        return [(int(r[0]), r[1]) for r in rows]
 
     @staticmethod
     async def pending_reminders(
@@ -694,6 +714,325 @@ class Database:
         await tx.execute("DELETE FROM reminders WHERE user_id = ? AND state = 'pending'", (user_id,))
 
     # --- subscriptions, roles and announcements -------------------------------------------------------------
+
+    async def subscription(self, user_id: int) -> SubscriptionRow | None:
+        row = await self.fetchone("SELECT * FROM subscriptions WHERE user_id = ?", (user_id,))
+        if row is None:
+            return None
+        topics = await self.fetchall(
+            "SELECT topic FROM subscription_topics WHERE user_id = ? ORDER BY topic", (user_id,)
+        )
+        return SubscriptionRow(
+            user_id=int(row["user_id"]),
+            announcements=bool(row["announcements"]),
+            event_reminders=bool(row["event_reminders"]),
+            deadline_reminders=bool(row["deadline_reminders"]),
+            topics=frozenset(str(t["topic"]) for t in topics),
+            updated_at=from_db_time(str(row["updated_at"])),
+            ended=row["ended"],
+        )
+
+    async def offer_subscriptions(self, user_id: int, now: datetime) -> bool:
+        """Record that the user was offered subscriptions (nothing switched on); True the first time only."""
+        async with self.transaction() as tx:
+            cur = await tx.execute(
+                "INSERT INTO subscriptions (user_id, updated_at) VALUES (?, ?) ON CONFLICT(user_id) DO NOTHING",
+                (user_id, to_db_time(now)),
+            )
+            return cur.rowcount == 1
+
+    async def set_subscription(self, user_id: int, kind: str, on: bool, now: datetime) -> None:
+        """Switch one subscription kind on or off (the user's own choice clears an earlier 'blocked' end)."""
+        if kind not in SUBSCRIPTION_KINDS:
+            raise ValueError(f"unknown subscription kind {kind!r}")
+        async with self.transaction() as tx:
+            await tx.execute(
+                f"INSERT INTO subscriptions (user_id, {kind}, updated_at) VALUES (?, ?, ?) "
+                f"ON CONFLICT(user_id) DO UPDATE SET {kind} = excluded.{kind}, "
+                "updated_at = excluded.updated_at, ended = NULL",
+                (user_id, int(on), to_db_time(now)),
+            )
+
+    async def set_subscription_topic(self, user_id: int, topic: str, on: bool, now: datetime) -> None:
+        async with self.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO subscriptions (user_id, updated_at) VALUES (?, ?) "
+                "ON CONFLICT(user_id) DO UPDATE SET updated_at = excluded.updated_at",
+                (user_id, to_db_time(now)),
+            )
+            if on:
+                await tx.execute(
+                    "INSERT INTO subscription_topics (user_id, topic) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    (user_id, topic),
+                )
+            else:
+                await tx.execute(
+                    "DELETE FROM subscription_topics WHERE user_id = ? AND topic = ?", (user_id, topic)
+                )
+
+    @staticmethod
+    async def end_subscriptions(tx: Tx, user_id: int, now: datetime, reason: str) -> None:
+        """Switch every subscription of the user off inside the caller's transaction (e.g. after a 403)."""
+        await tx.execute(
+            "UPDATE subscriptions SET announcements = 0, event_reminders = 0, deadline_reminders = 0, "
+            "updated_at = ?, ended = ? WHERE user_id = ?",
+            (to_db_time(now), reason, user_id),
+        )
+
+    async def subscribers(self, kind: str) -> list[int]:
+        """User ids with this subscription kind switched on."""
+        if kind not in SUBSCRIPTION_KINDS:
+            raise ValueError(f"unknown subscription kind {kind!r}")
+        rows = await self.fetchall(f"SELECT user_id FROM subscriptions WHERE {kind} = 1 ORDER BY user_id")
+        return [int(r["user_id"]) for r in rows]
+
+    # Announcement subscribers matching an audience: within a dimension any value matches, across dimensions all
+    # must; an empty list means "everyone"; a user who chose no topics is interested in every topic.
+    _AUDIENCE = (
+        "FROM subscriptions s LEFT JOIN users u ON u.id = s.user_id "
+        "WHERE s.announcements = 1 "
+        "AND (json_array_length(?) = 0 OR u.bundesland IN (SELECT value FROM json_each(?))) "
+        "AND (json_array_length(?) = 0 "
+        "  OR NOT EXISTS (SELECT 1 FROM subscription_topics t WHERE t.user_id = s.user_id) "
+        "  OR EXISTS (SELECT 1 FROM subscription_topics t WHERE t.user_id = s.user_id "
+        "             AND t.topic IN (SELECT value FROM json_each(?))))"
+    )
+
+    @staticmethod
+    def _audience_params(laender: Sequence[str], topics: Sequence[str]) -> tuple[str, str, str, str]:
+        lands, tops = json.dumps(list(laender)), json.dumps(list(topics))
+        return lands, lands, tops, tops
+
+    async def count_audience(self, laender: Sequence[str], topics: Sequence[str]) -> int:
+        row = await self.fetchone(f"SELECT COUNT(*) {self._AUDIENCE}", self._audience_params(laender, topics))
+        return int(row[0]) if row is not None else 0
+
+    async def create_invitation(
+        self, code_hash: str, role: str, by: int, now: datetime, expires_at: datetime
+    ) -> int:
+        async with self.transaction() as tx:
+            cur = await tx.execute(
+                "INSERT INTO role_invitations (code_hash, role, created_by, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (code_hash, role, by, to_db_time(now), to_db_time(expires_at)),
+            )
+            assert cur.lastrowid is not None
+            return cur.lastrowid
+
+    async def redeem_invitation(
+        self,
+        code_hash: str,
+        user_id: int,
+        now: datetime,
+        notice: Callable[[InvitationRow, bool], tuple[int, dict[str, Any]] | None],
+    ) -> tuple[InvitationRow, bool] | None:
+        """Use an invitation once: mark it used, grant its role and record the change, in one transaction.
+
+        ``notice(invitation, granted)`` returns ``(chat_id, payload)`` of a message for the inviter, or None; it is
+        enqueued in the same transaction. Returns (invitation, newly granted) or None when the code is unknown,
+        used or expired — then nothing changes.
+        """
+        async with self.transaction() as tx:
+            cur = await tx.execute(
+                "UPDATE role_invitations SET used_by = ?, used_at = ? "
+                "WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?",
+                (user_id, to_db_time(now), code_hash, to_db_time(now)),
+            )
+            if cur.rowcount != 1:
+                return None
+            row = await tx.fetchone("SELECT * FROM role_invitations WHERE code_hash = ?", (code_hash,))
+            assert row is not None
+            invitation = _invitation_row(row)
+            cur = await tx.execute(
+                "INSERT INTO roles (user_id, role, granted_by, granted_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(user_id, role) DO NOTHING",
+                (user_id, invitation.role, invitation.created_by, to_db_time(now)),
+            )
+            granted = cur.rowcount == 1
+            if granted:
+                await tx.execute(
+                    "INSERT INTO role_changes (user_id, role, action, changed_by, changed_at, via) "
+                    "VALUES (?, ?, 'grant', ?, ?, 'invitation')",
+                    (user_id, invitation.role, invitation.created_by, to_db_time(now)),
+                )
+            message = notice(invitation, granted)
+            if message is not None:
+                chat_id, payload = message
+                await self.enqueue(tx, kind="message", chat_id=chat_id, payload=payload, now=now)
+            return invitation, granted
+
+    async def role_holders(self) -> list[tuple[int, str, datetime]]:
+        """(user id, role, granted at) of every granted role."""
+        rows = await self.fetchall("SELECT user_id, role, granted_at FROM roles ORDER BY role, granted_at")
+        return [(int(r["user_id"]), str(r["role"]), from_db_time(str(r["granted_at"]))) for r in rows]
+
+    async def create_announcement(
+        self,
+        *,
+        created_by: int,
+        body: str,
+        button: tuple[str, str] | None,
+        laender: Sequence[str],
+        topics: Sequence[str],
+        send_at: datetime,
+        now: datetime,
+    ) -> int:
+        """Store a confirmed announcement as 'scheduled'; ``start_announcement`` writes its recipients."""
+        async with self.transaction() as tx:
+            cur = await tx.execute(
+                "INSERT INTO announcements (created_by, created_at, body, button_label, button_url, audience, "
+                "state, send_at) VALUES (?, ?, ?, ?, ?, ?, 'scheduled', ?)",
+                (
+                    created_by,
+                    to_db_time(now),
+                    body,
+                    button[0] if button else None,
+                    button[1] if button else None,
+                    json.dumps({"laender": list(laender), "topics": list(topics)}),
+                    to_db_time(send_at),
+                ),
+            )
+            assert cur.lastrowid is not None
+            return cur.lastrowid
+
+    async def start_announcement(
+        self, announcement_id: int, *, kind: str, priority: int, payload: dict[str, Any], now: datetime
+    ) -> int | None:
+        """'scheduled' → 'sending' and one outbox row per recipient, in one transaction; the number of
+        recipients, or None when the announcement is not (or no longer) scheduled."""
+        async with self.transaction() as tx:
+            row = await tx.fetchone(
+                "SELECT audience FROM announcements WHERE id = ? AND state = 'scheduled'", (announcement_id,)
+            )
+            if row is None:
+                return None
+            audience = json.loads(row["audience"])
+            cur = await tx.execute(
+                "INSERT INTO outbox (kind, ref, chat_id, payload, priority, not_before, created_at) "
+                f"SELECT ?, ?, s.user_id, ?, ?, ?, ? {self._AUDIENCE} ORDER BY s.user_id",
+                (
+                    kind,
+                    f"announcement:{announcement_id}",
+                    json.dumps(payload, ensure_ascii=False),
+                    priority,
+                    to_db_time(now),
+                    to_db_time(now),
+                    *self._audience_params(audience["laender"], audience["topics"]),
+                ),
+            )
+            recipients = cur.rowcount
+            await tx.execute(
+                "UPDATE announcements SET state = 'sending', started_at = ?, recipients = ? WHERE id = ?",
+                (to_db_time(now), recipients, announcement_id),
+            )
+            return recipients
+
+    async def announcement(self, announcement_id: int) -> AnnouncementRow | None:
+        row = await self.fetchone("SELECT * FROM announcements WHERE id = ?", (announcement_id,))
+        return _announcement_row(row) if row is not None else None
+
+    async def announcements_in_state(
+        self, state: str, due_before: datetime | None = None
+    ) -> list[AnnouncementRow]:
+        if due_before is None:
+            rows = await self.fetchall("SELECT * FROM announcements WHERE state = ? ORDER BY id", (state,))
+        else:
+            rows = await self.fetchall(
+                "SELECT * FROM announcements WHERE state = ? AND send_at <= ? ORDER BY send_at, id",
+                (state, to_db_time(due_before)),
+            )
+        return [_announcement_row(r) for r in rows]
+
+    async def recent_announcements(self, limit: int) -> list[AnnouncementRow]:
+        rows = await self.fetchall("SELECT * FROM announcements ORDER BY id DESC LIMIT ?", (limit,))
+        return [_announcement_row(r) for r in rows]
+
+    async def cancel_announcement(self, announcement_id: int) -> bool:
+        """Cancel a scheduled announcement; False when it is already sending, done or cancelled."""
+        async with self.transaction() as tx:
+            cur = await tx.execute(
+                "UPDATE announcements SET state = 'cancelled' WHERE id = ? AND state = 'scheduled'",
+                (announcement_id,),
+            )
+            return cur.rowcount == 1
+
+    async def set_announcement_progress(
+        self, announcement_id: int, message_id: int | None, at: datetime
+    ) -> None:
+        async with self.transaction() as tx:
+            await tx.execute(
+                "UPDATE announcements SET progress_message_id = COALESCE(?, progress_message_id), "
+                "progress_at = ? WHERE id = ?",
+                (message_id, to_db_time(at), announcement_id),
+            )
+
+    async def delivery_counts(self, ref: str) -> DeliveryCounts:
+        """Outbox rows of one ref: sent, pending, failed because the user blocked the bot (403), other failures."""
+        rows = await self.fetchall(
+            "SELECT state, (state = 'failed' AND error LIKE 'Forbidden%') AS blocked, COUNT(*) AS n "
+            "FROM outbox WHERE ref = ? GROUP BY 1, 2",
+            (ref,),
+        )
+        counts = {"sent": 0, "pending": 0, "blocked": 0, "failed": 0}
+        for r in rows:
+            key = "blocked" if r["blocked"] else str(r["state"])
+            counts[key] += int(r["n"])
+        return DeliveryCounts(**counts)
+
+    async def finish_announcement(
+        self, announcement_id: int, now: datetime, report: tuple[int, dict[str, Any]] | None
+    ) -> bool:
+        """'sending' → 'done' and the coordinator's report in the outbox, once; False if already finished."""
+        async with self.transaction() as tx:
+            cur = await tx.execute(
+                "UPDATE announcements SET state = 'done', finished_at = ? WHERE id = ? AND state = 'sending'",
+                (to_db_time(now), announcement_id),
+            )
+            if cur.rowcount != 1:
+                return False
+            if report is not None:
+                await self.enqueue(tx, kind="message", chat_id=report[0], payload=report[1], now=now)
+            return True
+
+    async def subscription_stats(self) -> SubscriptionStats:
+        """Counts for /statistik: totals per kind; users with any subscription by Bundesland and by topic."""
+        active = "(s.announcements = 1 OR s.event_reminders = 1 OR s.deadline_reminders = 1)"
+        totals = await self.fetchone(
+            "SELECT COALESCE(SUM(announcements), 0), COALESCE(SUM(event_reminders), 0), "
+            "COALESCE(SUM(deadline_reminders), 0) FROM subscriptions"
+        )
+        assert totals is not None
+        lands = await self.fetchall(
+            f"SELECT u.bundesland AS land, COUNT(*) AS n FROM subscriptions s "
+            f"LEFT JOIN users u ON u.id = s.user_id WHERE {active} GROUP BY u.bundesland ORDER BY n DESC, land"
+        )
+        topics = await self.fetchall(
+            f"SELECT t.topic AS topic, COUNT(*) AS n FROM subscriptions s "
+            f"JOIN subscription_topics t ON t.user_id = s.user_id WHERE {active} "
+            "GROUP BY t.topic ORDER BY n DESC, topic"
+        )
+        all_topics = await self.fetchone(
+            f"SELECT COUNT(*) FROM subscriptions s WHERE {active} AND NOT EXISTS "
+            "(SELECT 1 FROM subscription_topics t WHERE t.user_id = s.user_id)"
+        )
+        return SubscriptionStats(
+            announcements=int(totals[0]),
+            event_reminders=int(totals[1]),
+            deadline_reminders=int(totals[2]),
+            by_land=tuple((r["land"], int(r["n"])) for r in lands),
+            by_topic=tuple((str(r["topic"]), int(r["n"])) for r in topics),
+            all_topics=int(all_topics[0]) if all_topics is not None else 0,
+        )
+
+    async def request_counts_by_status(self) -> dict[str, int] | None:
+        """Consultation requests by status, or None while the requests table (another feature) is not there."""
+        columns = {str(r["name"]) for r in await self.fetchall("PRAGMA table_info(requests)")}
+        if "status" not in columns:
+            return None
+        rows = await self.fetchall(
+            "SELECT status, COUNT(*) AS n FROM requests GROUP BY status ORDER BY status"
+        )
+        return {str(r["status"]): int(r["n"]) for r in rows}
 
     # --- guided tools ---------------------------------------------------------------------------------------
 
@@ -881,3 +1220,115 @@ def _reminder_row(row: sqlite3.Row) -> ReminderRow:
         created_at=from_db_time(str(row["created_at"])),
         done_at=from_db_time(str(row["done_at"])) if row["done_at"] is not None else None,
     )
+
+
+# --- rows of subscriptions, roles and announcements ----------------------------------------------------------
+
+SUBSCRIPTION_KINDS = ("announcements", "event_reminders", "deadline_reminders")
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRow:
+    user_id: int
+    announcements: bool
+    event_reminders: bool
+    deadline_reminders: bool
+    topics: frozenset[str]
+    updated_at: datetime
+    ended: str | None
+
+    def wants(self, kind: str) -> bool:
+        if kind not in SUBSCRIPTION_KINDS:
+            raise ValueError(f"unknown subscription kind {kind!r}")
+        return bool(getattr(self, kind))
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationRow:
+    id: int
+    role: str
+    created_by: int
+    created_at: datetime
+    expires_at: datetime
+    used_by: int | None
+    used_at: datetime | None
+
+
+def _invitation_row(row: sqlite3.Row) -> InvitationRow:
+    return InvitationRow(
+        id=int(row["id"]),
+        role=str(row["role"]),
+        created_by=int(row["created_by"]),
+        created_at=from_db_time(str(row["created_at"])),
+        expires_at=from_db_time(str(row["expires_at"])),
+        used_by=row["used_by"],
+        used_at=from_db_time(str(row["used_at"])) if row["used_at"] else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementRow:
+    id: int
+    created_by: int
+    created_at: datetime
+    body: str
+    button: tuple[str, str] | None
+    laender: tuple[str, ...]
+    topics: tuple[str, ...]
+    state: str
+    send_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    recipients: int | None
+    progress_message_id: int | None
+    progress_at: datetime | None
+
+    @property
+    def ref(self) -> str:
+        return f"announcement:{self.id}"
+
+
+def _announcement_row(row: sqlite3.Row) -> AnnouncementRow:
+    audience = json.loads(row["audience"])
+
+    def time_or_none(value: object) -> datetime | None:
+        return from_db_time(str(value)) if value else None
+
+    return AnnouncementRow(
+        id=int(row["id"]),
+        created_by=int(row["created_by"]),
+        created_at=from_db_time(str(row["created_at"])),
+        body=str(row["body"]),
+        button=(str(row["button_label"]), str(row["button_url"])) if row["button_url"] else None,
+        laender=tuple(audience.get("laender", [])),
+        topics=tuple(audience.get("topics", [])),
+        state=str(row["state"]),
+        send_at=from_db_time(str(row["send_at"])),
+        started_at=time_or_none(row["started_at"]),
+        finished_at=time_or_none(row["finished_at"]),
+        recipients=row["recipients"],
+        progress_message_id=row["progress_message_id"],
+        progress_at=time_or_none(row["progress_at"]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryCounts:
+    sent: int
+    pending: int
+    blocked: int
+    failed: int
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.pending + self.blocked + self.failed
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionStats:
+    announcements: int
+    event_reminders: int
+    deadline_reminders: int
+    by_land: tuple[tuple[str | None, int], ...]
+    by_topic: tuple[tuple[str, int], ...]
+    all_topics: int  # users with a subscription who chose no topic (= every topic)

@@ -99,7 +99,12 @@ async def wanted_reminders(
             plans.extend(plan_event(follower, followed_event, starts_at, settings, tz))
     if event_id is None:
         cache: dict[tuple[str, str | None], list[DeadlineView]] = {}
-        for follower, programme, land in await db.programme_follow_targets(tx, user_id=user_id):
+        targets = set(await db.programme_follow_targets(tx, user_id=user_id))
+        # A subscription to deadline reminders stands for following every programme.
+        programmes = {rule.programme for rule in calendar.deadlines}
+        for subscriber, land in await db.deadline_subscribers(tx, user_id=user_id):
+            targets |= {(subscriber, programme, land) for programme in programmes}
+        for follower, programme, land in sorted(targets, key=lambda t: (t[0], t[1])):
             key = (programme, land)
             if key not in cache:
                 cache[key] = [
@@ -109,7 +114,8 @@ async def wanted_reminders(
                 ]
             for deadline in cache[key]:
                 plans.extend(plan_deadline(follower, deadline, settings, tz))
-    return plans
+    # A follow and a subscription may ask for the same reminder: one row each.
+    return list({plan.key: plan for plan in plans}.values())
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,19 @@
 from __future__ import annotations
 
 from bot.context import App
-from handlers import advice, event_form, events, fallback, guided, start, users
+from handlers import (
+    advice,
+    announcements,
+    event_form,
+    events,
+    fallback,
+    guided,
+    roles,
+    start,
+    statistics,
+    subscriptions,
+    users,
+)
 
 
 def register(app: App) -> None:
@@ -18,6 +30,10 @@ def register(app: App) -> None:
     # Features: deep-link /start handlers first (before start.register), then commands, buttons, conversations.
     advice.register(app)
     events.register_deep_link(app)  # /start termin_<id>
+    roles.register(app)  # the deep link /start rolle_<code> before the plain /start
+    subscriptions.register(app)  # menu:abo before the menu fallback; the offer after /start runs in group 1
+    announcements.register(app)  # its dialogue owns free text while active: before the free-text search
+    statistics.register(app)
     # Guided tools (Förder-Finder, Standortbestimmung): their conversation holds the deep link
     # "/start foerderfinder" and the menu entry, so it comes before the plain /start and the menu fallback.
     guided.register(app)

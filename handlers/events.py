@@ -17,7 +17,7 @@ from urllib.parse import quote
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks, deadlines, events, ics, reminders
+from bot import callbacks, deadlines, events, ics, reminders, subscriptions
 from bot.content import LAND_CODES, Content
 from bot.context import App, Context
 from bot.db import EventRow, OutboxRow, Tx
@@ -652,18 +652,17 @@ async def _tick(context: Context, state: TickState) -> None:
         )
 
 
-async def _forget_blocked(tx: Tx, row: OutboxRow, error: str) -> None:
-    """A user who blocked the bot gets no further reminders (their follows end)."""
-    if error.startswith("Forbidden"):
-        from bot.db import Database
-
-        await Database.forget_follower(tx, row.chat_id)
-
-
 def register(app: App) -> None:
     private = filters.ChatType.PRIVATE
-    app.bot_data.outbox.register(reminders.REMINDER_KIND, on_failed=_forget_blocked)
-    app.bot_data.outbox.register(events.NOTICE_KIND, on_failed=_forget_blocked)
+    clock = app.bot_data.clock
+
+    async def forget_blocked(tx: Tx, row: OutboxRow, error: str) -> None:
+        """A user who blocked the bot gets nothing more: follows and subscriptions end."""
+        if error.startswith("Forbidden"):
+            await subscriptions.end_all(tx, row.chat_id, clock.now())
+
+    app.bot_data.outbox.register(reminders.REMINDER_KIND, on_failed=forget_blocked)
+    app.bot_data.outbox.register(events.NOTICE_KIND, on_failed=forget_blocked)
     app.add_handler(CommandHandler("termine", termine_command, filters=private))
     app.add_handler(CommandHandler("fristen", fristen_command, filters=private))
     app.add_handler(CallbackQueryHandler(menu_termine, pattern=rf"^{callbacks.encode('menu', 'termine')}$"))

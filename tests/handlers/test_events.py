@@ -198,7 +198,7 @@ async def test_deep_link_for_unknown_event(bot: Harness) -> None:
 
 async def test_menu_offers_events_and_deadlines(bot: Harness) -> None:
     user = bot.user(USER)
-    [menu] = await bot.send(user, "/start")
+    menu = (await bot.send(user, "/start"))[0]
     [sub] = await bot.press(user, menu, "menu:termine")
     labels = [b["text"] for b in sub.buttons()]
     assert "📅 Termine" in labels and "⏳ Fristen" in labels and "🗓 Mein Kalender" in labels
@@ -347,7 +347,7 @@ async def test_my_calendar_holds_followed_events_and_deadlines(tmp_path: Path) -
         await make_coordinator(h)
         await h.press_label(h.user(COORD), await fill_form(h), "Veröffentlichen")
         user = h.user(USER)
-        [menu] = await h.send(user, "/start")
+        menu = (await h.send(user, "/start"))[0]
         [sub] = await h.press(user, menu, "menu:termine")
         [empty] = await h.press_label(user, sub, "Mein Kalender")
         assert "noch keinem Termin" in empty.text
@@ -371,7 +371,7 @@ async def test_my_calendar_holds_followed_events_and_deadlines(tmp_path: Path) -
 
 async def test_forged_deadline_buttons_change_nothing(bot: Harness) -> None:
     user = bot.user(USER)
-    [menu] = await bot.send(user, "/start")
+    menu = (await bot.send(user, "/start"))[0]
     for data in (
         "dl:f:nope.0",
         "dl:land:XX",

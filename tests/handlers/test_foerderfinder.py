@@ -58,7 +58,8 @@ async def test_full_walk_poland_gives_dpjw_first_and_remembers_the_land(bot: Har
 
 async def test_menu_button_and_deep_link_start_it(bot: Harness) -> None:
     user = bot.user(USER)
-    [menu] = await bot.send(user, "/start")
+    sent = await bot.send(user, "/start")
+    menu = next(m for m in sent if any(b.get("callback_data") == "menu:foerderfinder" for b in m.buttons()))
     [step] = await bot.press(user, menu, "menu:foerderfinder")
     assert step.message_id == menu.message_id and "Förder-Finder" in step.text
     [step] = await bot.send(user, "/start foerderfinder")

@@ -1,0 +1,72 @@
+"""The /abo reminder subscriptions: reminders for every event in the user's Land and every funding deadline,
+without following each one; "Alles abbestellen" and a blocked bot end them all."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot import events as event_rules
+from bot.db import EventFields
+from tests.harness import Harness, harness
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NOW = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
+USER = 515253
+
+
+async def add_event(h: Harness, days: int, land: str | None) -> int:
+    start = (NOW + timedelta(days=days)).astimezone(BERLIN).replace(hour=10, minute=0)
+    fields = EventFields(
+        title=f"Treffen {land}",
+        starts_at=start.astimezone(UTC),
+        ends_at=(start + timedelta(hours=3)).astimezone(UTC),
+        place="Köln",
+        online_url=None,
+        description="",
+        bundesland=land,
+        topic="netzwerk",
+    )
+    return await event_rules.create_event(h.db, fields, by=1, now=h.clock.now())
+
+
+async def subjects(h: Harness) -> set[str]:
+    rows = await h.db.fetchall(
+        "SELECT subject FROM reminders WHERE user_id = ? AND state = 'pending'", (USER,)
+    )
+    return {str(r["subject"]) for r in rows}
+
+
+async def toggle(h: Harness, kind: str, on: bool = True) -> None:
+    user = h.user(USER)
+    [overview] = await h.send(user, "/abo")
+    await h.press(user, overview, f"abo:{'on' if on else 'off'}:{kind}")
+
+
+async def test_event_reminder_subscription_covers_own_land_and_nationwide(tmp_path: Path) -> None:
+    async with harness(tmp_path, now=NOW) as h:
+        await h.db.set_user_land(USER, "NW", NOW)
+        nationwide = await add_event(h, 20, None)
+        in_land = await add_event(h, 21, "NW")
+        elsewhere = await add_event(h, 22, "BY")
+        await toggle(h, "event_reminders")
+        got = await subjects(h)
+        assert f"event:{nationwide}" in got and f"event:{in_land}" in got
+        assert f"event:{elsewhere}" not in got
+        await toggle(h, "event_reminders", on=False)
+        assert not {s for s in await subjects(h) if s.startswith("event:")}
+
+
+async def test_deadline_subscription_plans_deadline_reminders_and_alloff_ends_everything(
+    tmp_path: Path,
+) -> None:
+    async with harness(tmp_path, now=NOW) as h:
+        await h.db.set_user_land(USER, "BW", NOW)
+        await toggle(h, "deadline_reminders")
+        deadline_subjects = {s for s in await subjects(h) if not s.startswith("event:")}
+        assert deadline_subjects, "a deadline subscription plans reminders for the programmes' deadlines"
+        user = h.user(USER)
+        [overview] = await h.send(user, "/abo")
+        await h.press(user, overview, "abo:alloff")
+        assert await subjects(h) == set()
