@@ -205,9 +205,9 @@ def _accept(context: Context, ff: dict[str, Any], step: str, arg: str) -> bool:
     data = context.bot_data.content.tools.programmes
     if step == "country" and data.country(arg) is not None:
         ff["country"] = arg
-    elif step == "format" and data.format(arg) is not None:
+    elif step == "format" and (fmt := data.format(arg)) is not None:
         ff["format"] = arg
-        if not data.format(arg).ask_ages:  # type: ignore[union-attr]
+        if not fmt.ask_ages:
             ff.pop("ages", None)
     elif step == "ages" and (span := parse_span_arg(arg)) is not None:
         ff["ages"] = list(span)
