@@ -35,6 +35,7 @@ FIELDS = ("title", "start", "end", "place", "description", "bundesland", "topic"
 NOTICE_KIND = "event_notice"  # changed or cancelled: to every follower, through the outbox
 
 _URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
+_SMALL_NUMBER = re.compile(r"[0-9]{1,9}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -59,6 +60,11 @@ INPUT_ERROR_CODES = (
     "end_before_start",
     "too_long",
 )
+
+
+def parse_number(text: str) -> int | None:
+    """An event id or page number from a button or deep link: ASCII digits that fit SQLite, else None."""
+    return int(text) if _SMALL_NUMBER.fullmatch(text) else None
 
 
 # --- checking input ------------------------------------------------------------------------------------------

@@ -186,7 +186,8 @@ async def start_edit(update: Update, context: Context) -> str | int:
         return END
     data = context.bot_data
     press = parse_press(update, "evf")
-    event = await data.db.get_event(int(press.arg)) if press is not None and press.arg.isdigit() else None
+    event_id = events.parse_number(press.arg) if press is not None else None
+    event = await data.db.get_event(event_id) if event_id is not None else None
     if event is None or event.state != "active" or event.ends_at <= data.clock.now():
         await answer(update.callback_query, data.texts("events.form.not_editable"), alert=True)
         return END

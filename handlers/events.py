@@ -223,10 +223,11 @@ async def _event_view(context: Context, event: EventRow, user_id: int) -> tuple[
 async def _event_from_press(update: Update, context: Context) -> tuple[callbacks.Callback, EventRow] | None:
     """The pressed event, or None after telling the user it no longer exists."""
     press = parse_press(update, "ev")
-    if press is None or not press.arg.isdigit():
+    event_id = events.parse_number(press.arg) if press is not None else None
+    if press is None or event_id is None:
         await answer(update.callback_query, context.bot_data.texts("errors.stale_button"), alert=True)
         return None
-    event = await context.bot_data.db.get_event(int(press.arg))
+    event = await context.bot_data.db.get_event(event_id)
     if event is None:
         await answer(update.callback_query, context.bot_data.texts("events.unknown_event"), alert=True)
         return None
@@ -357,11 +358,12 @@ async def event_list_pressed(update: Update, context: Context) -> None:
     """``ev:list:<page>``."""
     press = parse_press(update, "ev")
     user = update.effective_user
-    if press is None or user is None or not press.arg.isdigit():
+    page = events.parse_number(press.arg) if press is not None else None
+    if user is None or page is None:
         await answer(update.callback_query, context.bot_data.texts("errors.stale_button"), alert=True)
         return
     await answer(update.callback_query)
-    text, markup = await _render_list(context, user.id, int(press.arg))
+    text, markup = await _render_list(context, user.id, page)
     await show(update, context, text, markup)
 
 
@@ -371,7 +373,8 @@ async def deep_link(update: Update, context: Context) -> None:
     texts = context.bot_data.texts
     payload = context.args[0] if context.args else ""
     ident = payload.removeprefix("termin_")
-    event = await context.bot_data.db.get_event(int(ident)) if ident.isdigit() and len(ident) < 12 else None
+    event_id = events.parse_number(ident)
+    event = await context.bot_data.db.get_event(event_id) if event_id is not None else None
     if user is None:
         return
     if event is None:
@@ -560,9 +563,9 @@ async def deadline_pressed(update: Update, context: Context) -> None:
     if press is None or user is None:
         await answer(update.callback_query, texts("errors.stale_button"), alert=True)
         return
-    if press.action == "list" and press.arg.isdigit():
+    if press.action == "list" and (page := events.parse_number(press.arg)) is not None:
         await answer(update.callback_query)
-        await _show_deadlines(update, context, int(press.arg))
+        await _show_deadlines(update, context, page)
     elif press.action == "lands":
         await answer(update.callback_query)
         await show(update, context, texts("events.fristen.choose_land"), _land_chooser(data.content))
@@ -579,9 +582,10 @@ async def deadline_pressed(update: Update, context: Context) -> None:
         )
         await _show_deadlines(update, context, 0)
     elif press.action in ("f", "u"):
-        programme_id, _, page = press.arg.partition(".")
+        programme_id, _, page_arg = press.arg.partition(".")
         programme = data.content.calendar.programmes.get(programme_id)
-        if programme is None or not page.isdigit():
+        page = events.parse_number(page_arg)
+        if programme is None or page is None:
             await answer(update.callback_query, texts("errors.stale_button"), alert=True)
             return
         async with data.db.transaction() as tx:
@@ -604,7 +608,7 @@ async def deadline_pressed(update: Update, context: Context) -> None:
             )
         else:
             await answer(update.callback_query, texts("events.fristen.unfollowed", programme=programme.short))
-        await _show_deadlines(update, context, int(page))
+        await _show_deadlines(update, context, page)
     else:
         await answer(update.callback_query, texts("errors.stale_button"), alert=True)
 

@@ -194,6 +194,9 @@ async def test_deep_link_for_unknown_event(bot: Harness) -> None:
     assert reply.text == bot.texts("events.unknown_event")
     [reply] = await bot.send(bot.user(USER), "/start termin_abc")
     assert reply.text == bot.texts("events.unknown_event")
+    for ident in ("²", "1" * 30):  # a digit int() cannot read; a number SQLite cannot hold
+        [reply] = await bot.send(bot.user(USER), f"/start termin_{ident}")
+        assert reply.text == bot.texts("events.unknown_event"), ident
 
 
 async def test_menu_offers_events_and_deadlines(bot: Harness) -> None:
@@ -380,9 +383,16 @@ async def test_forged_deadline_buttons_change_nothing(bot: Harness) -> None:
         "ev:show:abc",
         "ev:follow:999",
         "evf:topic:netzwerk",
+        "ev:show:" + "9" * 40,  # ids beyond SQLite's integers: a polite answer, not "etwas schiefgelaufen"
+        "ev:follow:" + "9" * 30,
+        "ev:list:" + "9" * 40,
+        "evf:edit:" + "9" * 40,
+        "dl:list:" + "9" * 40,
+        "dl:f:kjp." + "9" * 40,
     ):
         await bot.press(user, menu, data)
         assert bot.last_answer_text() is not None, data
+        assert bot.last_answer_text() != bot.texts("errors.generic"), data
     assert await bot.db.followed_programmes(USER) == set()
     assert (await bot.db.get_user(USER)).bundesland is None
 
