@@ -8,6 +8,7 @@ notices (outbox) and the rescheduled reminders in one transaction.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -21,6 +22,8 @@ from bot import callbacks, outbox
 from bot.content import HTML_TAG, LAND_CODES, CalendarContent, Content, Html, Texts, escape
 from bot.db import Database, EventFields, EventRow, Tx
 from bot.german_time import DateInputError, When, parse_end, parse_when, to_aware
+
+log = logging.getLogger(__name__)
 
 TITLE_MIN, TITLE_MAX = 3, 120
 PLACE_MAX = 200
@@ -564,10 +567,17 @@ def seed_fields(calendar: CalendarContent, seed_index: int, tz: ZoneInfo) -> Eve
 
 
 async def seed_events(db: Database, content: Content, tz: ZoneInfo, now: datetime) -> tuple[int, int]:
-    """Add seed events not in the database yet; apply changed seed entries as edits. (added, updated)."""
+    """Add seed events not in the database yet; apply changed seed entries as edits. (added, updated).
+
+    An entry that cannot be placed in time (a wall-clock time skipped by the spring DST change) is logged and
+    left out; the others are seeded all the same."""
     added = updated = 0
     for index, seed in enumerate(content.calendar.seed_events):
-        fields = seed_fields(content.calendar, index, tz)
+        try:
+            fields = seed_fields(content.calendar, index, tz)
+        except ValueError as exc:
+            log.error("seed event skipped: %s", exc)
+            continue
         async with db.transaction() as tx:
             # Looked up inside the transaction, so two concurrent seedings cannot both insert.
             existing = await db.event_by_seed(seed.id, tx)

@@ -638,10 +638,15 @@ async def _tick(context: Context, state: TickState) -> None:
     data = context.bot_data
     db, content, tz, now = data.db, data.content, data.settings.tz, data.clock.now()
     if not state.seeded:
-        added, updated = await events.seed_events(db, content, tz, now)
-        if added or updated:
-            log.info("seed events: %s added, %s updated", added, updated)
-        state.seeded = True
+        # Reminders must go out even when seeding fails: the failure is logged and tried again next tick.
+        try:
+            added, updated = await events.seed_events(db, content, tz, now)
+        except Exception:
+            log.exception("seeding events failed")
+        else:
+            if added or updated:
+                log.info("seed events: %s added, %s updated", added, updated)
+            state.seeded = True
     if state.synced_at is None or abs(now - state.synced_at) >= FULL_SYNC_EVERY:
         report = await reminders.sync_reminders(db, content.calendar, tz, now)
         if report.added or report.removed:

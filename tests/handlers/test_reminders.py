@@ -326,3 +326,36 @@ async def test_yearly_deadline_rolls_over_to_next_year(tmp_path: Path) -> None:
 
 def _fields_dict(fields: EventFields) -> dict[str, Any]:
     return {name: getattr(fields, name) for name in EventFields.__slots__}
+
+
+async def test_a_seed_in_the_spring_dst_gap_is_skipped_and_reminders_still_go_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    seeds = [
+        {
+            "id": "zu-frueh",  # 02:30 on 28 March 2027 does not exist in Berlin
+            "title": "Nachtwanderung",
+            "start": "2027-03-28 02:30",
+            "end": "2027-03-28 05:00",
+            "place": "Bonn",
+            "topic": "netzwerk",
+        },
+        {
+            "id": "gut",
+            "title": "Frühjahrstreffen",
+            "start": "2027-03-30 10:00",
+            "end": "2027-03-30 12:00",
+            "place": "Bonn",
+            "topic": "netzwerk",
+        },
+    ]
+    root = content_copy(tmp_path, seeds=seeds)
+    async with harness(tmp_path, now=datetime(2026, 5, 1, 8, 0, tzinfo=UTC), content_dir=root) as h:
+        event_id = await add_event(h, local(2026, 5, 10, 10))
+        await follow_event(h, event_id)
+        h.clock.set(local(2026, 5, 3, 9))
+        await tick(h)
+        assert len(reminders_sent(h, USER)) == 1
+        titles = [str(r["title"]) for r in await h.db.fetchall("SELECT title FROM events ORDER BY id")]
+        assert titles == ["Netzwerktreffen", "Frühjahrstreffen"]
+        assert "zu-frueh: dst_gap" in caplog.text
