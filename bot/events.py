@@ -458,6 +458,7 @@ async def _notify_followers(
     db: Database,
     tx: Tx,
     event_id: int,
+    version: int,
     text: str,
     markup: InlineKeyboardMarkup | None,
     now: datetime,
@@ -469,11 +470,21 @@ async def _notify_followers(
             tx,
             kind=NOTICE_KIND,
             chat_id=user_id,
-            payload=outbox.payload(text, markup),
+            payload=outbox.payload(text, markup, event_id=event_id, event_version=version, notice=what),
             now=now,
             ref=f"event:{event_id}:{what}",
         )
     return len(followers)
+
+
+async def notice_is_current(db: Database, payload: dict[str, Any]) -> bool:
+    """Whether a queued change notice still tells the truth when it is delivered: not once the event was changed
+    again or cancelled meanwhile (the later notice says what holds). Cancellation notices always go out."""
+    event_id, version = payload.get("event_id"), payload.get("event_version")
+    if payload.get("notice") != "changed" or not isinstance(event_id, int) or not isinstance(version, int):
+        return True
+    event = await db.get_event(event_id)
+    return event is not None and event.state == "active" and event.version == version
 
 
 @dataclass(frozen=True, slots=True)
@@ -516,7 +527,14 @@ async def update_event(
         if current.ends_at > now:
             text = change_notice(content, tz, old, fields, changed)
             notified = await _notify_followers(
-                db, tx, event_id, text, notice_markup(content.texts, event_id), now, "changed"
+                db,
+                tx,
+                event_id,
+                current.version + 1,
+                text,
+                notice_markup(content.texts, event_id),
+                now,
+                "changed",
             )
         await sync_reminders_in(tx, db, content.calendar, tz, now, event_id=event_id)
         return UpdateResult(changed, notified)
@@ -539,7 +557,9 @@ async def cancel_event(
                 title=current.title,
                 when=when_text(content.texts, current.starts_at, current.ends_at, tz),
             )
-            notified = await _notify_followers(db, tx, event_id, text, None, now, "cancelled")
+            notified = await _notify_followers(
+                db, tx, event_id, current.version + 1, text, None, now, "cancelled"
+            )
         await sync_reminders_in(tx, db, content.calendar, tz, now, event_id=event_id)
         return notified
 

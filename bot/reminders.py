@@ -17,13 +17,14 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks, outbox
 from bot.content import CalendarContent, Content, Html, ReminderSettings
-from bot.db import Database, EventRow, ReminderPlan, ReminderRow, Tx
+from bot.db import Database, EventRow, OutboxRow, ReminderPlan, ReminderRow, Tx
 from bot.deadlines import DeadlineView, days_phrase, deadline_day_text, intermediary_html, view
 from bot.events import fmt_date, place_html, when_text
 
@@ -294,7 +295,7 @@ async def queue_due_reminders(db: Database, content: Content, tz: ZoneInfo, now:
                     tx,
                     kind=REMINDER_KIND,
                     chat_id=row.user_id,
-                    payload=outbox.payload(text, markup),
+                    payload=outbox.payload(text, markup, reminder_id=row.id),
                     now=now,
                     ref=f"reminder:{row.id}",
                 )
@@ -305,3 +306,25 @@ async def queue_due_reminders(db: Database, content: Content, tz: ZoneInfo, now:
 async def _finish(db: Database, row: ReminderRow, state: str, now: datetime) -> None:
     async with db.transaction() as tx:
         await db.finish_reminder(tx, row.id, state, now)
+
+
+async def current_payload(
+    db: Database, content: Content, tz: ZoneInfo, row: OutboxRow, now: datetime
+) -> dict[str, Any] | None:
+    """The queued reminder as it reads at delivery time, or None when it must not go out any more.
+
+    A reminder can wait in the outbox (Telegram unreachable, a long announcement ahead of it) while its event is
+    moved or cancelled, the user's Land changes its deadline, or the target passes: it is then not sent — the
+    follower has the change notice instead. Otherwise it is rendered anew, so "morgen" is still true.
+    """
+    reminder_id = row.payload.get("reminder_id")
+    if not isinstance(reminder_id, int):
+        return row.payload
+    reminder = await db.reminder(reminder_id)
+    if reminder is None or reminder.target_at <= now:
+        return None
+    rendered = await _render(db, content, tz, reminder, now)
+    if rendered is None:
+        return None
+    text, markup = rendered
+    return outbox.payload(text, markup, reminder_id=reminder_id)

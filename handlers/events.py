@@ -9,15 +9,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import cast
 from urllib.parse import quote
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, filters
 
-from bot import callbacks, deadlines, events, ics, reminders, subscriptions
+from bot import callbacks, deadlines, events, ics, outbox, reminders, subscriptions
 from bot.content import LAND_CODES, Content
 from bot.context import App, Context
 from bot.db import EventRow, OutboxRow, Tx
@@ -670,8 +670,27 @@ def register(app: App) -> None:
         if error.startswith("Forbidden"):
             await subscriptions.end_all(tx, row.chat_id, clock.now())
 
-    app.bot_data.outbox.register(reminders.REMINDER_KIND, on_failed=forget_blocked)
-    app.bot_data.outbox.register(events.NOTICE_KIND, on_failed=forget_blocked)
+    async def deliver_reminder(bot: ExtBot[None], row: OutboxRow) -> int | None:
+        """Rendered anew at delivery; not sent when its event or deadline changed while it waited."""
+        data = app.bot_data
+        now = clock.now()
+        payload = await reminders.current_payload(data.db, data.content, data.settings.tz, row, now)
+        if payload is None:
+            log.info("reminder outbox row %s withdrawn: out of date", row.id)
+            if isinstance(row.payload.get("reminder_id"), int):
+                await data.db.withdraw_reminder(int(row.payload["reminder_id"]), now)
+            return None
+        return await outbox.send_payload(bot, replace(row, payload=payload))
+
+    async def deliver_notice(bot: ExtBot[None], row: OutboxRow) -> int | None:
+        """A change notice overtaken by a later change or the cancellation is not sent."""
+        if not await events.notice_is_current(app.bot_data.db, row.payload):
+            log.info("event notice outbox row %s withdrawn: superseded", row.id)
+            return None
+        return await outbox.send_payload(bot, row)
+
+    app.bot_data.outbox.register(reminders.REMINDER_KIND, deliver=deliver_reminder, on_failed=forget_blocked)
+    app.bot_data.outbox.register(events.NOTICE_KIND, deliver=deliver_notice, on_failed=forget_blocked)
     app.add_handler(CommandHandler("termine", termine_command, filters=private))
     app.add_handler(CommandHandler("fristen", fristen_command, filters=private))
     app.add_handler(CallbackQueryHandler(menu_termine, pattern=rf"^{callbacks.encode('menu', 'termine')}$"))
