@@ -921,13 +921,10 @@ class Database:
                 (to_db_time(now), reminder_id),
             )
 
-    @staticmethod
-    async def reminded_users(tx: Tx, subject: str) -> list[int]:
+    async def reminded_users(self, subject: str, tx: Tx | None = None) -> list[int]:
         """Users a reminder about ``subject`` was sent to (they know of it, so they hear of its changes)."""
-        rows = await tx.fetchall(
-            "SELECT DISTINCT user_id FROM reminders WHERE subject = ? AND state = 'sent' ORDER BY user_id",
-            (subject,),
-        )
+        sql = "SELECT DISTINCT user_id FROM reminders WHERE subject = ? AND state = 'sent' ORDER BY user_id"
+        rows = await (tx.fetchall(sql, (subject,)) if tx is not None else self.fetchall(sql, (subject,)))
         return [int(r["user_id"]) for r in rows]
 
     @staticmethod

@@ -65,6 +65,11 @@ INPUT_ERROR_CODES = (
 )
 
 
+def event_subject(event_id: int) -> str:
+    """How reminders name an event."""
+    return f"event:{event_id}"
+
+
 def parse_number(text: str) -> int | None:
     """An event id or page number from a button or deep link: ASCII digits that fit SQLite, else None."""
     return int(text) if _SMALL_NUMBER.fullmatch(text) else None
@@ -454,6 +459,14 @@ async def create_event(db: Database, fields: EventFields, *, by: int | None, now
         return await db.insert_event(tx, fields, by=by, now=now)
 
 
+async def notice_recipients(db: Database, event_id: int, tx: Tx | None = None) -> list[int]:
+    """Who hears that an event changed or was cancelled: its followers, and everyone who was reminded of it
+    through a reminder subscription (/abo) — they may be planning to go."""
+    followers = set(await db.event_followers(event_id, tx))
+    reminded = set(await db.reminded_users(event_subject(event_id), tx))
+    return sorted(followers | reminded)
+
+
 async def _notify_followers(
     db: Database,
     tx: Tx,
@@ -464,7 +477,7 @@ async def _notify_followers(
     now: datetime,
     what: str,
 ) -> int:
-    followers = await db.event_followers(event_id, tx)
+    followers = await notice_recipients(db, event_id, tx)
     for user_id in followers:
         await db.enqueue(
             tx,

@@ -26,7 +26,7 @@ from bot import callbacks, outbox
 from bot.content import CalendarContent, Content, Html, ReminderSettings
 from bot.db import Database, EventRow, OutboxRow, ReminderPlan, ReminderRow, Tx
 from bot.deadlines import DeadlineView, days_phrase, deadline_day_text, intermediary_html, view
-from bot.events import fmt_date, place_html, when_text
+from bot.events import event_subject, fmt_date, place_html, when_text
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +34,6 @@ REMINDER_KIND = "reminder"
 EVENT = "event"
 DEADLINE = "deadline"
 BATCH = 200
-
-
-def event_subject(event_id: int) -> str:
-    return f"event:{event_id}"
 
 
 def subject_kind(subject: str) -> str:

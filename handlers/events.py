@@ -255,7 +255,7 @@ async def event_pressed(update: Update, context: Context) -> None:
                     tx, data.db, data.content.calendar, tz, now, user_id=user.id
                 )
                 planned = await data.db.pending_reminders(
-                    tx, now, user_id=user.id, subject=reminders.event_subject(event.id)
+                    tx, now, user_id=user.id, subject=events.event_subject(event.id)
                 )
             # Too close to the start for any lead time: say so instead of promising a reminder.
             await answer(
@@ -308,7 +308,7 @@ async def _cancel(update: Update, context: Context, event: EventRow, *, confirme
         return
     await answer(update.callback_query)
     if not confirmed:
-        followers = len(await data.db.event_followers(event.id))
+        followers = len(await events.notice_recipients(data.db, event.id))
         markup = InlineKeyboardMarkup(
             [
                 [

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot import events as event_rules
 from bot.db import EventFields
+from tests.events_support import drain, tick
 from tests.harness import Harness, harness
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -70,3 +71,33 @@ async def test_deadline_subscription_plans_deadline_reminders_and_alloff_ends_ev
         [overview] = await h.send(user, "/abo")
         await h.press(user, overview, "abo:alloff")
         assert await subjects(h) == set()
+
+
+async def test_subscribers_reminded_of_an_event_hear_of_its_change_and_cancellation(tmp_path: Path) -> None:
+    other = USER + 1
+    async with harness(tmp_path, now=NOW) as h:
+        content = h.app.bot_data.content
+        for user_id in (USER, other):
+            await h.db.set_user_land(user_id, "NW", NOW)
+        moved = await add_event(h, 8, "NW")  # 7-day reminders due on 5 and 6 May at 09:00
+        cancelled = await add_event(h, 9, None)
+        await toggle(h, "event_reminders")
+        h.clock.set(datetime(2026, 5, 6, 7, 30, tzinfo=UTC))  # 09:30 Berlin on 6 May
+        await tick(h)
+        assert len([m for m in h.api.sent_to(USER) if m.text.startswith("⏰")]) == 2
+        # Subscribed only after the reminders went out: knows nothing of the events, hears nothing.
+        [overview] = await h.send(h.user(other), "/abo")
+        await h.press(h.user(other), overview, "abo:on:event_reminders")
+        event = await h.db.get_event(moved)
+        assert event is not None
+        fields = EventFields(
+            **{**{n: getattr(event.fields, n) for n in EventFields.__slots__}, "place": "Hamm"}
+        )
+        await event_rules.update_event(h.db, content, BERLIN, moved, fields, by=1, now=h.clock.now())
+        told = await event_rules.cancel_event(h.db, content, BERLIN, cancelled, by=1, now=h.clock.now())
+        assert told == 1
+        await drain(h)
+        notices = [m.text for m in h.api.sent_to(USER) if not m.text.startswith("⏰")]
+        assert any("Termin geändert" in t and "Hamm" in t for t in notices)
+        assert any("Termin abgesagt" in t for t in notices)
+        assert [m for m in h.api.sent_to(other) if "Termin" in m.text and "⏰" not in m.text] == []
