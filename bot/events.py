@@ -454,9 +454,17 @@ def _field_value(content: Content, tz: ZoneInfo, fields: EventFields, name: str)
 # --- changes that reach followers ------------------------------------------------------------------------------
 
 
-async def create_event(db: Database, fields: EventFields, *, by: int | None, now: datetime) -> int:
+async def create_event(
+    db: Database, content: Content, tz: ZoneInfo, fields: EventFields, *, by: int | None, now: datetime
+) -> int:
+    """Store a new event and, in the same transaction, plan the reminders of users whose /abo subscription
+    covers it (waiting for the hourly re-plan could miss a reminder due within the hour)."""
+    from bot.reminders import sync_reminders_in
+
     async with db.transaction() as tx:
-        return await db.insert_event(tx, fields, by=by, now=now)
+        event_id = await db.insert_event(tx, fields, by=by, now=now)
+        await sync_reminders_in(tx, db, content.calendar, tz, now, event_id=event_id)
+        return event_id
 
 
 async def notice_recipients(db: Database, event_id: int, tx: Tx | None = None) -> list[int]:
@@ -604,6 +612,8 @@ async def seed_events(db: Database, content: Content, tz: ZoneInfo, now: datetim
 
     An entry that cannot be placed in time (a wall-clock time skipped by the spring DST change) is logged and
     left out; the others are seeded all the same."""
+    from bot.reminders import sync_reminders_in
+
     added = updated = 0
     for index, seed in enumerate(content.calendar.seed_events):
         try:
@@ -615,7 +625,8 @@ async def seed_events(db: Database, content: Content, tz: ZoneInfo, now: datetim
             # Looked up inside the transaction, so two concurrent seedings cannot both insert.
             existing = await db.event_by_seed(seed.id, tx)
             if existing is None:
-                await db.insert_event(tx, fields, by=None, now=now)
+                event_id = await db.insert_event(tx, fields, by=None, now=now)
+                await sync_reminders_in(tx, db, content.calendar, tz, now, event_id=event_id)
                 added += 1
         if existing is None:
             continue

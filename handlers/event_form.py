@@ -341,7 +341,7 @@ async def save(update: Update, context: Context) -> str | int:
         return await _ask(update, context, form, "start")
     await answer(update.callback_query)
     if form.get("mode") != "edit":
-        event_id = await events.create_event(data.db, fields, by=user.id, now=now)
+        event_id = await events.create_event(data.db, data.content, tz, fields, by=user.id, now=now)
         _drop_form(context)
         log.info("event %s created", event_id)
         await show(update, context, texts("events.form.published"))

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from bot import events as event_rules
 from bot.db import EventFields
 from tests.events_support import drain, tick
-from tests.harness import Harness, harness
+from tests.harness import ADMIN_ID, Harness, harness
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
@@ -29,7 +29,9 @@ async def add_event(h: Harness, days: int, land: str | None) -> int:
         bundesland=land,
         topic="netzwerk",
     )
-    return await event_rules.create_event(h.db, fields, by=1, now=h.clock.now())
+    return await event_rules.create_event(
+        h.db, h.app.bot_data.content, BERLIN, fields, by=1, now=h.clock.now()
+    )
 
 
 async def subjects(h: Harness) -> set[str]:
@@ -101,3 +103,25 @@ async def test_subscribers_reminded_of_an_event_hear_of_its_change_and_cancellat
         assert any("Termin geändert" in t and "Hamm" in t for t in notices)
         assert any("Termin abgesagt" in t for t in notices)
         assert [m for m in h.api.sent_to(other) if "Termin" in m.text and "⏰" not in m.text] == []
+
+
+async def test_a_new_event_reaches_subscribers_even_when_its_first_reminder_is_due_within_the_hour(
+    tmp_path: Path,
+) -> None:
+    async with harness(tmp_path, now=datetime(2026, 5, 4, 6, 0, tzinfo=UTC)) as h:  # 08:00 Berlin
+        await toggle(h, "event_reminders")
+        await tick(h)  # the hourly re-plan ran at 08:00
+        coordinator = h.user(ADMIN_ID)
+        h.clock.set(datetime(2026, 5, 4, 6, 30, tzinfo=UTC))
+        await h.send(coordinator, "/termin_neu")
+        await h.send(coordinator, "Kurzfristiges Treffen")
+        await h.send(coordinator, "5.5.2026 10-12 Uhr")
+        await h.send(coordinator, "Köln")
+        [ask_land] = await h.send(coordinator, "-")
+        [ask_topic] = await h.press(coordinator, ask_land, "evf:land:all")
+        [preview] = await h.press(coordinator, ask_topic, "evf:topic:netzwerk")
+        await h.press(coordinator, preview, "evf:save")
+        h.clock.set(datetime(2026, 5, 4, 7, 5, tzinfo=UTC))  # 09:05, before the next hourly re-plan
+        await tick(h)
+        [reminder] = [m for m in h.api.sent_to(USER) if m.text.startswith("⏰")]
+        assert "Kurzfristiges Treffen" in reminder.text and "beginnt morgen" in reminder.text

@@ -48,7 +48,9 @@ async def add_event(h: Harness, start: datetime, hours: int = 4, title: str = "N
         bundesland=None,
         topic="netzwerk",
     )
-    return await event_rules.create_event(h.db, fields, by=1, now=h.clock.now())
+    return await event_rules.create_event(
+        h.db, h.app.bot_data.content, BERLIN, fields, by=1, now=h.clock.now()
+    )
 
 
 async def follow_event(h: Harness, event_id: int, user_id: int = USER) -> None:
