@@ -378,18 +378,20 @@ def render_details(
     now: datetime,
     following: bool,
     link: str | None,
+    subscribed: bool = False,
 ) -> str:
+    """The details; ``subscribed``: the user's /abo reminder subscription covers the event."""
     texts = content.texts
     parts: list[str] = [render_fields(content, tz, event.fields)]
     if event.state == "cancelled":
         parts.append(texts("events.details.cancelled"))
     elif event.ends_at <= now:
         parts.append(texts("events.details.over"))
-    elif following:
+    elif following or subscribed:
         leads = [d for d in content.calendar.reminders.event_leads_days if d >= 0]
         parts.append(
             texts(
-                "events.details.following",
+                "events.details.following" if following else "events.details.subscribed",
                 leads=lead_phrase(texts, leads),
                 time=content.calendar.reminders.send_time.strftime("%H:%M"),
             )

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import callbacks, outbox
+from bot import callbacks, outbox, subscriptions
 from bot.content import CalendarContent, Content, Html, ReminderSettings
 from bot.db import Database, EventRow, OutboxRow, ReminderPlan, ReminderRow, Tx
 from bot.deadlines import DeadlineView, days_phrase, deadline_day_text, intermediary_html, view
@@ -153,6 +153,37 @@ async def sync_reminders(
 ) -> SyncReport:
     async with db.transaction() as tx:
         return await sync_reminders_in(tx, db, calendar, tz, now, user_id=user_id, event_id=event_id)
+
+
+async def subscription_covers(db: Database, user_id: int, event: EventRow) -> bool:
+    """Whether the user's /abo event reminder subscription brings reminders for ``event`` (nationwide or in
+    their Land) — the same rule as ``Database.event_follow_targets``."""
+    if not await subscriptions.wants(db, user_id, "event_reminders"):
+        return False
+    if event.bundesland is None:
+        return True
+    user = await db.get_user(user_id)
+    return user is not None and user.bundesland == event.bundesland
+
+
+async def calendar_of(
+    db: Database, calendar: CalendarContent, user_id: int, now: datetime
+) -> tuple[list[EventRow], set[str]]:
+    """What "Mein Kalender" holds — what the user is reminded of: the events they follow (a cancelled one too,
+    so a re-imported calendar shows it cancelled) or get through the /abo subscription, not yet over; and the
+    programmes they follow, every programme with a deadline reminder subscription."""
+    found = {event.id: event for event in await db.followed_events(user_id)}
+    async with db.transaction() as tx:
+        targets = await db.event_follow_targets(tx, user_id=user_id)
+        deadline_subscribed = bool(await db.deadline_subscribers(tx, user_id=user_id))
+    for _, event_id, _ in targets:
+        if event_id not in found and (event := await db.get_event(event_id)) is not None:
+            found[event_id] = event
+    upcoming = sorted((e for e in found.values() if e.ends_at > now), key=lambda e: (e.starts_at, e.id))
+    programmes = await db.followed_programmes(user_id)
+    if deadline_subscribed:
+        programmes |= set(calendar.programmes)
+    return upcoming, programmes
 
 
 async def reminder_recipients(db: Database, kind: str, user_ids: Iterable[int]) -> set[int]:

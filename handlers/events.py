@@ -156,9 +156,10 @@ async def _event_view(context: Context, event: EventRow, user_id: int) -> tuple[
     data = context.bot_data
     texts, now = data.texts, data.clock.now()
     following = await data.db.follows_event(event.id, user_id)
+    subscribed = not following and await reminders.subscription_covers(data.db, user_id, event)
     link = events.share_link(context.bot.username, event.id)
     text = events.render_details(
-        data.content, data.settings.tz, event, now=now, following=following, link=link
+        data.content, data.settings.tz, event, now=now, following=following, link=link, subscribed=subscribed
     )
     rows: list[list[InlineKeyboardButton]] = []
     if event.state == "active" and event.ends_at > now:
@@ -265,7 +266,13 @@ async def event_pressed(update: Update, context: Context) -> None:
         async with data.db.transaction() as tx:
             await data.db.unfollow_event(tx, event.id, user.id)
             await reminders.sync_reminders_in(tx, data.db, data.content.calendar, tz, now, user_id=user.id)
-        await answer(update.callback_query, texts("events.unfollowed"))
+            left = await data.db.pending_reminders(
+                tx, now, user_id=user.id, subject=events.event_subject(event.id)
+            )
+        # The /abo subscription may still bring reminders for this event: say so rather than promise silence.
+        await answer(
+            update.callback_query, texts("events.unfollowed_subscribed" if left else "events.unfollowed")
+        )
     elif press.action == "ics":
         await answer(update.callback_query)
         await _send_event_ics(update, context, event)
@@ -398,7 +405,7 @@ async def deep_link(update: Update, context: Context) -> None:
 
 
 async def my_calendar(update: Update, context: Context) -> None:
-    """``ev:mycal``: one .ics with every followed upcoming event and the followed programmes' deadlines."""
+    """``ev:mycal``: one .ics with every upcoming event and programme deadline the user is reminded of."""
     await answer(update.callback_query)
     user = update.effective_user
     chat = update.effective_chat
@@ -406,8 +413,7 @@ async def my_calendar(update: Update, context: Context) -> None:
         return
     data = context.bot_data
     texts, tz, now = data.texts, data.settings.tz, data.clock.now()
-    followed = [e for e in await data.db.followed_events(user.id) if e.ends_at > now]
-    programmes = await data.db.followed_programmes(user.id)
+    followed, programmes = await reminders.calendar_of(data.db, data.content.calendar, user.id, now)
     land = await _user_land(context, user.id)
     views = deadlines.views_for(data.content.calendar, land, tz, now, programmes) if programmes else []
     dated = [v for v in views if v.next is not None or v.intermediary_next is not None]

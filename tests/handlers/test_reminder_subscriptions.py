@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from icalendar import Calendar
+
 from bot import events as event_rules
 from bot.db import EventFields
 from tests.events_support import drain, tick
@@ -125,3 +127,38 @@ async def test_a_new_event_reaches_subscribers_even_when_its_first_reminder_is_d
         await tick(h)
         [reminder] = [m for m in h.api.sent_to(USER) if m.text.startswith("⏰")]
         assert "Kurzfristiges Treffen" in reminder.text and "beginnt morgen" in reminder.text
+
+
+async def test_subscriptions_show_in_the_details_the_unfollow_answer_and_my_calendar(tmp_path: Path) -> None:
+    async with harness(tmp_path, now=NOW) as h:
+        await h.db.set_user_land(USER, "NW", NOW)
+        nationwide = await add_event(h, 20, None)
+        await add_event(h, 21, "NW")
+        elsewhere = await add_event(h, 22, "BY")
+        await toggle(h, "event_reminders")
+        await toggle(h, "deadline_reminders")
+        user = h.user(USER)
+        [details] = await h.send(user, f"/start termin_{nationwide}")
+        assert "Über Ihr Abo" in details.text
+        [details] = await h.send(user, f"/start termin_{elsewhere}")
+        assert "Über Ihr Abo" not in details.text and "Sie werden" not in details.text
+        [details] = await h.send(user, f"/start termin_{nationwide}")
+        [followed] = await h.press(user, details, f"ev:follow:{nationwide}")
+        await h.press(user, followed, f"ev:unfollow:{nationwide}")
+        assert h.last_answer_text() == h.texts("events.unfollowed_subscribed")
+        replies = await h.press(user, details, "ev:mycal")
+        [doc] = [m for m in replies if m.document is not None]
+        assert doc.document is not None
+        summaries = [str(e.get("summary")) for e in Calendar.from_ical(doc.document[1]).walk("VEVENT")]
+        assert "Treffen None" in summaries and "Treffen NW" in summaries and "Treffen BY" not in summaries
+        # Every programme's dated deadlines, as the deadline subscription reminds of them all.
+        assert any(s.startswith("Frist ESK") for s in summaries)
+        assert any(s.startswith("Frist KJFP NRW") for s in summaries)
+        # Without the subscriptions the calendar is empty again, and unfollowing means silence.
+        [overview] = await h.send(user, "/abo")
+        await h.press(user, overview, "abo:alloff")
+        replies = await h.press(user, details, "ev:mycal")
+        assert [m.document for m in replies] == [None] and "noch keinem Termin" in replies[0].text
+        [followed] = await h.press(user, details, f"ev:follow:{nationwide}")
+        await h.press(user, followed, f"ev:unfollow:{nationwide}")
+        assert h.last_answer_text() == h.texts("events.unfollowed")
