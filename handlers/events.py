@@ -27,6 +27,7 @@ from handlers.common import answer, home_button, parse_press, send_html, show
 log = logging.getLogger(__name__)
 
 DEADLINE_PAGE_SIZE = 4
+WITHOUT_LAND = "deadlines_without_land"  # user_data: /fristen shown without a Land (the user chose so)
 FULL_SYNC_EVERY = timedelta(hours=1)
 
 
@@ -545,10 +546,13 @@ async def _show_deadlines(
     if user is None:
         return
     content = context.bot_data.content
-    land = await _user_land(context, user.id)
+    user_data = context.user_data if context.user_data is not None else {}
     if land_choice == "none":
-        land = None
-    elif land is None and land_choice is None:
+        # Remembered, so paging and following keep the choice instead of asking for the Land again.
+        user_data[WITHOUT_LAND] = True
+    without_land = bool(user_data.get(WITHOUT_LAND))
+    land = None if without_land else await _user_land(context, user.id)
+    if land is None and not without_land:
         await show(update, context, content.texts("events.fristen.choose_land"), _land_chooser(content))
         return
     rendered = await _render_deadlines(context, user.id, page, land)
@@ -581,6 +585,8 @@ async def deadline_pressed(update: Update, context: Context) -> None:
             await _show_deadlines(update, context, 0, land_choice="none")
             return
         await data.db.set_user_land(user.id, press.arg, now)
+        if context.user_data is not None:
+            context.user_data.pop(WITHOUT_LAND, None)
         # The Land decides which intermediary deadline the user's reminders aim at.
         await reminders.sync_reminders(data.db, data.content.calendar, tz, now, user_id=user.id)
         await answer(

@@ -427,3 +427,23 @@ async def test_lost_form_answers_get_a_polite_restart_hint(tmp_path: Path) -> No
         [reply] = await h.send(user, "Ein Titel")
         assert reply.text == h.texts("events.form.stale")
         assert await event_count(h) == 0
+
+
+async def test_fristen_without_land_keeps_the_choice_when_paging_and_following(tmp_path: Path) -> None:
+    async with harness(tmp_path, now=NOW) as h:
+        user = h.user(USER)
+        [ask] = await h.send(user, "/fristen")
+        [page] = await h.press_label(user, ask, "Ohne Bundesland")
+        assert "ohne Bundesland (Seite 1/" in page.text
+        [page] = await h.press_label(user, page, "Weiter")
+        assert "ohne Bundesland (Seite 2/" in page.text, page.text[:80]
+        [page] = await h.press(user, page, button_data(page, "🔔"))
+        assert "ohne Bundesland (Seite 2/" in page.text and len(await h.db.followed_programmes(USER)) == 1
+        [again] = await h.send(user, "/fristen")
+        assert "ohne Bundesland (Seite 1/" in again.text
+        assert (await h.db.get_user(USER)).bundesland is None
+        [chooser] = await h.press_label(user, again, "Bundesland")
+        [page] = await h.press_label(user, chooser, "Baden-Württemberg")
+        assert "Baden-Württemberg (Seite 1/" in page.text
+        [page] = await h.press_label(user, page, "Weiter")
+        assert "Baden-Württemberg (Seite 2/" in page.text
