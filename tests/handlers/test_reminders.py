@@ -297,7 +297,7 @@ async def test_blocked_user_stops_following(tmp_path: Path) -> None:
 
 
 async def test_land_change_moves_deadline_reminders(tmp_path: Path) -> None:
-    async with harness(tmp_path, now=datetime(2026, 11, 24, 10, 0, tzinfo=UTC)) as h:
+    async with harness(tmp_path, now=datetime(2026, 1, 10, 10, 0, tzinfo=UTC)) as h:
         await follow_programme(h, "dpjw", land="HE")
         assert await h.db.reminders_of(USER) == []  # no fixed DPJW date outside the Land variants
         user = h.user(USER)
@@ -305,9 +305,9 @@ async def test_land_change_moves_deadline_reminders(tmp_path: Path) -> None:
         await h.press(user, page, "dl:land:BW")
         rows = await h.db.reminders_of(USER)
         assert [(r.lead_days, r.due_at.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M")) for r in rows] == [
-            (56, "04.02.2027 09:00"),
-            (14, "18.03.2027 09:00"),
-            (3, "29.03.2027 09:00"),
+            (56, "04.02.2026 09:00"),
+            (14, "18.03.2026 09:00"),
+            (3, "29.03.2026 09:00"),  # the spring DST day: still 09:00 local
         ]
         assert (await h.db.get_user(USER)).bundesland == "BW"
 
