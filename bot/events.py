@@ -279,6 +279,16 @@ def weekday(texts: Texts, day: date) -> str:
     return texts("events.format.weekdays").split(",")[day.weekday()].strip()
 
 
+def weekday_name(texts: Texts, day: date) -> str:
+    return texts("events.format.weekday_names").split(",")[day.weekday()].strip()
+
+
+def date_error_text(texts: Texts, error: DateInputError, now: datetime, tz: ZoneInfo) -> str:
+    """The friendly answer to unusable date input (examples use next year; a wrong weekday names the right one)."""
+    details = {"date": fmt_date(error.day), "weekday": weekday_name(texts, error.day)} if error.day else {}
+    return texts(f"events.date_error.{error.code}", year=now.astimezone(tz).year + 1, **details)
+
+
 def when_text(texts: Texts, start: datetime, end: datetime | None, tz: ZoneInfo) -> Html:
     """``Sa., 18.04.2026, 10:00–16:00 Uhr`` (or across days) in local time."""
     local_start = start.astimezone(tz)

@@ -246,9 +246,7 @@ async def receive_text(update: Update, context: Context) -> str | int:
             await send_html(update, context, texts("events.form.use_buttons"))
             return PICK
     except DateInputError as exc:
-        await send_html(
-            update, context, texts(f"events.date_error.{exc.code}", year=now.astimezone(tz).year + 1)
-        )
+        await send_html(update, context, events.date_error_text(texts, exc, now, tz))
         return ASK
     except EventInputError as exc:
         await send_html(update, context, texts(f"events.input_error.{exc.code}"))

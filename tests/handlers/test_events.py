@@ -100,6 +100,7 @@ async def test_bad_input_gets_clear_answers_and_stores_nothing(tmp_path: Path) -
             ("18.4.2027", "Uhrzeit"),
             ("irgendwann", "nicht als Datum"),
             ("28.3.2027 2:30", "Sommerzeit"),
+            ("Sa, 18.4.2027 10:00", "Der 18.04.2027 ist ein Sonntag"),
             ("<i>18.4.2027 10:00</i>", "ohne HTML"),
         ]:
             assert expected in last(await h.send(user, text)).text, text
@@ -107,6 +108,7 @@ async def test_bad_input_gets_clear_answers_and_stores_nothing(tmp_path: Path) -
         for text, expected in [
             ("9:00", "nach dem Beginn"),
             ("17.4.2027 12:00", "nach dem Beginn"),
+            ("17.4. 12:00", "nach dem Beginn"),  # not 17 April 2028 ("höchstens 31 Tage")
             ("30.5.2027 12:00", "31 Tage"),
         ]:
             assert expected in last(await h.send(user, text)).text, text
