@@ -193,7 +193,9 @@ def deadline_day_text(texts: Texts, occurrence: DeadlineDay) -> Html:
     return Html(texts("events.format.deadline_day", date=fmt_date(occurrence.day)))
 
 
-def intermediary_html(texts: Texts, deadline: DeadlineView, now: datetime, tz: ZoneInfo) -> Html:
+def intermediary_html(
+    texts: Texts, deadline: DeadlineView, now: datetime, tz: ZoneInfo, *, relative: bool = True
+) -> Html:
     inter = deadline.intermediary
     if inter is None:
         return Html("")
@@ -201,7 +203,9 @@ def intermediary_html(texts: Texts, deadline: DeadlineView, now: datetime, tz: Z
     if deadline.intermediary_next is not None:
         return Html(
             texts(
-                "events.deadline.intermediary_dated",
+                "events.deadline.intermediary_dated"
+                if relative
+                else "events.deadline.intermediary_dated_fixed",
                 who=inter.who,
                 date=deadline_day_text(texts, deadline.intermediary_next),
                 in_days=days_phrase(texts, deadline.intermediary_next.day, now, tz),
@@ -221,13 +225,19 @@ def intermediary_html(texts: Texts, deadline: DeadlineView, now: datetime, tz: Z
     return Html(texts("events.deadline.intermediary", who=inter.who, note=note))
 
 
-def render_deadline(texts: Texts, deadline: DeadlineView, now: datetime, tz: ZoneInfo) -> str:
+def render_deadline(
+    texts: Texts, deadline: DeadlineView, now: datetime, tz: ZoneInfo, *, relative: bool = True
+) -> str:
     """One deadline for the list: what, the date with its year (or that none is current), the earlier
-    intermediary deadline, notes, certainty, source and Stand."""
+    intermediary deadline, notes, certainty, source and Stand. ``relative=False`` leaves out "in 44 Tagen"
+    (for a calendar file, which is read on later days)."""
     rule = deadline.rule
     rhythm = rule.rhythm or ""
     if deadline.next is not None:
-        key = "events.deadline.yearly" if rule.yearly else "events.deadline.dated"
+        if rule.yearly:
+            key = "events.deadline.yearly" if relative else "events.deadline.yearly_fixed"
+        else:
+            key = "events.deadline.dated" if relative else "events.deadline.dated_fixed"
         date_line = texts(
             key,
             date=deadline_day_text(texts, deadline.next),
@@ -250,7 +260,7 @@ def render_deadline(texts: Texts, deadline: DeadlineView, now: datetime, tz: Zon
         texts("events.deadline.title", programme=deadline.programme.name, what=rule.what),
         date_line,
     ]
-    inter = intermediary_html(texts, deadline, now, tz)
+    inter = intermediary_html(texts, deadline, now, tz, relative=relative)
     if inter:
         lines.append(inter)
     if rule.note:
