@@ -909,6 +909,24 @@ class Database:
         )
         return [_reminder_row(r) for r in rows]
 
+    async def reminder(self, reminder_id: int) -> ReminderRow | None:
+        row = await self.fetchone("SELECT * FROM reminders WHERE id = ?", (reminder_id,))
+        return _reminder_row(row) if row is not None else None
+
+    async def withdraw_reminder(self, reminder_id: int, now: datetime) -> None:
+        """A reminder handed to the outbox but out of date before it went out: recorded as dropped."""
+        async with self.transaction() as tx:
+            await tx.execute(
+                "UPDATE reminders SET state = 'dropped', done_at = ? WHERE id = ? AND state = 'sent'",
+                (to_db_time(now), reminder_id),
+            )
+
+    async def reminded_users(self, subject: str, tx: Tx | None = None) -> list[int]:
+        """Users a reminder about ``subject`` was sent to (they know of it, so they hear of its changes)."""
+        sql = "SELECT DISTINCT user_id FROM reminders WHERE subject = ? AND state = 'sent' ORDER BY user_id"
+        rows = await (tx.fetchall(sql, (subject,)) if tx is not None else self.fetchall(sql, (subject,)))
+        return [int(r["user_id"]) for r in rows]
+
     @staticmethod
     async def forget_follower(tx: Tx, user_id: int) -> None:
         """A user who blocked the bot: no more follows, no pending reminders."""
