@@ -69,7 +69,7 @@ async def test_menu_button_and_deep_link_start_it(bot: Harness) -> None:
 async def test_remembered_land_is_offered_first(bot: Harness) -> None:
     await bot.db.set_user_land(USER, "NW", bot.clock.now())
     user = bot.user(USER)
-    step = await walk(bot, user, "Frankreich", "Jugendbegegnung", "14–17", "8–12")
+    step = await walk(bot, user, "Frankreich", "Jugendbegegnung", "14–17", "7–12")
     assert labels(step)[0] == "✓ Nordrhein-Westfalen"
     result = (await bot.press(user, step, data_of(step, "✓ Nordrhein")))[-1]
     assert "Kinder- und Jugendförderplan NRW" in result.text  # Land programme from servicepoints.yaml
@@ -83,12 +83,12 @@ async def test_specialist_exchange_skips_the_ages(bot: Harness) -> None:
 
 async def test_back_at_every_step_and_from_the_result(bot: Harness) -> None:
     user = bot.user(USER)
-    step = await walk(bot, user, "Polen", "Jugendbegegnung", "14–17", "8–12")
+    step = await walk(bot, user, "Polen", "Jugendbegegnung", "14–17", "7–12")
     assert "Bundesland" in step.text
     for expected in ("Wie lange", "Wie alt", "Was planen Sie", "Mit welchem Land"):
         [step] = await bot.press_label(user, step, "Zurück")
         assert expected in step.text
-    step = await walk(bot, user, "Polen", "Jugendbegegnung", "14–17", "8–12", "Ohne Angabe")
+    step = await walk(bot, user, "Polen", "Jugendbegegnung", "14–17", "7–12", "Ohne Angabe")
     assert "Ihr Ergebnis" in step.text
     [step] = await bot.press_label(user, step, "Zurück")
     assert "Bundesland" in step.text
@@ -122,13 +122,13 @@ async def test_france_25_days_lists_dfjw_as_almost_with_the_reason(bot: Harness)
 
 async def test_russia_shows_the_advice_against_exchanges(bot: Harness) -> None:
     user = bot.user(USER)
-    result = await walk(bot, user, "Russland", "Jugendbegegnung", "14–17", "8–12", "Hessen")
+    result = await walk(bot, user, "Russland", "Jugendbegegnung", "14–17", "7–12", "Hessen")
     assert "⚠️" in result.text and "abgeraten" in result.text
     assert result.text.index("abgeraten") < result.text.index("Kein Programm passt")
 
 
 async def test_israel_leads_to_conact(bot: Harness) -> None:
-    result = await walk(bot, bot.user(USER), "Israel", "Jugendbegegnung", "16–20", "8–12", "Sachsen")
+    result = await walk(bot, bot.user(USER), "Israel", "Jugendbegegnung", "16–20", "7–12", "Sachsen")
     assert "1. ConAct" in result.text
 
 
@@ -218,7 +218,7 @@ async def test_button_steps_leave_free_text_to_the_search(bot: Harness) -> None:
 
 async def test_result_is_sent_anew_when_the_step_message_cannot_be_edited(bot: Harness) -> None:
     user = bot.user(USER)
-    step = await walk(bot, user, "Griechenland", "Jugendbegegnung", "14–17", "8–12")
+    step = await walk(bot, user, "Griechenland", "Jugendbegegnung", "14–17", "7–12")
 
     def too_old(call):  # type: ignore[no-untyped-def]
         if call.method == "editMessageText":
