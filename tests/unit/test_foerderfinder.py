@@ -246,7 +246,7 @@ def test_russia_result_leads_with_the_advice_and_the_fallback(
     )
     assert "abgeraten" in parts[1] and "⚠️" in parts[1]
     text = "\n".join(parts)
-    assert "Kein Programm passt" in text
+    assert "kein Förderprogramm empfehlen" in text and "trotzdem" not in text
     assert "ijab.de" in text  # the nationwide fallback
 
 
@@ -266,3 +266,18 @@ def test_a_range_of_days_reaching_into_the_limits_says_when_it_fits(
     finding = find_programmes(data, Plan("pl", "begegnung", (18, 30), (10, 10)))
     [miss] = next(n for n in finding.almost if n.programme.id == "dpjw").misses
     assert not miss.partly and render_miss(content.texts, miss) == "nur bis 26 Jahre, Ihre Ältesten sind 30"
+
+
+def test_lead_times_and_conditions_say_what_the_sources_say(data: FundingProgrammes) -> None:
+    """FACTS.md B.2: Erasmus+ rounds (February / October), KJP's 31 December; no invented rule of thumb, and
+    a duration used as a hard limit is not called "meist" (typical) in the conditions."""
+    programmes = {p.id: p for p in data.programmes}
+    for programme_id in ("erasmus-begegnung", "erasmus-fachkraefte"):
+        lead = programmes[programme_id].lead_time
+        assert "Februar" in lead and "Oktober" in lead and "halbes Jahr" not in lead
+    for programme_id in ("kjp-begegnung", "kjp-fachkraefte"):
+        assert "31. Dezember des Vorjahres" in programmes[programme_id].lead_time
+    assert "1. oder 15. November" in programmes["dfjw"].lead_time
+    for programme in data.programmes:
+        if programme.days is not None:
+            assert not any("meist" in c for c in programme.conditions), programme.id
