@@ -336,6 +336,8 @@ def render_result(
         parts.append(texts("foerderfinder.result.fits_title"))
         for number, programme in enumerate(finding.fits, start=1):
             parts.append(render_programme(texts, data, programme, number, plan, land_name, today, link))
+    elif finding.cautions:  # after a warning, no "there are ways anyway"
+        parts.append(texts("foerderfinder.result.none_fit_caution"))
     else:
         parts.append(texts("foerderfinder.result.none_fit"))
     if finding.almost:
