@@ -381,6 +381,13 @@ DEVPLAN_SECTIONS = ("bestandsaufnahme", "bedarfsanalyse", "ziele", "massnahmen",
 class Choice(_Model):
     id: str = Field(pattern=CHOICE_ID)
     label: str = Field(min_length=1, max_length=60)
+    aliases: list[str] = Field(default_factory=list)  # other words a user may type for it ("Begegnung")
+
+
+class KommuneType(Choice):
+    # Leading words that already say what a Kommune is ("Hansestadt Lübeck", "Landkreis Tuttlingen"): such a
+    # name is shown as typed, without the type in front ("Landkreis Landkreis Tuttlingen").
+    prefixes: list[str] = Field(default_factory=list)
 
 
 class Span(_Model):
@@ -514,7 +521,7 @@ class DevplanSection(_Model):
 
 class Devplan(_Model):
     title: str = Field(min_length=1)
-    subtitle: str = Field(min_length=1)  # {type} {name} {land}
+    subtitle: str = Field(min_length=1)  # {kommune} (type and name as shown) or {type} {name}; {land}
     status_line: str = Field(min_length=1)  # {date} {number} {count} {stage} {score} {max}
     intro: str = Field(min_length=1)
     how_to: str = Field(min_length=1)
@@ -531,7 +538,7 @@ class Devplan(_Model):
     @model_validator(mode="after")
     def _placeholders(self) -> Devplan:
         for name, allowed in (
-            ("subtitle", {"type", "name", "land"}),
+            ("subtitle", {"kommune", "type", "name", "land"}),
             ("status_line", {"date", "number", "count", "stage", "score", "max"}),
             ("quarter_label", {"quarter", "year"}),
         ):
@@ -557,7 +564,7 @@ class Devplan(_Model):
 class StandortContent(_Model):
     stand: date
     sources: list[Source] = Field(min_length=1)
-    kommune_types: list[Choice] = Field(min_length=1)
+    kommune_types: list[KommuneType] = Field(min_length=1)
     questions: list[StandortQuestion] = Field(min_length=3, max_length=12)
     stages: list[StandortStage] = Field(min_length=2)
     extra_steps: list[ExtraStep] = Field(min_length=3)
@@ -569,7 +576,7 @@ class StandortContent(_Model):
     def stage(self, number: int) -> StandortStage:
         return next(s for s in self.stages if s.number == number)
 
-    def kommune_type(self, type_id: str) -> Choice | None:
+    def kommune_type(self, type_id: str) -> KommuneType | None:
         return next((t for t in self.kommune_types if t.id == type_id), None)
 
 

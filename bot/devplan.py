@@ -17,7 +17,7 @@ from docx.enum.text import WD_COLOR_INDEX
 from docx.shared import Pt
 
 from bot.content import Devplan, ServicePoints, StandortContent
-from bot.standort import Assessment, answer_of
+from bot.standort import Assessment, answer_of, kommune_display
 
 QUARTERS = 6
 
@@ -109,7 +109,10 @@ def build_devplan(config: StandortContent, servicepoints: ServicePoints, data: D
     w.doc.core_properties.title = f"{plan.title} – {data.kommune}"
     w.doc.core_properties.author = "IJA-Lotse"
     w.doc.add_heading(plan.title, level=0)
-    w.para(plan.subtitle.format(type=type_label, name=data.kommune, land=land.name), bold=True)
+    kommune = kommune_display(config, data.kommune, data.kommune_type)
+    w.para(
+        plan.subtitle.format(kommune=kommune, type=type_label, name=data.kommune, land=land.name), bold=True
+    )
     w.para(
         plan.status_line.format(
             date=data.created.strftime("%d.%m.%Y"),

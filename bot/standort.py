@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.content import Html, ServicePoints, StandortContent, StandortQuestion, StandortStage, Texts
+from bot.guided import answer_key
 
 ANSWERS = ("yes", "partly", "no")
 POINTS = {"yes": 2, "partly": 1, "no": 0}
@@ -142,10 +143,39 @@ def progress(
 # --- rendering ------------------------------------------------------------------------------------------------
 
 
-def _kommune(texts: Texts, config: StandortContent, kommune: str, kommune_type: str, land_name: str) -> str:
+def _prefix_words(config: StandortContent) -> list[list[str]]:
+    words = [[t.label, *t.prefixes] for t in config.kommune_types]
+    return [answer_key(p).split() for group in words for p in group]
+
+
+def kommune_display(config: StandortContent, kommune: str, kommune_type: str) -> str:
+    """'Stadt Musterstadt'; a name that already says what it is ('Landkreis Musterland', 'Hansestadt Lübeck')
+    stays as typed instead of becoming 'Landkreis Landkreis Musterland'."""
+    words = answer_key(kommune).split()
+    for prefix in _prefix_words(config):
+        if len(words) > len(prefix) and words[: len(prefix)] == prefix:
+            return kommune
     choice = config.kommune_type(kommune_type)
+    return f"{choice.label if choice else kommune_type} {kommune}"
+
+
+def _core_name(config: StandortContent, kommune: str) -> str:
+    words = answer_key(kommune).split()
+    for prefix in sorted(_prefix_words(config), key=len, reverse=True):
+        if len(words) > len(prefix) and words[: len(prefix)] == prefix:
+            return " ".join(words[len(prefix) :])
+    return " ".join(words)
+
+
+def same_kommune(config: StandortContent, a: tuple[str, str], b: tuple[str, str]) -> bool:
+    """Whether two (name, Land) pairs name the same Kommune: 'Stadt Münster' and 'muenster' in NW are one,
+    'Musterstadt' and 'Nachbardorf' are not – progress is only shown against the same Kommune."""
+    return a[1] == b[1] and _core_name(config, a[0]) == _core_name(config, b[0])
+
+
+def _kommune(texts: Texts, config: StandortContent, kommune: str, kommune_type: str, land_name: str) -> str:
     return texts(
-        "standort.kommune_line", type=choice.label if choice else kommune_type, name=kommune, land=land_name
+        "standort.kommune_line", kommune=kommune_display(config, kommune, kommune_type), land=land_name
     )
 
 

@@ -27,6 +27,7 @@ from bot.standort import (
     progress,
     render_result,
     render_summary,
+    same_kommune,
 )
 from handlers.common import answer, home_button, parse_press, send_html, show
 from handlers.guided import END, ST_KEY, article_url, begin_tool, show_parts, tool_data
@@ -92,7 +93,11 @@ def _step_view(context: Context, st: dict[str, Any]) -> tuple[str, InlineKeyboar
     else:
         index = int(st.get("index", 0))
         item = config.questions[index]
-        before = prev.get("answers", {}).get(item.id) if isinstance(prev.get("answers"), dict) else None
+        same = isinstance(prev.get("name"), str) and same_kommune(
+            config, (str(prev["name"]), str(prev.get("land"))), (str(st.get("name")), str(st.get("land")))
+        )
+        # "Letztes Mal" only for the same Kommune: a second Kommune starts without another's answers.
+        before = prev["answers"].get(item.id) if same and isinstance(prev.get("answers"), dict) else None
         hint = (
             texts("standort.last_time", answer=Html(texts(f"standort.answer.{before}")))
             if before in ANSWERS
@@ -282,6 +287,10 @@ async def _finish(update: Update, context: Context, st: dict[str, Any]) -> str |
     )
     if context.user_data is not None:
         context.user_data.pop(ST_KEY, None)
+    if previous is not None and not same_kommune(
+        config, (previous.kommune, previous.bundesland), (name, str(land))
+    ):
+        previous = None  # the last result is another Kommune's: no "progress" against it
     change = progress(config, previous.created_at, previous.answers, answers) if previous else None
     parts = render_result(
         texts,

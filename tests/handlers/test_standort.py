@@ -234,3 +234,45 @@ async def test_self_check_continues_after_a_bot_restart(tmp_path: Path) -> None:
         assert any(m.document is not None for m in sent)
         [row] = await h.db.standort_results(USER, 5)
         assert row.kommune == "Neustadt" and row.bundesland == "TH"
+
+
+async def test_a_second_kommune_gets_no_progress_against_the_first(bot: Harness) -> None:
+    """Someone checking two Kommunen: the second run neither shows the first one's answers as "Letztes Mal"
+    nor "progress" between two different Kommunen; the same Kommune typed differently still compares."""
+    user = bot.user(USER)
+    step = await to_questions(bot, user, name="Musterstadt")
+    await answer_all(bot, user, step, ALL_YES)
+    [summary] = await bot.send(user, "/standort")
+    assert "Stufe 5 von 5 – Verankert" in summary.text  # one dash, not "Stufe 5 von 5: Verankert: …"
+    [step] = await bot.press_label(user, summary, "aktualisieren")
+    [step] = await bot.send(user, "Nachbardorf")
+    [step] = await bot.press_label(user, step, "Gemeinde")
+    [step] = await bot.press_label(user, step, "Nordrhein")
+    assert "Frage 1 von 8" in step.text and "Letztes Mal" not in step.text
+    sent = await answer_all(bot, user, step, ["Nein"] * 8)
+    result = next(m for m in sent if "Ihre Stufe" in m.text)
+    assert "Gemeinde Nachbardorf" in result.text and "Fortschritt" not in result.text
+    # The same Kommune typed differently ("Gemeinde nachbardorf"): hints and progress are back.
+    [summary] = await bot.send(user, "/standort")
+    [step] = await bot.press_label(user, summary, "aktualisieren")
+    [step] = await bot.send(user, "Gemeinde nachbardorf")
+    [step] = await bot.press_label(user, step, "Gemeinde")
+    [step] = await bot.press_label(user, step, "Nordrhein")
+    assert "Letztes Mal: nein" in step.text
+    sent = await answer_all(bot, user, step, ["Ja"] + ["Nein"] * 7)
+    result = next(m for m in sent if "Ihre Stufe" in m.text)
+    assert "Fortschritt seit 24.11.2026" in result.text and "✅ Mitstreiter: nein → ja" in result.text
+    assert "Gemeinde nachbardorf (Nordrhein-Westfalen)" in result.text
+
+
+async def test_a_landkreis_typed_with_its_type_is_named_once(bot: Harness) -> None:
+    user = bot.user(USER)
+    [step] = await bot.send(user, "/standort")
+    [step] = await bot.send(user, "Landkreis Musterland")
+    [step] = await bot.press_label(user, step, "Landkreis")
+    [step] = await bot.press_label(user, step, "Bayern")
+    sent = await answer_all(bot, user, step, ALL_YES)
+    result = next(m for m in sent if "Ihre Stufe" in m.text)
+    assert "Landkreis Musterland (Bayern)" in result.text and "Landkreis Landkreis" not in result.text
+    [document] = [m for m in sent if m.document is not None]
+    assert "Landkreis Landkreis" not in texts_of(document.document[1])  # type: ignore[index]

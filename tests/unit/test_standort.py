@@ -12,7 +12,16 @@ from docx import Document
 
 from bot.content import Content, ContentError, check_telegram_html, load_content
 from bot.devplan import DevplanInput, build_devplan
-from bot.standort import NameProblem, assess, clean_kommune_name, devplan_filename, progress, render_result
+from bot.standort import (
+    NameProblem,
+    assess,
+    clean_kommune_name,
+    devplan_filename,
+    kommune_display,
+    progress,
+    render_result,
+    same_kommune,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = ("allies", "network", "overview", "plan", "jha", "contact", "staff", "evaluation")
@@ -250,3 +259,60 @@ def test_devplan_schedule_adds_the_committee_decision_once(content: Content) -> 
     assert text.count(decision) == 1 and "3. Quartal 2026" in text
     # It is one of the next steps already: not twice.
     assert decision not in schedule_text(answers(jha="no"))
+
+
+@pytest.mark.parametrize(
+    ("name", "kommune_type", "shown"),
+    [
+        ("Musterstadt", "stadt", "Stadt Musterstadt"),
+        ("Landkreis Musterland", "landkreis", "Landkreis Musterland"),  # not "Landkreis Landkreis …"
+        ("Hansestadt Lübeck", "stadt", "Hansestadt Lübeck"),
+        ("Kreis Rendsburg-Eckernförde", "landkreis", "Kreis Rendsburg-Eckernförde"),
+        ("Samtgemeinde Sottrum", "gemeinde", "Samtgemeinde Sottrum"),
+        ("stadt Neuss", "stadt", "stadt Neuss"),
+        ("Stadtallendorf", "stadt", "Stadt Stadtallendorf"),  # a name that merely begins like a type
+    ],
+)
+def test_kommune_display_puts_the_type_in_front_only_once(
+    content: Content, name: str, kommune_type: str, shown: str
+) -> None:
+    assert kommune_display(content.tools.standort, name, kommune_type) == shown
+
+
+def test_same_kommune_ignores_spelling_and_type_words_but_not_the_land(content: Content) -> None:
+    config = content.tools.standort
+    assert same_kommune(config, ("Stadt Münster", "NW"), ("muenster", "NW"))
+    assert same_kommune(config, ("Landkreis Musterland", "BY"), ("Musterland", "BY"))
+    assert not same_kommune(config, ("Münster", "NW"), ("Münster", "HE"))
+    assert not same_kommune(config, ("Musterstadt", "NW"), ("Nachbardorf", "NW"))
+
+
+def test_result_and_draft_name_a_landkreis_once(content: Content) -> None:
+    config = content.tools.standort
+    result = assess(config, answers())
+    parts = render_result(
+        content.texts,
+        config,
+        content.servicepoints,
+        kommune="Landkreis Musterland",
+        kommune_type="landkreis",
+        land="BY",
+        assessment=result,
+        link=lambda a: f"https://t.me/bot?start=thema_{a}",
+    )
+    assert "Landkreis Musterland (Bayern)" in parts[0] and "Landkreis Landkreis" not in parts[0]
+    data = build_devplan(
+        config,
+        content.servicepoints,
+        DevplanInput(
+            kommune="Landkreis Musterland",
+            kommune_type="landkreis",
+            land="BY",
+            answers=answers(),
+            assessment=result,
+            created=date(2026, 11, 24),
+            answer_labels={"yes": "ja", "partly": "teilweise", "no": "nein"},
+        ),
+    )
+    text = _docx_text(data)
+    assert "Landkreis Musterland · Bayern" in text and "Landkreis Landkreis" not in text
