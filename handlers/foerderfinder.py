@@ -27,7 +27,17 @@ from bot.foerderfinder import (
     span_arg,
 )
 from handlers.common import answer, home_button, parse_press, send_html, show
-from handlers.guided import FF_KEY, article_url, begin_tool, show_parts, tool_data
+from handlers.guided import (
+    FF_KEY,
+    HOME,
+    MENU,
+    article_url,
+    begin_tool,
+    leave_to_menu,
+    menu_below,
+    show_parts,
+    tool_data,
+)
 
 PREFIX = "ff"
 RESULT = "result"
@@ -72,7 +82,7 @@ def _pairs(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButto
 def _nav(context: Context, first: bool) -> list[InlineKeyboardButton]:
     texts = context.bot_data.texts
     if first:
-        return [home_button(texts)]
+        return [_button(texts("menu.buttons.home"), HOME)]
     return [
         _button(texts("foerderfinder.buttons.back"), "back"),
         _button(texts("foerderfinder.buttons.restart"), "restart"),
@@ -195,7 +205,7 @@ async def _result(update: Update, context: Context, ff: dict[str, Any]) -> str:
         label = texts("foerderfinder.buttons.overview")
         rows.append([InlineKeyboardButton(label, url=article_url(context, "foerderung-ueberblick"))])
     rows.append(_nav(context, first=False))
-    rows.append([home_button(texts)])
+    rows.append([_button(texts("menu.buttons.home"), MENU)])
     await show_parts(update, context, parts, InlineKeyboardMarkup(rows))
     return STATE[RESULT]
 
@@ -231,7 +241,7 @@ async def _next(update: Update, context: Context, ff: dict[str, Any], step: str)
     return await _go(update, context, ff, steps[steps.index(step) + 1])
 
 
-async def on_press(update: Update, context: Context) -> str | None:
+async def on_press(update: Update, context: Context) -> str | int | None:
     """A button of the dialogue: an answer for the current step, back, or restart."""
     texts = context.bot_data.texts
     parsed = parse_press(update, PREFIX)
@@ -241,6 +251,11 @@ async def on_press(update: Update, context: Context) -> str | None:
     ff = tool_data(context, FF_KEY)
     if parsed.action == "restart":
         return await start(update, context)
+    if parsed.action == HOME:
+        return await leave_to_menu(update, context)
+    if parsed.action == MENU:
+        await menu_below(update, context)
+        return None
     if ff is None:
         return await _restart_politely(update, context)
     step = str(ff["step"])

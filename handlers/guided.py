@@ -14,17 +14,21 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import CommandHandler, ConversationHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 from telegram.warnings import PTBUserWarning
 
 from bot.content import split_message
 from bot.context import App, Context
-from handlers.common import send_html
+from handlers.common import answer, main_menu, send_html, show
 
 NAME = "guided"
 FF_KEY = "ff"  # Förder-Finder answers in user_data
 ST_KEY = "st"  # Standortbestimmung answers in user_data
 END = ConversationHandler.END
+# "Hauptmenü" under a question (ends the dialogue, the question becomes the menu) and under a result (the
+# menu comes as a new message below, the result stays readable).
+HOME = "home"
+MENU = "menu"
 
 
 def begin_tool(context: Context, key: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -67,6 +71,25 @@ async def show_parts(
         await send_html(update, context, text, markup if index == len(messages) - 1 else None)
 
 
+async def leave_to_menu(update: Update, context: Context) -> int:
+    """ "Hauptmenü" on a question: the guided dialogue ends – what the user types next is no longer taken as
+    an answer (the Kommune's name) but goes to the search – and the question becomes the main menu."""
+    if context.user_data is not None:
+        for key in (FF_KEY, ST_KEY):
+            context.user_data.pop(key, None)
+    await answer(update.callback_query)
+    texts = context.bot_data.texts
+    await show(update, context, texts("start.menu_prompt"), main_menu(texts))
+    return END
+
+
+async def menu_below(update: Update, context: Context) -> None:
+    """ "Hauptmenü" under a result: the menu as a new message; the result is not overwritten."""
+    await answer(update.callback_query)
+    texts = context.bot_data.texts
+    await send_html(update, context, texts("start.menu_prompt"), main_menu(texts))
+
+
 async def cancel(update: Update, context: Context) -> int:
     """/abbrechen: end the guided dialogue and drop its unfinished answers."""
     texts = context.bot_data.texts
@@ -81,6 +104,14 @@ async def cancel(update: Update, context: Context) -> int:
     return END
 
 
+def menu_handlers() -> list[CallbackQueryHandler[Context, Any]]:
+    """The "Hauptmenü" buttons of both tools, inside the dialogue and outside it alike."""
+    return [
+        CallbackQueryHandler(leave_to_menu, pattern=rf"^(ff|st):{HOME}$"),
+        CallbackQueryHandler(menu_below, pattern=rf"^(ff|stv):{MENU}$"),
+    ]
+
+
 def build_conversation() -> ConversationHandler[Context]:
     from handlers import foerderfinder, standort
 
@@ -93,6 +124,7 @@ def build_conversation() -> ConversationHandler[Context]:
             states={**foerderfinder.states(), **standort.states()},
             fallbacks=[
                 CommandHandler(["abbrechen", "cancel"], cancel, filters=private),
+                *menu_handlers(),
                 *foerderfinder.fallbacks(),
                 *standort.fallbacks(),
             ],
@@ -106,6 +138,8 @@ def register(app: App) -> None:
     from handlers import foerderfinder, standort
 
     app.add_handler(build_conversation())
+    for handler in menu_handlers():
+        app.add_handler(handler)
     # Buttons of a finished or forgotten dialogue, pressed outside it: say so and offer a fresh start.
     foerderfinder.register_outside(app)
     standort.register_outside(app)

@@ -30,7 +30,17 @@ from bot.standort import (
     same_kommune,
 )
 from handlers.common import answer, home_button, parse_press, send_html, show
-from handlers.guided import END, ST_KEY, article_url, begin_tool, show_parts, tool_data
+from handlers.guided import (
+    END,
+    HOME,
+    MENU,
+    ST_KEY,
+    article_url,
+    begin_tool,
+    leave_to_menu,
+    show_parts,
+    tool_data,
+)
 
 PREFIX = "st"  # steps of the dialogue
 VIEW = "stv"  # buttons under a stored result (update, send the draft again): valid outside the dialogue
@@ -113,7 +123,7 @@ def _step_view(context: Context, st: dict[str, Any]) -> tuple[str, InlineKeyboar
         )
         rows.append([_button(texts(f"standort.buttons.{a}"), "a", f"{item.id}.{a}") for a in ANSWERS])
     if number == 1:
-        rows.append([home_button(texts)])
+        rows.append([_button(texts("menu.buttons.home"), HOME)])
     else:
         rows.append(
             [
@@ -314,7 +324,7 @@ async def _finish(update: Update, context: Context, st: dict[str, Any]) -> str |
         for s in assessment.next_steps
     ]
     rows.append([_button(texts("standort.buttons.update"), "update", prefix=VIEW)])
-    rows.append([home_button(texts)])
+    rows.append([_button(texts("menu.buttons.home"), MENU, prefix=VIEW)])
     await answer(update.callback_query)
     await show_parts(update, context, parts, InlineKeyboardMarkup(rows))
     [stored] = await db.standort_results(user.id, 1)
@@ -387,6 +397,8 @@ async def on_press(update: Update, context: Context) -> str | int | None:
         return None
     if parsed.action == "restart":
         return await restart_press(update, context)
+    if parsed.action == HOME:
+        return await leave_to_menu(update, context)
     st = tool_data(context, ST_KEY)
     if st is None or st["step"] not in STEPS:
         await answer(update.callback_query, texts("standort.interrupted"), alert=True)

@@ -233,3 +233,25 @@ async def test_result_is_sent_anew_when_the_step_message_cannot_be_edited(bot: H
         and not sent[-1].edited
         and "1. Deutsch-Griechisches Jugendwerk" in "\n".join(m.text for m in sent)
     )
+
+
+async def test_main_menu_under_the_result_keeps_the_result_and_back_still_works(bot: Harness) -> None:
+    user = bot.user(USER)
+    result = await walk(bot, user, "Polen", "Jugendbegegnung", "14–17", "7–12", "Bayern")
+    [menu] = await bot.press_label(user, result, "Hauptmenü")
+    assert menu.message_id != result.message_id
+    assert "Ihr Ergebnis" in bot.api.messages[(result.chat_id, result.message_id)].text
+    [step] = await bot.press_label(user, result, "Zurück")
+    assert "Bundesland" in step.text
+
+
+async def test_main_menu_at_the_first_question_ends_the_dialogue(bot: Harness) -> None:
+    user = bot.user(USER)
+    [old] = await bot.send(user, "/foerderfinder")
+    [step] = await bot.send(user, "/foerderfinder")
+    [menu] = await bot.press_label(user, step, "Hauptmenü")
+    assert menu.message_id == step.message_id and "ff" not in bot.app.user_data[USER]
+    # The button of an older question, pressed after the dialogue ended, just shows the menu too.
+    [again] = await bot.press_label(user, old, "Hauptmenü")
+    assert again.message_id == old.message_id
+    assert any(b.get("callback_data") == "menu:foerderfinder" for b in again.buttons())

@@ -276,3 +276,29 @@ async def test_a_landkreis_typed_with_its_type_is_named_once(bot: Harness) -> No
     assert "Landkreis Musterland (Bayern)" in result.text and "Landkreis Landkreis" not in result.text
     [document] = [m for m in sent if m.document is not None]
     assert "Landkreis Landkreis" not in texts_of(document.document[1])  # type: ignore[index]
+
+
+async def test_main_menu_at_the_name_question_ends_the_dialogue(bot: Harness) -> None:
+    """Pressing "Hauptmenü" at the name question and then asking something must not make the question the
+    Kommune's name (before, the dialogue kept owning free text and answered "Der Name enthält Zeichen …")."""
+    user = bot.user(USER)
+    [step] = await bot.send(user, "/standort")
+    [menu] = await bot.press_label(user, step, "Hauptmenü")
+    assert menu.message_id == step.message_id and any(
+        b.get("callback_data") == "menu:foerderfinder" for b in menu.buttons()
+    )
+    assert "st" not in bot.app.user_data[USER]
+    sent = await bot.send(user, "Wie finde ich eine Partnerorganisation in Polen?")
+    assert sent and all("Wie heißt Ihre Kommune" not in m.text and "Der Name" not in m.text for m in sent)
+    assert "Partnerorganisation im Ausland finden" in sent[0].text  # the search answered
+    assert await bot.db.standort_results(USER, 5) == []
+
+
+async def test_main_menu_under_the_result_keeps_the_result(bot: Harness) -> None:
+    user = bot.user(USER)
+    step = await to_questions(bot, user)
+    sent = await answer_all(bot, user, step, ALL_YES)
+    result = next(m for m in sent if "Ihre Stufe" in m.text)
+    [menu] = await bot.press_label(user, result, "Hauptmenü")
+    assert menu.message_id != result.message_id  # a new message below
+    assert "Ihre Stufe" in bot.api.messages[(result.chat_id, result.message_id)].text
