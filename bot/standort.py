@@ -16,6 +16,8 @@ from bot.content import Html, ServicePoints, StandortContent, StandortQuestion, 
 from bot.guided import answer_key
 
 ANSWERS = ("yes", "partly", "no")
+# Typed instead of the buttons, besides the labels "ja" / "teilweise" / "nein" themselves.
+ANSWER_WORDS = {"yes": ("j", "yes"), "partly": ("teils", "zum Teil", "jein"), "no": ("n", "no", "noch nicht")}
 POINTS = {"yes": 2, "partly": 1, "no": 0}
 NAME_MIN = 2
 NAME_MAX = 80

@@ -13,7 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot import callbacks
 from bot.content import LAND_CODES, Html
-from bot.context import App, Context
+from bot.context import App, BotData, Context
 from bot.foerderfinder import (
     STEPS,
     Plan,
@@ -26,11 +26,13 @@ from bot.foerderfinder import (
     render_result,
     span_arg,
 )
+from bot.guided import land_options, match_typed
 from handlers.common import answer, home_button, parse_press, send_html, show
 from handlers.guided import (
     FF_KEY,
     HOME,
     MENU,
+    TypedChoice,
     article_url,
     begin_tool,
     leave_to_menu,
@@ -45,6 +47,7 @@ STATE = {step: f"ff_{step}" for step in (*STEPS, RESULT)}
 # The callback action of each step's answer buttons.
 ACTION = {"country": "c", "format": "f", "ages": "a", "days": "d", "land": "l"}
 NO_LAND = "none"
+NO_LAND_WORDS = ("ohne Angabe", "keine Angabe", "egal")  # typed instead of the "Ohne Angabe weiter" button
 MAX_ARTICLE_BUTTONS = 4
 
 
@@ -321,11 +324,50 @@ def entry_points() -> list[BaseHandler[Update, Context, Any]]:
     ]
 
 
-def states() -> dict[object, list[BaseHandler[Update, Context, Any]]]:
+def typed_answer(bot_data: BotData, ff: dict[str, Any], text: str) -> tuple[str, str] | None:
+    """Typed text that names a button of the current button step ("Polen", "Jugendbegegnung", "NRW")."""
+    content = bot_data.content
+    data = content.tools.programmes
+    step = ff.get("step")
+    options: dict[str, list[str]]
+    if step == "country":
+        options = {c.id: [c.label, *c.aliases] for c in data.countries}
+    elif step == "format":
+        options = {f.id: [f.label, *f.aliases] for f in data.formats}
+    elif step == "land":
+        no_land = [bot_data.texts("foerderfinder.buttons.no_land"), *NO_LAND_WORDS]
+        options = {**land_options(content), NO_LAND: no_land}
+    else:
+        return None
+    arg = match_typed(text, options)
+    return (ACTION[str(step)], arg) if arg is not None else None
+
+
+async def on_typed_answer(update: Update, context: Context) -> str | None:
+    """A button's answer typed at a button step (the filter made sure it names one)."""
+    ff = tool_data(context, FF_KEY)
+    message = update.effective_message
+    if ff is None or message is None or message.text is None:
+        return None
+    found = typed_answer(context.bot_data, ff, message.text)
+    step = str(ff["step"])
+    if found is None or not _accept(context, ff, step, found[1]):
+        return None
+    return await _next(update, context, ff, step)
+
+
+def states(app: App) -> dict[object, list[BaseHandler[Update, Context, Any]]]:
     private = filters.ChatType.PRIVATE
     press = CallbackQueryHandler(on_press, pattern=callbacks.pattern(PREFIX))
     typed = MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_text)
-    return {STATE[step]: [press, typed] if step in ("ages", "days") else [press] for step in (*STEPS, RESULT)}
+    # At button steps only text that names a button is the dialogue's; a question still reaches the search.
+    choice = MessageHandler(
+        filters.TEXT & ~filters.COMMAND & private & TypedChoice(app, FF_KEY, typed_answer), on_typed_answer
+    )
+    return {
+        STATE[step]: [press, typed] if step in ("ages", "days") else [press, choice]
+        for step in (*STEPS, RESULT)
+    }
 
 
 def fallbacks() -> list[BaseHandler[Update, Context, Any]]:

@@ -10,15 +10,16 @@ reaches the search.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 from telegram.warnings import PTBUserWarning
 
 from bot.content import split_message
-from bot.context import App, Context
+from bot.context import App, BotData, Context
 from handlers.common import answer, main_menu, send_html, show
 
 NAME = "guided"
@@ -29,6 +30,26 @@ END = ConversationHandler.END
 # menu comes as a new message below, the result stays readable).
 HOME = "home"
 MENU = "menu"
+
+
+# A tool's reading of typed text at its current step: (callback action, argument) of the button it names.
+TypedResolver = Callable[[BotData, dict[str, Any], str], tuple[str, str] | None]
+
+
+class TypedChoice(filters.MessageFilter):
+    """Text that names a button of the step the user is at ("ja", "Stadt", "NRW", "Polen"): the dialogue takes
+    it as that answer. Any other text is left to the handlers after the dialogue (a relay, the search)."""
+
+    def __init__(self, app: App, key: str, resolve: TypedResolver) -> None:
+        super().__init__(name=f"TypedChoice({key})")
+        self._app, self._key, self._resolve = app, key, resolve
+
+    def filter(self, message: Message) -> bool:
+        user, text = message.from_user, message.text
+        if user is None or text is None:
+            return False
+        data = self._app.user_data.get(user.id, {}).get(self._key)
+        return isinstance(data, dict) and self._resolve(self._app.bot_data, data, text) is not None
 
 
 def begin_tool(context: Context, key: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -112,7 +133,7 @@ def menu_handlers() -> list[CallbackQueryHandler[Context, Any]]:
     ]
 
 
-def build_conversation() -> ConversationHandler[Context]:
+def build_conversation(app: App) -> ConversationHandler[Context]:
     from handlers import foerderfinder, standort
 
     private = filters.ChatType.PRIVATE
@@ -121,7 +142,7 @@ def build_conversation() -> ConversationHandler[Context]:
         warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
         return ConversationHandler(
             entry_points=[*foerderfinder.entry_points(), *standort.entry_points()],
-            states={**foerderfinder.states(), **standort.states()},
+            states={**foerderfinder.states(app), **standort.states(app)},
             fallbacks=[
                 CommandHandler(["abbrechen", "cancel"], cancel, filters=private),
                 *menu_handlers(),
@@ -137,7 +158,7 @@ def build_conversation() -> ConversationHandler[Context]:
 def register(app: App) -> None:
     from handlers import foerderfinder, standort
 
-    app.add_handler(build_conversation())
+    app.add_handler(build_conversation(app))
     for handler in menu_handlers():
         app.add_handler(handler)
     # Buttons of a finished or forgotten dialogue, pressed outside it: say so and offer a fresh start.

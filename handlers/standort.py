@@ -14,10 +14,12 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot import callbacks
 from bot.content import LAND_CODES, Html, html_to_plain
-from bot.context import App, Context
+from bot.context import App, BotData, Context
 from bot.db import StandortRow
 from bot.devplan import DevplanInput, build_devplan
+from bot.guided import land_options, match_typed
 from bot.standort import (
+    ANSWER_WORDS,
     ANSWERS,
     Assessment,
     NameProblem,
@@ -35,6 +37,7 @@ from handlers.guided import (
     HOME,
     MENU,
     ST_KEY,
+    TypedChoice,
     article_url,
     begin_tool,
     leave_to_menu,
@@ -454,11 +457,48 @@ def entry_points() -> list[BaseHandler[Update, Context, Any]]:
     ]
 
 
-def states() -> dict[object, list[BaseHandler[Update, Context, Any]]]:
+def typed_answer(bot_data: BotData, st: dict[str, Any], text: str) -> tuple[str, str] | None:
+    """Typed text that names a button of the current button step ("Stadt", "NRW", "ja", "teilweise")."""
+    content = bot_data.content
+    config = content.tools.standort
+    step = st.get("step")
+    if step == "type":
+        arg = match_typed(text, {t.id: [t.label, *t.aliases] for t in config.kommune_types})
+        return ("t", arg) if arg is not None else None
+    if step == "land":
+        arg = match_typed(text, land_options(content))
+        return ("l", arg) if arg is not None else None
+    index = st.get("index", 0)
+    if step == "question" and isinstance(index, int) and 0 <= index < len(config.questions):
+        options = {
+            a: [html_to_plain(bot_data.texts(f"standort.answer.{a}")), *ANSWER_WORDS[a]] for a in ANSWERS
+        }
+        value = match_typed(text, options)
+        return ("a", f"{config.questions[index].id}.{value}") if value is not None else None
+    return None
+
+
+async def on_typed_answer(update: Update, context: Context) -> str | int | None:
+    """A button's answer typed at a button step (the filter made sure it names one)."""
+    st = tool_data(context, ST_KEY)
+    message = update.effective_message
+    if st is None or message is None or message.text is None:
+        return None
+    found = typed_answer(context.bot_data, st, message.text)
+    if found is None or not _accept(context, st, *found):
+        return None
+    return await _forward(update, context, st)
+
+
+def states(app: App) -> dict[object, list[BaseHandler[Update, Context, Any]]]:
     private = filters.ChatType.PRIVATE
     press = CallbackQueryHandler(on_press, pattern=callbacks.pattern(PREFIX))
     typed = MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_name)
-    return {STATE[step]: [press, typed] if step == "name" else [press] for step in STEPS}
+    # At button steps only text that names a button is the dialogue's; a question still reaches the search.
+    choice = MessageHandler(
+        filters.TEXT & ~filters.COMMAND & private & TypedChoice(app, ST_KEY, typed_answer), on_typed_answer
+    )
+    return {STATE[step]: [press, typed] if step == "name" else [press, choice] for step in STEPS}
 
 
 def fallbacks() -> list[BaseHandler[Update, Context, Any]]:

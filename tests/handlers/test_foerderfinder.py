@@ -255,3 +255,23 @@ async def test_main_menu_at_the_first_question_ends_the_dialogue(bot: Harness) -
     [again] = await bot.press_label(user, old, "Hauptmenü")
     assert again.message_id == old.message_id
     assert any(b.get("callback_data") == "menu:foerderfinder" for b in again.buttons())
+
+
+async def test_answers_typed_at_button_steps_are_taken(bot: Harness) -> None:
+    """Typing what a button says ("Polen", "Begegnung", "NRW") answers the step instead of starting a search."""
+    user = bot.user(USER)
+    await bot.send(user, "/foerderfinder")
+    [step] = await bot.send(user, "Polen")
+    assert "Was planen Sie" in step.text and "Bisher: 🇵🇱 Polen" in step.text
+    [step] = await bot.send(user, "begegnung")
+    assert "Wie alt" in step.text
+    await bot.send(user, "14-17")
+    [step] = await bot.send(user, "10 Tage")
+    # A question at a button step still goes to the search; the dialogue waits where it was.
+    [reply] = await bot.send(user, "Was ist der Unterschied zwischen Zentralstelle und Länderstelle?")
+    assert "Förder-Finder" not in reply.text and bot.app.user_data[USER]["ff"]["step"] == "land"
+    sent = await bot.send(user, "NRW")
+    result = sent[-1]
+    assert "1. Deutsch-Polnisches Jugendwerk" in result.text and "Nordrhein-Westfalen" in result.text
+    stored = await bot.db.get_user(USER)
+    assert stored is not None and stored.bundesland == "NW"

@@ -302,3 +302,34 @@ async def test_main_menu_under_the_result_keeps_the_result(bot: Harness) -> None
     [menu] = await bot.press_label(user, result, "Hauptmenü")
     assert menu.message_id != result.message_id  # a new message below
     assert "Ihre Stufe" in bot.api.messages[(result.chat_id, result.message_id)].text
+
+
+async def test_answers_typed_at_button_steps_are_taken(bot: Harness) -> None:
+    """Typing "Stadt", "nrw", "ja", "teilweise", "nein" answers the steps instead of starting a search."""
+    user = bot.user(USER)
+    [step] = await bot.send(user, "/standort")
+    [step] = await bot.send(user, "Musterstadt")
+    [step] = await bot.send(user, "stadt")
+    assert "Bundesland" in step.text
+    [step] = await bot.send(user, "nrw")
+    assert "Frage 1 von 8" in step.text
+    for typed in ("ja", "Ja.", "teilweise", "nein", "n", "teils", "j", "noch nicht"):
+        sent = await bot.send(user, typed)
+    result = next(m for m in sent if "Ihre Stufe" in m.text)
+    assert "Stadt Musterstadt (Nordrhein-Westfalen)" in result.text
+    assert any(m.document is not None for m in sent)
+    [row] = await bot.db.standort_results(USER, 5)
+    assert [
+        row.answers[q]
+        for q in ("allies", "network", "overview", "plan", "jha", "contact", "staff", "evaluation")
+    ] == ["yes", "yes", "partly", "no", "no", "partly", "yes", "no"]
+
+
+async def test_a_question_at_a_button_step_still_reaches_the_search(bot: Harness) -> None:
+    user = bot.user(USER)
+    step = await to_questions(bot, user)
+    [reply] = await bot.send(user, "Wie finde ich eine Partnerorganisation in Polen?")
+    assert "Partnerorganisation im Ausland finden" in reply.text
+    assert bot.app.user_data[USER]["st"]["answers"] == {}
+    [step] = await bot.press_label(user, step, "Ja")
+    assert "Frage 2 von 8" in step.text
