@@ -517,6 +517,17 @@ class DevplanSection(_Model):
     intro: str = Field(min_length=1)
     guiding: list[str] = Field(min_length=1)
     columns: list[str] = Field(default_factory=list)  # table header, where the section has a table
+    widths: list[float] = Field(default_factory=list)  # column widths in cm (A4 text width is 16 cm)
+    # Replaces ``intro`` when the self-check shows no open point (e.g. no "needs" to list).
+    complete_intro: str | None = None
+
+    @model_validator(mode="after")
+    def _widths(self) -> DevplanSection:
+        if self.widths and len(self.widths) != len(self.columns):
+            raise ValueError(f"widths: {len(self.widths)} given for {len(self.columns)} columns")
+        if sum(self.widths) > 16:
+            raise ValueError(f"widths add up to {sum(self.widths)} cm, more than the 16 cm of an A4 page")
+        return self
 
 
 class Devplan(_Model):

@@ -216,6 +216,8 @@ def _broken_copy(tmp_path: Path, name: str, old: str, new: str) -> Path:
         ("standort.yaml", "stage: 4\n", "stage: 6\n", "question stages must be 1..n"),
         ("standort.yaml", "- id: zeitplan", "- id: ziele", "sections must be exactly"),
         ("standort.yaml", "decision_question: jha", "decision_question: jhx", "is not a question id"),
+        ("standort.yaml", "widths: [5, 2.5, 8.5]", "widths: [5, 2.5]", "widths: 2 given for 3 columns"),
+        ("standort.yaml", "widths: [5, 2.5, 8.5]", "widths: [5, 2.5, 18.5]", "more than the 16 cm"),
         (
             "standort.yaml",
             '"{quarter}. Quartal {year}"',
@@ -316,3 +318,47 @@ def test_result_and_draft_name_a_landkreis_once(content: Content) -> None:
     )
     text = _docx_text(data)
     assert "Landkreis Musterland · Bayern" in text and "Landkreis Landkreis" not in text
+
+
+def _devplan(content: Content, given: dict[str, str]) -> bytes:
+    config = content.tools.standort
+    return build_devplan(
+        config,
+        content.servicepoints,
+        DevplanInput(
+            kommune="Musterstadt",
+            kommune_type="stadt",
+            land="NW",
+            answers=given,
+            assessment=assess(config, given),
+            created=date(2026, 11, 24),
+            answer_labels={"yes": "ja", "partly": "teilweise", "no": "nein"},
+        ),
+    )
+
+
+def test_devplan_is_a4_german_with_readable_table_columns(content: Content) -> None:
+    """The draft opened on an US-Letter page with equal columns: the measures ('Gespräche mit
+    Jugendhilfeplanung, …') broke mid-word in a quarter of the page ('Jugendhilfeplanu-ng')."""
+    doc = Document(io.BytesIO(_devplan(content, {q: "no" for q in QUESTIONS})))
+    section = doc.sections[0]
+    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
+    text_width = section.page_width - section.left_margin - section.right_margin
+    [measures] = [t for t in doc.tables if t.rows[0].cells[0].text == "Maßnahme"]
+    widths = [cell.width for cell in measures.rows[1].cells]
+    assert widths[0] > 1.5 * max(widths[1:]) and sum(widths) <= text_width
+    for table in doc.tables:
+        assert sum(cell.width for cell in table.rows[0].cells) <= text_width
+    languages = doc.styles["Normal"].element.xpath("./w:rPr/w:lang/@w:val")
+    assert languages == ["de-DE"]
+
+
+def test_devplan_lists_no_congratulation_as_a_need(content: Content) -> None:
+    config = content.tools.standort
+    doc = Document(io.BytesIO(_devplan(content, answers())))
+    paragraphs = [p.text for p in doc.paragraphs]
+    start = paragraphs.index(config.devplan.section("bedarfsanalyse").title)
+    end = paragraphs.index(config.devplan.section("ziele").title)
+    needs = "\n".join(paragraphs[start:end])
+    assert config.stage(5).summary not in needs
+    assert config.devplan.section("bedarfsanalyse").complete_intro in needs
