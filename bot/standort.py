@@ -23,7 +23,8 @@ NAME_MIN = 2
 NAME_MAX = 80
 NEXT_STEPS = 3
 
-_NAME_CHARS = re.compile(r"^[\w .,'’()/&-]+$")
+_NAME_CHARS = re.compile(r"^[\w .,'’()/&\"„“”-]+$")
+_QUOTES = "\"'„“”‚‘’«»"
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
 _LINK = re.compile(r"(https?:|www\.|t\.me/|@)", re.IGNORECASE)
 
@@ -39,6 +40,8 @@ class NameProblem(ValueError):
 def clean_kommune_name(text: str) -> str:
     """The name as it will be stored: whitespace collapsed; raises ``NameProblem`` when it is not a name."""
     name = " ".join(unicodedata.normalize("NFC", text).split())
+    if len(name) > 2 and name[0] in _QUOTES and name[-1] in _QUOTES:  # „Musterstadt“ → Musterstadt
+        name = name[1:-1].strip()
     if len(name) < NAME_MIN:
         raise NameProblem("short")
     if len(name) > NAME_MAX:

@@ -9,6 +9,7 @@ from typing import Any
 
 from docx import Document
 
+from bot.content import check_telegram_html
 from bot.offline import OfflineBotApi, SentMessage
 from tests.harness import Harness, harness
 
@@ -333,3 +334,31 @@ async def test_a_question_at_a_button_step_still_reaches_the_search(bot: Harness
     assert bot.app.user_data[USER]["st"]["answers"] == {}
     [step] = await bot.press_label(user, step, "Ja")
     assert "Frage 2 von 8" in step.text
+
+
+async def test_names_with_quotes_and_ampersands_are_safe_everywhere(bot: Harness) -> None:
+    """Quotes, an ampersand and an apostrophe travel through the questions, the result, the buttons, the
+    stored row, the DOCX, its file name and caption; the HTML stays valid; emoji and tags are refused."""
+    user = bot.user(USER)
+    await bot.send(user, "/standort")
+    for bad in ("Musterstadt 🏰", "<b>Musterstadt</b>", "Muster&amp;stadt;"):
+        [reply] = await bot.send(user, bad)
+        assert "Zeichen" in reply.text and "name" not in bot.app.user_data[USER]["st"]
+    name = 'St. Peter-Ording & „Umland“ "Süd" \'s'
+    [step] = await bot.send(user, f"„{name}“")  # wrapping quotes are dropped
+    assert "Ist St. Peter-Ording &amp; „Umland“ &quot;Süd&quot; &#x27;s eine Stadt" in step.text
+    [step] = await bot.press_label(user, step, "Gemeinde")
+    [step] = await bot.press_label(user, step, "Schleswig")
+    sent = await answer_all(bot, user, step, ALL_YES)
+    for message in bot.api.sent_to(USER):
+        check_telegram_html(message.text)
+    [document] = [m for m in sent if m.document is not None]
+    filename, data = document.document  # type: ignore[misc]
+    assert filename == "Entwicklungsplan_IJA_St_Peter_Ording_Umland_Sued_s.docx"
+    assert f"Gemeinde {name} · Schleswig-Holstein" in texts_of(data)
+    assert name.replace("&", "&amp;").replace('"', "&quot;").replace("'", "&#x27;") in document.text
+    [row] = await bot.db.standort_results(USER, 1)
+    assert row.kommune == name
+    [summary] = await bot.send(user, "/standort")
+    [step] = await bot.press_label(user, summary, "aktualisieren")
+    assert labels_contain(step, f"✓ {name}")  # a button label: plain text, not escaped

@@ -88,6 +88,9 @@ def test_progress_lists_improvements_and_setbacks(content: Content) -> None:
         ("Landkreis   Vorpommern-Greifswald", "Landkreis Vorpommern-Greifswald"),
         ("St. Ingbert", "St. Ingbert"),
         ("Mülheim an der Ruhr", "Mülheim an der Ruhr"),
+        ("„Musterstadt“", "Musterstadt"),
+        ('"Bad Neustadt"', "Bad Neustadt"),
+        ('Verbandsgemeinde "Rhein-Selz"', 'Verbandsgemeinde "Rhein-Selz"'),
     ],
 )
 def test_kommune_names_accepted(raw: str, clean: str) -> None:
