@@ -57,6 +57,13 @@ def _steps(context: Context, ff: dict[str, Any]) -> list[str]:
     return [s for s in STEPS if s != "ages" or fmt is None or fmt.ask_ages]
 
 
+def _dialogue(context: Context) -> dict[str, Any] | None:
+    """The answers so far, if their step is one this dialogue asks (data from before a content change may
+    name a step the chosen format no longer asks: then None, and the dialogue restarts politely)."""
+    ff = tool_data(context, FF_KEY)
+    return ff if ff is not None and ff["step"] in (*_steps(context, ff), RESULT) else None
+
+
 def _span(value: object) -> tuple[int, int] | None:
     if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value):
         return value[0], value[1]
@@ -251,7 +258,7 @@ async def on_press(update: Update, context: Context) -> str | int | None:
     if parsed is None:
         await answer(update.callback_query, texts("foerderfinder.stale_step"), alert=True)
         return None
-    ff = tool_data(context, FF_KEY)
+    ff = _dialogue(context)
     if parsed.action == "restart":
         return await start(update, context)
     if parsed.action == HOME:
@@ -285,7 +292,7 @@ async def on_press(update: Update, context: Context) -> str | int | None:
 async def on_text(update: Update, context: Context) -> str | None:
     """Typed ages ("14-17") or duration ("10", "3 Monate") at those steps."""
     texts = context.bot_data.texts
-    ff = tool_data(context, FF_KEY)
+    ff = _dialogue(context)
     message = update.effective_message
     if ff is None or message is None or message.text is None:
         await send_html(update, context, texts("foerderfinder.interrupted"))
@@ -345,7 +352,7 @@ def typed_answer(bot_data: BotData, ff: dict[str, Any], text: str) -> tuple[str,
 
 async def on_typed_answer(update: Update, context: Context) -> str | None:
     """A button's answer typed at a button step (the filter made sure it names one)."""
-    ff = tool_data(context, FF_KEY)
+    ff = _dialogue(context)
     message = update.effective_message
     if ff is None or message is None or message.text is None:
         return None

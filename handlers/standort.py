@@ -67,6 +67,18 @@ def _questions(context: Context) -> list[Any]:
     return list(context.bot_data.content.tools.standort.questions)
 
 
+def _dialogue(context: Context) -> dict[str, Any] | None:
+    """The answers so far, if they point at a step that exists (an editor may have removed questions since:
+    then None, and the dialogue restarts politely)."""
+    st = tool_data(context, ST_KEY)
+    if st is None or st["step"] not in STEPS:
+        return None
+    index = st.get("index", 0)
+    if st["step"] == "question" and not (isinstance(index, int) and 0 <= index < len(_questions(context))):
+        return None
+    return st
+
+
 def _step_number(context: Context, st: dict[str, Any]) -> tuple[int, int]:
     total = 3 + len(_questions(context))
     step = st["step"]
@@ -175,7 +187,7 @@ async def _latest(context: Context, update: Update) -> StandortRow | None:
 
 async def standort_command(update: Update, context: Context) -> str | int:
     """/standort: continue an unfinished self-check, show the last result, or begin."""
-    st = tool_data(context, ST_KEY)
+    st = _dialogue(context)
     if st is not None and st["step"] in STEPS:
         texts = context.bot_data.texts
         text, markup = _step_view(context, st)
@@ -402,7 +414,7 @@ async def on_press(update: Update, context: Context) -> str | int | None:
         return await restart_press(update, context)
     if parsed.action == HOME:
         return await leave_to_menu(update, context)
-    st = tool_data(context, ST_KEY)
+    st = _dialogue(context)
     if st is None or st["step"] not in STEPS:
         await answer(update.callback_query, texts("standort.interrupted"), alert=True)
         return await _begin(update, context, await _latest(context, update))
@@ -423,7 +435,7 @@ async def on_press(update: Update, context: Context) -> str | int | None:
 async def on_name(update: Update, context: Context) -> str | None:
     """The Kommune's name, typed at the first step."""
     texts = context.bot_data.texts
-    st = tool_data(context, ST_KEY)
+    st = _dialogue(context)
     message = update.effective_message
     if st is None or message is None or message.text is None:
         await send_html(update, context, texts("standort.interrupted"))
@@ -480,7 +492,7 @@ def typed_answer(bot_data: BotData, st: dict[str, Any], text: str) -> tuple[str,
 
 async def on_typed_answer(update: Update, context: Context) -> str | int | None:
     """A button's answer typed at a button step (the filter made sure it names one)."""
-    st = tool_data(context, ST_KEY)
+    st = _dialogue(context)
     message = update.effective_message
     if st is None or message is None or message.text is None:
         return None
