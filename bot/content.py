@@ -381,6 +381,13 @@ DEVPLAN_SECTIONS = ("bestandsaufnahme", "bedarfsanalyse", "ziele", "massnahmen",
 class Choice(_Model):
     id: str = Field(pattern=CHOICE_ID)
     label: str = Field(min_length=1, max_length=60)
+    aliases: list[str] = Field(default_factory=list)  # other words a user may type for it ("Begegnung")
+
+
+class KommuneType(Choice):
+    # Leading words that already say what a Kommune is ("Hansestadt Lübeck", "Landkreis Tuttlingen"): such a
+    # name is shown as typed, without the type in front ("Landkreis Landkreis Tuttlingen").
+    prefixes: list[str] = Field(default_factory=list)
 
 
 class Span(_Model):
@@ -510,11 +517,22 @@ class DevplanSection(_Model):
     intro: str = Field(min_length=1)
     guiding: list[str] = Field(min_length=1)
     columns: list[str] = Field(default_factory=list)  # table header, where the section has a table
+    widths: list[float] = Field(default_factory=list)  # column widths in cm (A4 text width is 16 cm)
+    # Replaces ``intro`` when the self-check shows no open point (e.g. no "needs" to list).
+    complete_intro: str | None = None
+
+    @model_validator(mode="after")
+    def _widths(self) -> DevplanSection:
+        if self.widths and len(self.widths) != len(self.columns):
+            raise ValueError(f"widths: {len(self.widths)} given for {len(self.columns)} columns")
+        if sum(self.widths) > 16:
+            raise ValueError(f"widths add up to {sum(self.widths)} cm, more than the 16 cm of an A4 page")
+        return self
 
 
 class Devplan(_Model):
     title: str = Field(min_length=1)
-    subtitle: str = Field(min_length=1)  # {type} {name} {land}
+    subtitle: str = Field(min_length=1)  # {kommune} (type and name as shown) or {type} {name}; {land}
     status_line: str = Field(min_length=1)  # {date} {number} {count} {stage} {score} {max}
     intro: str = Field(min_length=1)
     how_to: str = Field(min_length=1)
@@ -531,7 +549,7 @@ class Devplan(_Model):
     @model_validator(mode="after")
     def _placeholders(self) -> Devplan:
         for name, allowed in (
-            ("subtitle", {"type", "name", "land"}),
+            ("subtitle", {"kommune", "type", "name", "land"}),
             ("status_line", {"date", "number", "count", "stage", "score", "max"}),
             ("quarter_label", {"quarter", "year"}),
         ):
@@ -557,7 +575,7 @@ class Devplan(_Model):
 class StandortContent(_Model):
     stand: date
     sources: list[Source] = Field(min_length=1)
-    kommune_types: list[Choice] = Field(min_length=1)
+    kommune_types: list[KommuneType] = Field(min_length=1)
     questions: list[StandortQuestion] = Field(min_length=3, max_length=12)
     stages: list[StandortStage] = Field(min_length=2)
     extra_steps: list[ExtraStep] = Field(min_length=3)
@@ -569,7 +587,7 @@ class StandortContent(_Model):
     def stage(self, number: int) -> StandortStage:
         return next(s for s in self.stages if s.number == number)
 
-    def kommune_type(self, type_id: str) -> Choice | None:
+    def kommune_type(self, type_id: str) -> KommuneType | None:
         return next((t for t in self.kommune_types if t.id == type_id), None)
 
 

@@ -14,10 +14,12 @@ from datetime import date
 
 from docx import Document
 from docx.enum.text import WD_COLOR_INDEX
-from docx.shared import Pt
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
 
 from bot.content import Devplan, ServicePoints, StandortContent
-from bot.standort import Assessment, answer_of
+from bot.standort import Assessment, answer_of, kommune_display
 
 QUARTERS = 6
 
@@ -39,9 +41,18 @@ class _Writer:
     def __init__(self, plan: Devplan) -> None:
         self.doc = Document()
         self.plan = plan
+        # A4 with 2.5 cm margins (python-docx's template is US Letter): 16 cm of text width.
+        section = self.doc.sections[0]
+        section.page_width, section.page_height = Cm(21), Cm(29.7)
+        section.left_margin = section.right_margin = Cm(2.5)
+        section.top_margin = section.bottom_margin = Cm(2.5)
         style = self.doc.styles["Normal"]
         style.font.name = "Calibri"
         style.font.size = Pt(11)
+        # German text: Word and LibreOffice check spelling in German, not English.
+        language = OxmlElement("w:lang")
+        language.set(qn("w:val"), "de-DE")
+        style.element.get_or_add_rPr().append(language)
 
     def para(self, text: str = "", *, italic: bool = False, bold: bool = False) -> None:
         paragraph = self.doc.add_paragraph()
@@ -60,12 +71,14 @@ class _Writer:
             self.doc.add_paragraph(item, style="List Bullet")
 
     def guiding(self, questions: list[str]) -> None:
-        self.para(f"{self.plan.guiding_label}:", bold=True)
+        label = self.doc.add_paragraph()
+        label.paragraph_format.space_before = Pt(8)  # apart from a table just above
+        label.add_run(f"{self.plan.guiding_label}:").bold = True
         for question in questions:
             paragraph = self.doc.add_paragraph(style="List Bullet")
             paragraph.add_run(question).italic = True
 
-    def table(self, header: list[str], rows: list[list[str | None]]) -> None:
+    def table(self, header: list[str], rows: list[list[str | None]], widths: list[float]) -> None:
         """Rows may hold None where the Kommune writes: those cells show the highlighted placeholder."""
         table = self.doc.add_table(rows=1, cols=len(header))
         table.style = "Table Grid"
@@ -80,6 +93,12 @@ class _Writer:
                     run.font.highlight_color = WD_COLOR_INDEX.YELLOW
                 else:
                     cell.text = value
+        if widths:  # Word reads the cells' widths, LibreOffice the grid's: set both
+            table.autofit = False
+            for index, width in enumerate(widths):
+                table.columns[index].width = Cm(width)
+                for cell in table.columns[index].cells:
+                    cell.width = Cm(width)
 
 
 def _quarters(start: date, count: int, label: str) -> list[str]:
@@ -109,7 +128,10 @@ def build_devplan(config: StandortContent, servicepoints: ServicePoints, data: D
     w.doc.core_properties.title = f"{plan.title} – {data.kommune}"
     w.doc.core_properties.author = "IJA-Lotse"
     w.doc.add_heading(plan.title, level=0)
-    w.para(plan.subtitle.format(type=type_label, name=data.kommune, land=land.name), bold=True)
+    kommune = kommune_display(config, data.kommune, data.kommune_type)
+    w.para(
+        plan.subtitle.format(kommune=kommune, type=type_label, name=data.kommune, land=land.name), bold=True
+    )
     w.para(
         plan.status_line.format(
             date=data.created.strftime("%d.%m.%Y"),
@@ -130,16 +152,19 @@ def build_devplan(config: StandortContent, servicepoints: ServicePoints, data: D
     w.table(
         section.columns,
         [[q.title, data.answer_labels[answer_of(data.answers, q.id)], None] for q in questions],
+        section.widths,
     )
     w.guiding(section.guiding)
     w.gap()
 
     section = plan.section("bedarfsanalyse")
     w.doc.add_heading(section.title, level=1)
-    w.para(section.intro)
+    if open_questions or section.complete_intro is None:
+        w.para(section.intro)
+    else:  # nothing open: no congratulation listed as a "need"
+        w.para(section.complete_intro)
     w.bullets(
         [f"{q.title} ({data.answer_labels[answer_of(data.answers, q.id)]}): {q.need}" for q in open_questions]
-        or [assessment.stage.summary]
     )
     w.guiding(section.guiding)
     w.gap()
@@ -157,7 +182,7 @@ def build_devplan(config: StandortContent, servicepoints: ServicePoints, data: D
     measures: list[list[str | None]] = [[q.measure, None, None, None] for q in open_questions]
     measures.extend([[s.text, None, None, None] for s in assessment.next_steps if s.question_id is None])
     measures.append([None, None, None, None])
-    w.table(section.columns, measures)
+    w.table(section.columns, measures, section.widths)
     w.guiding(section.guiding)
 
     section = plan.section("zeitplan")
@@ -174,7 +199,7 @@ def build_devplan(config: StandortContent, servicepoints: ServicePoints, data: D
     rows: list[list[str | None]] = [
         [quarter, schedule[i] if i < len(schedule) else None] for i, quarter in enumerate(quarters)
     ]
-    w.table(section.columns, rows)
+    w.table(section.columns, rows, section.widths)
     w.guiding(section.guiding)
 
     section = plan.section("evaluation")

@@ -41,12 +41,17 @@ class MissKind(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Miss:
-    """Why a programme only almost fits: the programme's limit and the user's value, or a reason text."""
+    """Why a programme only almost fits: the programme's limit and the user's value, or a reason text.
+
+    ``partly``: the user gave a range of days that reaches into the programme's limits (e.g. "3-10" for a
+    programme from 5 days) – it fits if the plan settles inside them, and the message says so.
+    """
 
     kind: MissKind
     limit: int = 0
     value: int = 0
     reason: str = ""
+    partly: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,15 +68,18 @@ class Finding:
 
 
 def _span_misses(
-    span: Span | None, wanted: tuple[int, int] | None, low: MissKind, high: MissKind
+    span: Span | None, wanted: tuple[int, int] | None, low: MissKind, high: MissKind, *, flexible: bool
 ) -> list[Miss]:
+    """Where ``wanted`` leaves ``span``; ``flexible``: a range is the user's uncertainty (days), not a group
+    that really spans it (ages), so an overlapping range is reported as "fits if …"."""
     if span is None or wanted is None:
         return []
+    overlaps = flexible and wanted[0] <= span.max and wanted[1] >= span.min
     misses = []
     if wanted[0] < span.min:
-        misses.append(Miss(low, limit=span.min, value=wanted[0]))
+        misses.append(Miss(low, limit=span.min, value=wanted[0], partly=overlaps))
     if wanted[1] > span.max:
-        misses.append(Miss(high, limit=span.max, value=wanted[1]))
+        misses.append(Miss(high, limit=span.max, value=wanted[1], partly=overlaps))
     return misses
 
 
@@ -90,8 +98,8 @@ def find_programmes(data: FundingProgrammes, plan: Plan) -> Finding:
             cautions.append(programme)
             continue
         misses = [
-            *_span_misses(programme.ages, plan.ages, MissKind.AGES_LOW, MissKind.AGES_HIGH),
-            *_span_misses(programme.days, plan.days, MissKind.DAYS_LOW, MissKind.DAYS_HIGH),
+            *_span_misses(programme.ages, plan.ages, MissKind.AGES_LOW, MissKind.AGES_HIGH, flexible=False),
+            *_span_misses(programme.days, plan.days, MissKind.DAYS_LOW, MissKind.DAYS_HIGH, flexible=True),
         ]
         if limited is not None:
             misses.insert(0, Miss(MissKind.COUNTRY, reason=limited))
@@ -298,6 +306,8 @@ def render_programme(
 def render_miss(texts: Texts, miss: Miss) -> str:
     if miss.kind is MissKind.COUNTRY:
         return escape(miss.reason)
+    if miss.partly:
+        return texts(f"foerderfinder.miss.{miss.kind.value}_partly", limit=miss.limit)
     return texts(f"foerderfinder.miss.{miss.kind.value}", limit=miss.limit, value=miss.value)
 
 
@@ -326,6 +336,8 @@ def render_result(
         parts.append(texts("foerderfinder.result.fits_title"))
         for number, programme in enumerate(finding.fits, start=1):
             parts.append(render_programme(texts, data, programme, number, plan, land_name, today, link))
+    elif finding.cautions:  # after a warning, no "there are ways anyway"
+        parts.append(texts("foerderfinder.result.none_fit_caution"))
     else:
         parts.append(texts("foerderfinder.result.none_fit"))
     if finding.almost:

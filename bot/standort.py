@@ -13,14 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.content import Html, ServicePoints, StandortContent, StandortQuestion, StandortStage, Texts
+from bot.guided import answer_key
 
 ANSWERS = ("yes", "partly", "no")
+# Typed instead of the buttons, besides the labels "ja" / "teilweise" / "nein" themselves.
+ANSWER_WORDS = {"yes": ("j", "yes"), "partly": ("teils", "zum Teil", "jein"), "no": ("n", "no", "noch nicht")}
 POINTS = {"yes": 2, "partly": 1, "no": 0}
 NAME_MIN = 2
 NAME_MAX = 80
 NEXT_STEPS = 3
 
-_NAME_CHARS = re.compile(r"^[\w .,'’()/&-]+$")
+_NAME_CHARS = re.compile(r"^[\w .,'’()/&\"„“”-]+$")
+_QUOTES = "\"'„“”‚‘’«»"
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
 _LINK = re.compile(r"(https?:|www\.|t\.me/|@)", re.IGNORECASE)
 
@@ -36,6 +40,8 @@ class NameProblem(ValueError):
 def clean_kommune_name(text: str) -> str:
     """The name as it will be stored: whitespace collapsed; raises ``NameProblem`` when it is not a name."""
     name = " ".join(unicodedata.normalize("NFC", text).split())
+    if len(name) > 2 and name[0] in _QUOTES and name[-1] in _QUOTES:  # „Musterstadt“ → Musterstadt
+        name = name[1:-1].strip()
     if len(name) < NAME_MIN:
         raise NameProblem("short")
     if len(name) > NAME_MAX:
@@ -142,10 +148,39 @@ def progress(
 # --- rendering ------------------------------------------------------------------------------------------------
 
 
-def _kommune(texts: Texts, config: StandortContent, kommune: str, kommune_type: str, land_name: str) -> str:
+def _prefix_words(config: StandortContent) -> list[list[str]]:
+    words = [[t.label, *t.prefixes] for t in config.kommune_types]
+    return [answer_key(p).split() for group in words for p in group]
+
+
+def kommune_display(config: StandortContent, kommune: str, kommune_type: str) -> str:
+    """'Stadt Musterstadt'; a name that already says what it is ('Landkreis Musterland', 'Hansestadt Lübeck')
+    stays as typed instead of becoming 'Landkreis Landkreis Musterland'."""
+    words = answer_key(kommune).split()
+    for prefix in _prefix_words(config):
+        if len(words) > len(prefix) and words[: len(prefix)] == prefix:
+            return kommune
     choice = config.kommune_type(kommune_type)
+    return f"{choice.label if choice else kommune_type} {kommune}"
+
+
+def _core_name(config: StandortContent, kommune: str) -> str:
+    words = answer_key(kommune).split()
+    for prefix in sorted(_prefix_words(config), key=len, reverse=True):
+        if len(words) > len(prefix) and words[: len(prefix)] == prefix:
+            return " ".join(words[len(prefix) :])
+    return " ".join(words)
+
+
+def same_kommune(config: StandortContent, a: tuple[str, str], b: tuple[str, str]) -> bool:
+    """Whether two (name, Land) pairs name the same Kommune: 'Stadt Münster' and 'muenster' in NW are one,
+    'Musterstadt' and 'Nachbardorf' are not – progress is only shown against the same Kommune."""
+    return a[1] == b[1] and _core_name(config, a[0]) == _core_name(config, b[0])
+
+
+def _kommune(texts: Texts, config: StandortContent, kommune: str, kommune_type: str, land_name: str) -> str:
     return texts(
-        "standort.kommune_line", type=choice.label if choice else kommune_type, name=kommune, land=land_name
+        "standort.kommune_line", kommune=kommune_display(config, kommune, kommune_type), land=land_name
     )
 
 

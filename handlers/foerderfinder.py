@@ -13,7 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot import callbacks
 from bot.content import LAND_CODES, Html
-from bot.context import App, Context
+from bot.context import App, BotData, Context
 from bot.foerderfinder import (
     STEPS,
     Plan,
@@ -26,8 +26,20 @@ from bot.foerderfinder import (
     render_result,
     span_arg,
 )
+from bot.guided import land_options, match_typed
 from handlers.common import answer, home_button, parse_press, send_html, show
-from handlers.guided import FF_KEY, article_url, begin_tool, show_parts, tool_data
+from handlers.guided import (
+    FF_KEY,
+    HOME,
+    MENU,
+    TypedChoice,
+    article_url,
+    begin_tool,
+    leave_to_menu,
+    menu_below,
+    show_parts,
+    tool_data,
+)
 
 PREFIX = "ff"
 RESULT = "result"
@@ -35,6 +47,7 @@ STATE = {step: f"ff_{step}" for step in (*STEPS, RESULT)}
 # The callback action of each step's answer buttons.
 ACTION = {"country": "c", "format": "f", "ages": "a", "days": "d", "land": "l"}
 NO_LAND = "none"
+NO_LAND_WORDS = ("ohne Angabe", "keine Angabe", "egal")  # typed instead of the "Ohne Angabe weiter" button
 MAX_ARTICLE_BUTTONS = 4
 
 
@@ -42,6 +55,13 @@ def _steps(context: Context, ff: dict[str, Any]) -> list[str]:
     """The steps for the chosen format ("ages" is skipped where the format does not ask it)."""
     fmt = context.bot_data.content.tools.programmes.format(str(ff.get("format", "")))
     return [s for s in STEPS if s != "ages" or fmt is None or fmt.ask_ages]
+
+
+def _dialogue(context: Context) -> dict[str, Any] | None:
+    """The answers so far, if their step is one this dialogue asks (data from before a content change may
+    name a step the chosen format no longer asks: then None, and the dialogue restarts politely)."""
+    ff = tool_data(context, FF_KEY)
+    return ff if ff is not None and ff["step"] in (*_steps(context, ff), RESULT) else None
 
 
 def _span(value: object) -> tuple[int, int] | None:
@@ -72,7 +92,7 @@ def _pairs(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButto
 def _nav(context: Context, first: bool) -> list[InlineKeyboardButton]:
     texts = context.bot_data.texts
     if first:
-        return [home_button(texts)]
+        return [_button(texts("menu.buttons.home"), HOME)]
     return [
         _button(texts("foerderfinder.buttons.back"), "back"),
         _button(texts("foerderfinder.buttons.restart"), "restart"),
@@ -195,7 +215,7 @@ async def _result(update: Update, context: Context, ff: dict[str, Any]) -> str:
         label = texts("foerderfinder.buttons.overview")
         rows.append([InlineKeyboardButton(label, url=article_url(context, "foerderung-ueberblick"))])
     rows.append(_nav(context, first=False))
-    rows.append([home_button(texts)])
+    rows.append([_button(texts("menu.buttons.home"), MENU)])
     await show_parts(update, context, parts, InlineKeyboardMarkup(rows))
     return STATE[RESULT]
 
@@ -231,16 +251,21 @@ async def _next(update: Update, context: Context, ff: dict[str, Any], step: str)
     return await _go(update, context, ff, steps[steps.index(step) + 1])
 
 
-async def on_press(update: Update, context: Context) -> str | None:
+async def on_press(update: Update, context: Context) -> str | int | None:
     """A button of the dialogue: an answer for the current step, back, or restart."""
     texts = context.bot_data.texts
     parsed = parse_press(update, PREFIX)
     if parsed is None:
         await answer(update.callback_query, texts("foerderfinder.stale_step"), alert=True)
         return None
-    ff = tool_data(context, FF_KEY)
+    ff = _dialogue(context)
     if parsed.action == "restart":
         return await start(update, context)
+    if parsed.action == HOME:
+        return await leave_to_menu(update, context)
+    if parsed.action == MENU:
+        await menu_below(update, context)
+        return None
     if ff is None:
         return await _restart_politely(update, context)
     step = str(ff["step"])
@@ -267,7 +292,7 @@ async def on_press(update: Update, context: Context) -> str | None:
 async def on_text(update: Update, context: Context) -> str | None:
     """Typed ages ("14-17") or duration ("10", "3 Monate") at those steps."""
     texts = context.bot_data.texts
-    ff = tool_data(context, FF_KEY)
+    ff = _dialogue(context)
     message = update.effective_message
     if ff is None or message is None or message.text is None:
         await send_html(update, context, texts("foerderfinder.interrupted"))
@@ -306,11 +331,50 @@ def entry_points() -> list[BaseHandler[Update, Context, Any]]:
     ]
 
 
-def states() -> dict[object, list[BaseHandler[Update, Context, Any]]]:
+def typed_answer(bot_data: BotData, ff: dict[str, Any], text: str) -> tuple[str, str] | None:
+    """Typed text that names a button of the current button step ("Polen", "Jugendbegegnung", "NRW")."""
+    content = bot_data.content
+    data = content.tools.programmes
+    step = ff.get("step")
+    options: dict[str, list[str]]
+    if step == "country":
+        options = {c.id: [c.label, *c.aliases] for c in data.countries}
+    elif step == "format":
+        options = {f.id: [f.label, *f.aliases] for f in data.formats}
+    elif step == "land":
+        no_land = [bot_data.texts("foerderfinder.buttons.no_land"), *NO_LAND_WORDS]
+        options = {**land_options(content), NO_LAND: no_land}
+    else:
+        return None
+    arg = match_typed(text, options)
+    return (ACTION[str(step)], arg) if arg is not None else None
+
+
+async def on_typed_answer(update: Update, context: Context) -> str | None:
+    """A button's answer typed at a button step (the filter made sure it names one)."""
+    ff = _dialogue(context)
+    message = update.effective_message
+    if ff is None or message is None or message.text is None:
+        return None
+    found = typed_answer(context.bot_data, ff, message.text)
+    step = str(ff["step"])
+    if found is None or not _accept(context, ff, step, found[1]):
+        return None
+    return await _next(update, context, ff, step)
+
+
+def states(app: App) -> dict[object, list[BaseHandler[Update, Context, Any]]]:
     private = filters.ChatType.PRIVATE
     press = CallbackQueryHandler(on_press, pattern=callbacks.pattern(PREFIX))
     typed = MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_text)
-    return {STATE[step]: [press, typed] if step in ("ages", "days") else [press] for step in (*STEPS, RESULT)}
+    # At button steps only text that names a button is the dialogue's; a question still reaches the search.
+    choice = MessageHandler(
+        filters.TEXT & ~filters.COMMAND & private & TypedChoice(app, FF_KEY, typed_answer), on_typed_answer
+    )
+    return {
+        STATE[step]: [press, typed] if step in ("ages", "days") else [press, choice]
+        for step in (*STEPS, RESULT)
+    }
 
 
 def fallbacks() -> list[BaseHandler[Update, Context, Any]]:

@@ -10,21 +10,46 @@ reaches the search.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import CommandHandler, ConversationHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 from telegram.warnings import PTBUserWarning
 
 from bot.content import split_message
-from bot.context import App, Context
-from handlers.common import send_html
+from bot.context import App, BotData, Context
+from handlers.common import answer, main_menu, send_html, show
 
 NAME = "guided"
 FF_KEY = "ff"  # Förder-Finder answers in user_data
 ST_KEY = "st"  # Standortbestimmung answers in user_data
 END = ConversationHandler.END
+# "Hauptmenü" under a question (ends the dialogue, the question becomes the menu) and under a result (the
+# menu comes as a new message below, the result stays readable).
+HOME = "home"
+MENU = "menu"
+
+
+# A tool's reading of typed text at its current step: (callback action, argument) of the button it names.
+TypedResolver = Callable[[BotData, dict[str, Any], str], tuple[str, str] | None]
+
+
+class TypedChoice(filters.MessageFilter):
+    """Text that names a button of the step the user is at ("ja", "Stadt", "NRW", "Polen"): the dialogue takes
+    it as that answer. Any other text is left to the handlers after the dialogue (a relay, the search)."""
+
+    def __init__(self, app: App, key: str, resolve: TypedResolver) -> None:
+        super().__init__(name=f"TypedChoice({key})")
+        self._app, self._key, self._resolve = app, key, resolve
+
+    def filter(self, message: Message) -> bool:
+        user, text = message.from_user, message.text
+        if user is None or text is None:
+            return False
+        data = self._app.user_data.get(user.id, {}).get(self._key)
+        return isinstance(data, dict) and self._resolve(self._app.bot_data, data, text) is not None
 
 
 def begin_tool(context: Context, key: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -67,6 +92,25 @@ async def show_parts(
         await send_html(update, context, text, markup if index == len(messages) - 1 else None)
 
 
+async def leave_to_menu(update: Update, context: Context) -> int:
+    """ "Hauptmenü" on a question: the guided dialogue ends – what the user types next is no longer taken as
+    an answer (the Kommune's name) but goes to the search – and the question becomes the main menu."""
+    if context.user_data is not None:
+        for key in (FF_KEY, ST_KEY):
+            context.user_data.pop(key, None)
+    await answer(update.callback_query)
+    texts = context.bot_data.texts
+    await show(update, context, texts("start.menu_prompt"), main_menu(texts))
+    return END
+
+
+async def menu_below(update: Update, context: Context) -> None:
+    """ "Hauptmenü" under a result: the menu as a new message; the result is not overwritten."""
+    await answer(update.callback_query)
+    texts = context.bot_data.texts
+    await send_html(update, context, texts("start.menu_prompt"), main_menu(texts))
+
+
 async def cancel(update: Update, context: Context) -> int:
     """/abbrechen: end the guided dialogue and drop its unfinished answers."""
     texts = context.bot_data.texts
@@ -81,7 +125,15 @@ async def cancel(update: Update, context: Context) -> int:
     return END
 
 
-def build_conversation() -> ConversationHandler[Context]:
+def menu_handlers() -> list[CallbackQueryHandler[Context, Any]]:
+    """The "Hauptmenü" buttons of both tools, inside the dialogue and outside it alike."""
+    return [
+        CallbackQueryHandler(leave_to_menu, pattern=rf"^(ff|st):{HOME}$"),
+        CallbackQueryHandler(menu_below, pattern=rf"^(ff|stv):{MENU}$"),
+    ]
+
+
+def build_conversation(app: App) -> ConversationHandler[Context]:
     from handlers import foerderfinder, standort
 
     private = filters.ChatType.PRIVATE
@@ -90,9 +142,10 @@ def build_conversation() -> ConversationHandler[Context]:
         warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
         return ConversationHandler(
             entry_points=[*foerderfinder.entry_points(), *standort.entry_points()],
-            states={**foerderfinder.states(), **standort.states()},
+            states={**foerderfinder.states(app), **standort.states(app)},
             fallbacks=[
                 CommandHandler(["abbrechen", "cancel"], cancel, filters=private),
+                *menu_handlers(),
                 *foerderfinder.fallbacks(),
                 *standort.fallbacks(),
             ],
@@ -105,7 +158,9 @@ def build_conversation() -> ConversationHandler[Context]:
 def register(app: App) -> None:
     from handlers import foerderfinder, standort
 
-    app.add_handler(build_conversation())
+    app.add_handler(build_conversation(app))
+    for handler in menu_handlers():
+        app.add_handler(handler)
     # Buttons of a finished or forgotten dialogue, pressed outside it: say so and offer a fresh start.
     foerderfinder.register_outside(app)
     standort.register_outside(app)

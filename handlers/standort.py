@@ -14,10 +14,12 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot import callbacks
 from bot.content import LAND_CODES, Html, html_to_plain
-from bot.context import App, Context
+from bot.context import App, BotData, Context
 from bot.db import StandortRow
 from bot.devplan import DevplanInput, build_devplan
+from bot.guided import land_options, match_typed
 from bot.standort import (
+    ANSWER_WORDS,
     ANSWERS,
     Assessment,
     NameProblem,
@@ -27,9 +29,21 @@ from bot.standort import (
     progress,
     render_result,
     render_summary,
+    same_kommune,
 )
 from handlers.common import answer, home_button, parse_press, send_html, show
-from handlers.guided import END, ST_KEY, article_url, begin_tool, show_parts, tool_data
+from handlers.guided import (
+    END,
+    HOME,
+    MENU,
+    ST_KEY,
+    TypedChoice,
+    article_url,
+    begin_tool,
+    leave_to_menu,
+    show_parts,
+    tool_data,
+)
 
 PREFIX = "st"  # steps of the dialogue
 VIEW = "stv"  # buttons under a stored result (update, send the draft again): valid outside the dialogue
@@ -51,6 +65,18 @@ def _local_date(context: Context, row: StandortRow) -> str:
 
 def _questions(context: Context) -> list[Any]:
     return list(context.bot_data.content.tools.standort.questions)
+
+
+def _dialogue(context: Context) -> dict[str, Any] | None:
+    """The answers so far, if they point at a step that exists (an editor may have removed questions since:
+    then None, and the dialogue restarts politely)."""
+    st = tool_data(context, ST_KEY)
+    if st is None or st["step"] not in STEPS:
+        return None
+    index = st.get("index", 0)
+    if st["step"] == "question" and not (isinstance(index, int) and 0 <= index < len(_questions(context))):
+        return None
+    return st
 
 
 def _step_number(context: Context, st: dict[str, Any]) -> tuple[int, int]:
@@ -92,7 +118,11 @@ def _step_view(context: Context, st: dict[str, Any]) -> tuple[str, InlineKeyboar
     else:
         index = int(st.get("index", 0))
         item = config.questions[index]
-        before = prev.get("answers", {}).get(item.id) if isinstance(prev.get("answers"), dict) else None
+        same = isinstance(prev.get("name"), str) and same_kommune(
+            config, (str(prev["name"]), str(prev.get("land"))), (str(st.get("name")), str(st.get("land")))
+        )
+        # "Letztes Mal" only for the same Kommune: a second Kommune starts without another's answers.
+        before = prev["answers"].get(item.id) if same and isinstance(prev.get("answers"), dict) else None
         hint = (
             texts("standort.last_time", answer=Html(texts(f"standort.answer.{before}")))
             if before in ANSWERS
@@ -108,7 +138,7 @@ def _step_view(context: Context, st: dict[str, Any]) -> tuple[str, InlineKeyboar
         )
         rows.append([_button(texts(f"standort.buttons.{a}"), "a", f"{item.id}.{a}") for a in ANSWERS])
     if number == 1:
-        rows.append([home_button(texts)])
+        rows.append([_button(texts("menu.buttons.home"), HOME)])
     else:
         rows.append(
             [
@@ -157,7 +187,7 @@ async def _latest(context: Context, update: Update) -> StandortRow | None:
 
 async def standort_command(update: Update, context: Context) -> str | int:
     """/standort: continue an unfinished self-check, show the last result, or begin."""
-    st = tool_data(context, ST_KEY)
+    st = _dialogue(context)
     if st is not None and st["step"] in STEPS:
         texts = context.bot_data.texts
         text, markup = _step_view(context, st)
@@ -282,6 +312,10 @@ async def _finish(update: Update, context: Context, st: dict[str, Any]) -> str |
     )
     if context.user_data is not None:
         context.user_data.pop(ST_KEY, None)
+    if previous is not None and not same_kommune(
+        config, (previous.kommune, previous.bundesland), (name, str(land))
+    ):
+        previous = None  # the last result is another Kommune's: no "progress" against it
     change = progress(config, previous.created_at, previous.answers, answers) if previous else None
     parts = render_result(
         texts,
@@ -305,7 +339,7 @@ async def _finish(update: Update, context: Context, st: dict[str, Any]) -> str |
         for s in assessment.next_steps
     ]
     rows.append([_button(texts("standort.buttons.update"), "update", prefix=VIEW)])
-    rows.append([home_button(texts)])
+    rows.append([_button(texts("menu.buttons.home"), MENU, prefix=VIEW)])
     await answer(update.callback_query)
     await show_parts(update, context, parts, InlineKeyboardMarkup(rows))
     [stored] = await db.standort_results(user.id, 1)
@@ -378,7 +412,9 @@ async def on_press(update: Update, context: Context) -> str | int | None:
         return None
     if parsed.action == "restart":
         return await restart_press(update, context)
-    st = tool_data(context, ST_KEY)
+    if parsed.action == HOME:
+        return await leave_to_menu(update, context)
+    st = _dialogue(context)
     if st is None or st["step"] not in STEPS:
         await answer(update.callback_query, texts("standort.interrupted"), alert=True)
         return await _begin(update, context, await _latest(context, update))
@@ -399,7 +435,7 @@ async def on_press(update: Update, context: Context) -> str | int | None:
 async def on_name(update: Update, context: Context) -> str | None:
     """The Kommune's name, typed at the first step."""
     texts = context.bot_data.texts
-    st = tool_data(context, ST_KEY)
+    st = _dialogue(context)
     message = update.effective_message
     if st is None or message is None or message.text is None:
         await send_html(update, context, texts("standort.interrupted"))
@@ -433,11 +469,48 @@ def entry_points() -> list[BaseHandler[Update, Context, Any]]:
     ]
 
 
-def states() -> dict[object, list[BaseHandler[Update, Context, Any]]]:
+def typed_answer(bot_data: BotData, st: dict[str, Any], text: str) -> tuple[str, str] | None:
+    """Typed text that names a button of the current button step ("Stadt", "NRW", "ja", "teilweise")."""
+    content = bot_data.content
+    config = content.tools.standort
+    step = st.get("step")
+    if step == "type":
+        arg = match_typed(text, {t.id: [t.label, *t.aliases] for t in config.kommune_types})
+        return ("t", arg) if arg is not None else None
+    if step == "land":
+        arg = match_typed(text, land_options(content))
+        return ("l", arg) if arg is not None else None
+    index = st.get("index", 0)
+    if step == "question" and isinstance(index, int) and 0 <= index < len(config.questions):
+        options = {
+            a: [html_to_plain(bot_data.texts(f"standort.answer.{a}")), *ANSWER_WORDS[a]] for a in ANSWERS
+        }
+        value = match_typed(text, options)
+        return ("a", f"{config.questions[index].id}.{value}") if value is not None else None
+    return None
+
+
+async def on_typed_answer(update: Update, context: Context) -> str | int | None:
+    """A button's answer typed at a button step (the filter made sure it names one)."""
+    st = _dialogue(context)
+    message = update.effective_message
+    if st is None or message is None or message.text is None:
+        return None
+    found = typed_answer(context.bot_data, st, message.text)
+    if found is None or not _accept(context, st, *found):
+        return None
+    return await _forward(update, context, st)
+
+
+def states(app: App) -> dict[object, list[BaseHandler[Update, Context, Any]]]:
     private = filters.ChatType.PRIVATE
     press = CallbackQueryHandler(on_press, pattern=callbacks.pattern(PREFIX))
     typed = MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_name)
-    return {STATE[step]: [press, typed] if step == "name" else [press] for step in STEPS}
+    # At button steps only text that names a button is the dialogue's; a question still reaches the search.
+    choice = MessageHandler(
+        filters.TEXT & ~filters.COMMAND & private & TypedChoice(app, ST_KEY, typed_answer), on_typed_answer
+    )
+    return {STATE[step]: [press, typed] if step == "name" else [press, choice] for step in STEPS}
 
 
 def fallbacks() -> list[BaseHandler[Update, Context, Any]]:

@@ -69,7 +69,7 @@ async def test_menu_button_and_deep_link_start_it(bot: Harness) -> None:
 async def test_remembered_land_is_offered_first(bot: Harness) -> None:
     await bot.db.set_user_land(USER, "NW", bot.clock.now())
     user = bot.user(USER)
-    step = await walk(bot, user, "Frankreich", "Jugendbegegnung", "14–17", "8–12")
+    step = await walk(bot, user, "Frankreich", "Jugendbegegnung", "14–17", "7–12")
     assert labels(step)[0] == "✓ Nordrhein-Westfalen"
     result = (await bot.press(user, step, data_of(step, "✓ Nordrhein")))[-1]
     assert "Kinder- und Jugendförderplan NRW" in result.text  # Land programme from servicepoints.yaml
@@ -83,12 +83,12 @@ async def test_specialist_exchange_skips_the_ages(bot: Harness) -> None:
 
 async def test_back_at_every_step_and_from_the_result(bot: Harness) -> None:
     user = bot.user(USER)
-    step = await walk(bot, user, "Polen", "Jugendbegegnung", "14–17", "8–12")
+    step = await walk(bot, user, "Polen", "Jugendbegegnung", "14–17", "7–12")
     assert "Bundesland" in step.text
     for expected in ("Wie lange", "Wie alt", "Was planen Sie", "Mit welchem Land"):
         [step] = await bot.press_label(user, step, "Zurück")
         assert expected in step.text
-    step = await walk(bot, user, "Polen", "Jugendbegegnung", "14–17", "8–12", "Ohne Angabe")
+    step = await walk(bot, user, "Polen", "Jugendbegegnung", "14–17", "7–12", "Ohne Angabe")
     assert "Ihr Ergebnis" in step.text
     [step] = await bot.press_label(user, step, "Zurück")
     assert "Bundesland" in step.text
@@ -122,13 +122,14 @@ async def test_france_25_days_lists_dfjw_as_almost_with_the_reason(bot: Harness)
 
 async def test_russia_shows_the_advice_against_exchanges(bot: Harness) -> None:
     user = bot.user(USER)
-    result = await walk(bot, user, "Russland", "Jugendbegegnung", "14–17", "8–12", "Hessen")
+    result = await walk(bot, user, "Russland", "Jugendbegegnung", "14–17", "7–12", "Hessen")
     assert "⚠️" in result.text and "abgeraten" in result.text
-    assert result.text.index("abgeraten") < result.text.index("Kein Programm passt")
+    assert result.text.index("abgeraten") < result.text.index("kein Förderprogramm empfehlen")
+    assert "welche Wege es trotzdem gibt" not in result.text
 
 
 async def test_israel_leads_to_conact(bot: Harness) -> None:
-    result = await walk(bot, bot.user(USER), "Israel", "Jugendbegegnung", "16–20", "8–12", "Sachsen")
+    result = await walk(bot, bot.user(USER), "Israel", "Jugendbegegnung", "16–20", "7–12", "Sachsen")
     assert "1. ConAct" in result.text
 
 
@@ -218,7 +219,7 @@ async def test_button_steps_leave_free_text_to_the_search(bot: Harness) -> None:
 
 async def test_result_is_sent_anew_when_the_step_message_cannot_be_edited(bot: Harness) -> None:
     user = bot.user(USER)
-    step = await walk(bot, user, "Griechenland", "Jugendbegegnung", "14–17", "8–12")
+    step = await walk(bot, user, "Griechenland", "Jugendbegegnung", "14–17", "7–12")
 
     def too_old(call):  # type: ignore[no-untyped-def]
         if call.method == "editMessageText":
@@ -232,3 +233,45 @@ async def test_result_is_sent_anew_when_the_step_message_cannot_be_edited(bot: H
         and not sent[-1].edited
         and "1. Deutsch-Griechisches Jugendwerk" in "\n".join(m.text for m in sent)
     )
+
+
+async def test_main_menu_under_the_result_keeps_the_result_and_back_still_works(bot: Harness) -> None:
+    user = bot.user(USER)
+    result = await walk(bot, user, "Polen", "Jugendbegegnung", "14–17", "7–12", "Bayern")
+    [menu] = await bot.press_label(user, result, "Hauptmenü")
+    assert menu.message_id != result.message_id
+    assert "Ihr Ergebnis" in bot.api.messages[(result.chat_id, result.message_id)].text
+    [step] = await bot.press_label(user, result, "Zurück")
+    assert "Bundesland" in step.text
+
+
+async def test_main_menu_at_the_first_question_ends_the_dialogue(bot: Harness) -> None:
+    user = bot.user(USER)
+    [old] = await bot.send(user, "/foerderfinder")
+    [step] = await bot.send(user, "/foerderfinder")
+    [menu] = await bot.press_label(user, step, "Hauptmenü")
+    assert menu.message_id == step.message_id and "ff" not in bot.app.user_data[USER]
+    # The button of an older question, pressed after the dialogue ended, just shows the menu too.
+    [again] = await bot.press_label(user, old, "Hauptmenü")
+    assert again.message_id == old.message_id
+    assert any(b.get("callback_data") == "menu:foerderfinder" for b in again.buttons())
+
+
+async def test_answers_typed_at_button_steps_are_taken(bot: Harness) -> None:
+    """Typing what a button says ("Polen", "Begegnung", "NRW") answers the step instead of starting a search."""
+    user = bot.user(USER)
+    await bot.send(user, "/foerderfinder")
+    [step] = await bot.send(user, "Polen")
+    assert "Was planen Sie" in step.text and "Bisher: 🇵🇱 Polen" in step.text
+    [step] = await bot.send(user, "begegnung")
+    assert "Wie alt" in step.text
+    await bot.send(user, "14-17")
+    [step] = await bot.send(user, "10 Tage")
+    # A question at a button step still goes to the search; the dialogue waits where it was.
+    [reply] = await bot.send(user, "Was ist der Unterschied zwischen Zentralstelle und Länderstelle?")
+    assert "Förder-Finder" not in reply.text and bot.app.user_data[USER]["ff"]["step"] == "land"
+    sent = await bot.send(user, "NRW")
+    result = sent[-1]
+    assert "1. Deutsch-Polnisches Jugendwerk" in result.text and "Nordrhein-Westfalen" in result.text
+    stored = await bot.db.get_user(USER)
+    assert stored is not None and stored.bundesland == "NW"

@@ -9,6 +9,7 @@ from typing import Any
 
 from docx import Document
 
+from bot.content import check_telegram_html
 from bot.offline import OfflineBotApi, SentMessage
 from tests.harness import Harness, harness
 
@@ -234,3 +235,130 @@ async def test_self_check_continues_after_a_bot_restart(tmp_path: Path) -> None:
         assert any(m.document is not None for m in sent)
         [row] = await h.db.standort_results(USER, 5)
         assert row.kommune == "Neustadt" and row.bundesland == "TH"
+
+
+async def test_a_second_kommune_gets_no_progress_against_the_first(bot: Harness) -> None:
+    """Someone checking two Kommunen: the second run neither shows the first one's answers as "Letztes Mal"
+    nor "progress" between two different Kommunen; the same Kommune typed differently still compares."""
+    user = bot.user(USER)
+    step = await to_questions(bot, user, name="Musterstadt")
+    await answer_all(bot, user, step, ALL_YES)
+    [summary] = await bot.send(user, "/standort")
+    assert "Stufe 5 von 5 – Verankert" in summary.text  # one dash, not "Stufe 5 von 5: Verankert: …"
+    [step] = await bot.press_label(user, summary, "aktualisieren")
+    [step] = await bot.send(user, "Nachbardorf")
+    [step] = await bot.press_label(user, step, "Gemeinde")
+    [step] = await bot.press_label(user, step, "Nordrhein")
+    assert "Frage 1 von 8" in step.text and "Letztes Mal" not in step.text
+    sent = await answer_all(bot, user, step, ["Nein"] * 8)
+    result = next(m for m in sent if "Ihre Stufe" in m.text)
+    assert "Gemeinde Nachbardorf" in result.text and "Fortschritt" not in result.text
+    # The same Kommune typed differently ("Gemeinde nachbardorf"): hints and progress are back.
+    [summary] = await bot.send(user, "/standort")
+    [step] = await bot.press_label(user, summary, "aktualisieren")
+    [step] = await bot.send(user, "Gemeinde nachbardorf")
+    [step] = await bot.press_label(user, step, "Gemeinde")
+    [step] = await bot.press_label(user, step, "Nordrhein")
+    assert "Letztes Mal: nein" in step.text
+    sent = await answer_all(bot, user, step, ["Ja"] + ["Nein"] * 7)
+    result = next(m for m in sent if "Ihre Stufe" in m.text)
+    assert "Fortschritt seit 24.11.2026" in result.text and "✅ Mitstreiter: nein → ja" in result.text
+    assert "Gemeinde nachbardorf (Nordrhein-Westfalen)" in result.text
+
+
+async def test_a_landkreis_typed_with_its_type_is_named_once(bot: Harness) -> None:
+    user = bot.user(USER)
+    [step] = await bot.send(user, "/standort")
+    [step] = await bot.send(user, "Landkreis Musterland")
+    [step] = await bot.press_label(user, step, "Landkreis")
+    [step] = await bot.press_label(user, step, "Bayern")
+    sent = await answer_all(bot, user, step, ALL_YES)
+    result = next(m for m in sent if "Ihre Stufe" in m.text)
+    assert "Landkreis Musterland (Bayern)" in result.text and "Landkreis Landkreis" not in result.text
+    [document] = [m for m in sent if m.document is not None]
+    assert "Landkreis Landkreis" not in texts_of(document.document[1])  # type: ignore[index]
+
+
+async def test_main_menu_at_the_name_question_ends_the_dialogue(bot: Harness) -> None:
+    """Pressing "Hauptmenü" at the name question and then asking something must not make the question the
+    Kommune's name (before, the dialogue kept owning free text and answered "Der Name enthält Zeichen …")."""
+    user = bot.user(USER)
+    [step] = await bot.send(user, "/standort")
+    [menu] = await bot.press_label(user, step, "Hauptmenü")
+    assert menu.message_id == step.message_id and any(
+        b.get("callback_data") == "menu:foerderfinder" for b in menu.buttons()
+    )
+    assert "st" not in bot.app.user_data[USER]
+    sent = await bot.send(user, "Wie finde ich eine Partnerorganisation in Polen?")
+    assert sent and all("Wie heißt Ihre Kommune" not in m.text and "Der Name" not in m.text for m in sent)
+    assert "Partnerorganisation im Ausland finden" in sent[0].text  # the search answered
+    assert await bot.db.standort_results(USER, 5) == []
+
+
+async def test_main_menu_under_the_result_keeps_the_result(bot: Harness) -> None:
+    user = bot.user(USER)
+    step = await to_questions(bot, user)
+    sent = await answer_all(bot, user, step, ALL_YES)
+    result = next(m for m in sent if "Ihre Stufe" in m.text)
+    [menu] = await bot.press_label(user, result, "Hauptmenü")
+    assert menu.message_id != result.message_id  # a new message below
+    assert "Ihre Stufe" in bot.api.messages[(result.chat_id, result.message_id)].text
+
+
+async def test_answers_typed_at_button_steps_are_taken(bot: Harness) -> None:
+    """Typing "Stadt", "nrw", "ja", "teilweise", "nein" answers the steps instead of starting a search."""
+    user = bot.user(USER)
+    [step] = await bot.send(user, "/standort")
+    [step] = await bot.send(user, "Musterstadt")
+    [step] = await bot.send(user, "stadt")
+    assert "Bundesland" in step.text
+    [step] = await bot.send(user, "nrw")
+    assert "Frage 1 von 8" in step.text
+    for typed in ("ja", "Ja.", "teilweise", "nein", "n", "teils", "j", "noch nicht"):
+        sent = await bot.send(user, typed)
+    result = next(m for m in sent if "Ihre Stufe" in m.text)
+    assert "Stadt Musterstadt (Nordrhein-Westfalen)" in result.text
+    assert any(m.document is not None for m in sent)
+    [row] = await bot.db.standort_results(USER, 5)
+    assert [
+        row.answers[q]
+        for q in ("allies", "network", "overview", "plan", "jha", "contact", "staff", "evaluation")
+    ] == ["yes", "yes", "partly", "no", "no", "partly", "yes", "no"]
+
+
+async def test_a_question_at_a_button_step_still_reaches_the_search(bot: Harness) -> None:
+    user = bot.user(USER)
+    step = await to_questions(bot, user)
+    [reply] = await bot.send(user, "Wie finde ich eine Partnerorganisation in Polen?")
+    assert "Partnerorganisation im Ausland finden" in reply.text
+    assert bot.app.user_data[USER]["st"]["answers"] == {}
+    [step] = await bot.press_label(user, step, "Ja")
+    assert "Frage 2 von 8" in step.text
+
+
+async def test_names_with_quotes_and_ampersands_are_safe_everywhere(bot: Harness) -> None:
+    """Quotes, an ampersand and an apostrophe travel through the questions, the result, the buttons, the
+    stored row, the DOCX, its file name and caption; the HTML stays valid; emoji and tags are refused."""
+    user = bot.user(USER)
+    await bot.send(user, "/standort")
+    for bad in ("Musterstadt 🏰", "<b>Musterstadt</b>", "Muster&amp;stadt;"):
+        [reply] = await bot.send(user, bad)
+        assert "Zeichen" in reply.text and "name" not in bot.app.user_data[USER]["st"]
+    name = 'St. Peter-Ording & „Umland“ "Süd" \'s'
+    [step] = await bot.send(user, f"„{name}“")  # wrapping quotes are dropped
+    assert "Ist St. Peter-Ording &amp; „Umland“ &quot;Süd&quot; &#x27;s eine Stadt" in step.text
+    [step] = await bot.press_label(user, step, "Gemeinde")
+    [step] = await bot.press_label(user, step, "Schleswig")
+    sent = await answer_all(bot, user, step, ALL_YES)
+    for message in bot.api.sent_to(USER):
+        check_telegram_html(message.text)
+    [document] = [m for m in sent if m.document is not None]
+    filename, data = document.document  # type: ignore[misc]
+    assert filename == "Entwicklungsplan_IJA_St_Peter_Ording_Umland_Sued_s.docx"
+    assert f"Gemeinde {name} · Schleswig-Holstein" in texts_of(data)
+    assert name.replace("&", "&amp;").replace('"', "&quot;").replace("'", "&#x27;") in document.text
+    [row] = await bot.db.standort_results(USER, 1)
+    assert row.kommune == name
+    [summary] = await bot.send(user, "/standort")
+    [step] = await bot.press_label(user, summary, "aktualisieren")
+    assert labels_contain(step, f"✓ {name}")  # a button label: plain text, not escaped

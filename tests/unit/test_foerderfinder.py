@@ -17,6 +17,7 @@ from bot.foerderfinder import (
     parse_ages,
     parse_days,
     parse_span_arg,
+    render_miss,
     render_result,
 )
 
@@ -245,5 +246,38 @@ def test_russia_result_leads_with_the_advice_and_the_fallback(
     )
     assert "abgeraten" in parts[1] and "⚠️" in parts[1]
     text = "\n".join(parts)
-    assert "Kein Programm passt" in text
+    assert "kein Förderprogramm empfehlen" in text and "trotzdem" not in text
     assert "ijab.de" in text  # the nationwide fallback
+
+
+def test_a_range_of_days_reaching_into_the_limits_says_when_it_fits(
+    content: Content, data: FundingProgrammes
+) -> None:
+    """Typed "3-10" for Czechia: Tandem needs 5 days – it fits if the plan settles there, not "Sie planen 3"."""
+    finding = find_programmes(data, Plan("cz", "begegnung", (14, 17), (3, 10)))
+    [miss] = next(n for n in finding.almost if n.programme.id == "tandem").misses
+    assert miss.kind is MissKind.DAYS_LOW and miss.partly
+    assert render_miss(content.texts, miss) == "mindestens 5 Tage – passt, wenn Ihr Vorhaben so lange dauert"
+    # Entirely outside: the plain reason with the user's value.
+    finding = find_programmes(data, Plan("cz", "begegnung", (14, 17), (1, 3)))
+    [miss] = next(n for n in finding.almost if n.programme.id == "tandem").misses
+    assert render_miss(content.texts, miss) == "mindestens 5 Tage, Sie planen 1"
+    # Ages are a real group, not an uncertainty: 18–30 for the DPJW is "too old", never "fits if".
+    finding = find_programmes(data, Plan("pl", "begegnung", (18, 30), (10, 10)))
+    [miss] = next(n for n in finding.almost if n.programme.id == "dpjw").misses
+    assert not miss.partly and render_miss(content.texts, miss) == "nur bis 26 Jahre, Ihre Ältesten sind 30"
+
+
+def test_lead_times_and_conditions_say_what_the_sources_say(data: FundingProgrammes) -> None:
+    """FACTS.md B.2: Erasmus+ rounds (February / October), KJP's 31 December; no invented rule of thumb, and
+    a duration used as a hard limit is not called "meist" (typical) in the conditions."""
+    programmes = {p.id: p for p in data.programmes}
+    for programme_id in ("erasmus-begegnung", "erasmus-fachkraefte"):
+        lead = programmes[programme_id].lead_time
+        assert "Februar" in lead and "Oktober" in lead and "halbes Jahr" not in lead
+    for programme_id in ("kjp-begegnung", "kjp-fachkraefte"):
+        assert "31. Dezember des Vorjahres" in programmes[programme_id].lead_time
+    assert "1. oder 15. November" in programmes["dfjw"].lead_time
+    for programme in data.programmes:
+        if programme.days is not None:
+            assert not any("meist" in c for c in programme.conditions), programme.id

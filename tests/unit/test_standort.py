@@ -12,7 +12,16 @@ from docx import Document
 
 from bot.content import Content, ContentError, check_telegram_html, load_content
 from bot.devplan import DevplanInput, build_devplan
-from bot.standort import NameProblem, assess, clean_kommune_name, devplan_filename, progress, render_result
+from bot.standort import (
+    NameProblem,
+    assess,
+    clean_kommune_name,
+    devplan_filename,
+    kommune_display,
+    progress,
+    render_result,
+    same_kommune,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = ("allies", "network", "overview", "plan", "jha", "contact", "staff", "evaluation")
@@ -79,6 +88,9 @@ def test_progress_lists_improvements_and_setbacks(content: Content) -> None:
         ("Landkreis   Vorpommern-Greifswald", "Landkreis Vorpommern-Greifswald"),
         ("St. Ingbert", "St. Ingbert"),
         ("Mülheim an der Ruhr", "Mülheim an der Ruhr"),
+        ("„Musterstadt“", "Musterstadt"),
+        ('"Bad Neustadt"', "Bad Neustadt"),
+        ('Verbandsgemeinde "Rhein-Selz"', 'Verbandsgemeinde "Rhein-Selz"'),
     ],
 )
 def test_kommune_names_accepted(raw: str, clean: str) -> None:
@@ -207,6 +219,8 @@ def _broken_copy(tmp_path: Path, name: str, old: str, new: str) -> Path:
         ("standort.yaml", "stage: 4\n", "stage: 6\n", "question stages must be 1..n"),
         ("standort.yaml", "- id: zeitplan", "- id: ziele", "sections must be exactly"),
         ("standort.yaml", "decision_question: jha", "decision_question: jhx", "is not a question id"),
+        ("standort.yaml", "widths: [5, 2.5, 8.5]", "widths: [5, 2.5]", "widths: 2 given for 3 columns"),
+        ("standort.yaml", "widths: [5, 2.5, 8.5]", "widths: [5, 2.5, 18.5]", "more than the 16 cm"),
         (
             "standort.yaml",
             '"{quarter}. Quartal {year}"',
@@ -250,3 +264,104 @@ def test_devplan_schedule_adds_the_committee_decision_once(content: Content) -> 
     assert text.count(decision) == 1 and "3. Quartal 2026" in text
     # It is one of the next steps already: not twice.
     assert decision not in schedule_text(answers(jha="no"))
+
+
+@pytest.mark.parametrize(
+    ("name", "kommune_type", "shown"),
+    [
+        ("Musterstadt", "stadt", "Stadt Musterstadt"),
+        ("Landkreis Musterland", "landkreis", "Landkreis Musterland"),  # not "Landkreis Landkreis …"
+        ("Hansestadt Lübeck", "stadt", "Hansestadt Lübeck"),
+        ("Kreis Rendsburg-Eckernförde", "landkreis", "Kreis Rendsburg-Eckernförde"),
+        ("Samtgemeinde Sottrum", "gemeinde", "Samtgemeinde Sottrum"),
+        ("stadt Neuss", "stadt", "stadt Neuss"),
+        ("Stadtallendorf", "stadt", "Stadt Stadtallendorf"),  # a name that merely begins like a type
+    ],
+)
+def test_kommune_display_puts_the_type_in_front_only_once(
+    content: Content, name: str, kommune_type: str, shown: str
+) -> None:
+    assert kommune_display(content.tools.standort, name, kommune_type) == shown
+
+
+def test_same_kommune_ignores_spelling_and_type_words_but_not_the_land(content: Content) -> None:
+    config = content.tools.standort
+    assert same_kommune(config, ("Stadt Münster", "NW"), ("muenster", "NW"))
+    assert same_kommune(config, ("Landkreis Musterland", "BY"), ("Musterland", "BY"))
+    assert not same_kommune(config, ("Münster", "NW"), ("Münster", "HE"))
+    assert not same_kommune(config, ("Musterstadt", "NW"), ("Nachbardorf", "NW"))
+
+
+def test_result_and_draft_name_a_landkreis_once(content: Content) -> None:
+    config = content.tools.standort
+    result = assess(config, answers())
+    parts = render_result(
+        content.texts,
+        config,
+        content.servicepoints,
+        kommune="Landkreis Musterland",
+        kommune_type="landkreis",
+        land="BY",
+        assessment=result,
+        link=lambda a: f"https://t.me/bot?start=thema_{a}",
+    )
+    assert "Landkreis Musterland (Bayern)" in parts[0] and "Landkreis Landkreis" not in parts[0]
+    data = build_devplan(
+        config,
+        content.servicepoints,
+        DevplanInput(
+            kommune="Landkreis Musterland",
+            kommune_type="landkreis",
+            land="BY",
+            answers=answers(),
+            assessment=result,
+            created=date(2026, 11, 24),
+            answer_labels={"yes": "ja", "partly": "teilweise", "no": "nein"},
+        ),
+    )
+    text = _docx_text(data)
+    assert "Landkreis Musterland · Bayern" in text and "Landkreis Landkreis" not in text
+
+
+def _devplan(content: Content, given: dict[str, str]) -> bytes:
+    config = content.tools.standort
+    return build_devplan(
+        config,
+        content.servicepoints,
+        DevplanInput(
+            kommune="Musterstadt",
+            kommune_type="stadt",
+            land="NW",
+            answers=given,
+            assessment=assess(config, given),
+            created=date(2026, 11, 24),
+            answer_labels={"yes": "ja", "partly": "teilweise", "no": "nein"},
+        ),
+    )
+
+
+def test_devplan_is_a4_german_with_readable_table_columns(content: Content) -> None:
+    """The draft opened on an US-Letter page with equal columns: the measures ('Gespräche mit
+    Jugendhilfeplanung, …') broke mid-word in a quarter of the page ('Jugendhilfeplanu-ng')."""
+    doc = Document(io.BytesIO(_devplan(content, {q: "no" for q in QUESTIONS})))
+    section = doc.sections[0]
+    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
+    text_width = section.page_width - section.left_margin - section.right_margin
+    [measures] = [t for t in doc.tables if t.rows[0].cells[0].text == "Maßnahme"]
+    widths = [cell.width for cell in measures.rows[1].cells]
+    assert widths[0] > 1.5 * max(widths[1:]) and sum(widths) <= text_width
+    for table in doc.tables:
+        assert sum(cell.width for cell in table.rows[0].cells) <= text_width
+    languages = doc.styles["Normal"].element.xpath("./w:rPr/w:lang/@w:val")
+    assert languages == ["de-DE"]
+
+
+def test_devplan_lists_no_congratulation_as_a_need(content: Content) -> None:
+    config = content.tools.standort
+    doc = Document(io.BytesIO(_devplan(content, answers())))
+    paragraphs = [p.text for p in doc.paragraphs]
+    start = paragraphs.index(config.devplan.section("bedarfsanalyse").title)
+    end = paragraphs.index(config.devplan.section("ziele").title)
+    needs = "\n".join(paragraphs[start:end])
+    assert config.stage(5).summary not in needs
+    assert config.devplan.section("bedarfsanalyse").complete_intro in needs
