@@ -96,12 +96,33 @@ def clean_kommune(text: str) -> str:
     return value
 
 
+def utf16_length(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units: an emoji counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit_utf16(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` UTF-16 code units with "…", never inside a character."""
+    if utf16_length(text) <= limit:
+        return text
+    kept: list[str] = []
+    used = 1  # the "…"
+    for char in text:
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            break
+        kept.append(char)
+    return "".join(kept).rstrip() + "…"
+
+
 def clean_question(text: str) -> str:
+    """10–2000 characters as Telegram counts them, so the request always fits one staff message."""
     value = text.strip()
-    if len(value) < QUESTION_MIN:
+    length = utf16_length(value)
+    if length < QUESTION_MIN:
         raise InvalidInput("requests.invalid.question_short", min=QUESTION_MIN)
-    if len(value) > QUESTION_MAX:
-        raise InvalidInput("requests.invalid.question_long", max=QUESTION_MAX, length=len(value))
+    if length > QUESTION_MAX:
+        raise InvalidInput("requests.invalid.question_long", max=QUESTION_MAX, length=length)
     return value
 
 
@@ -348,9 +369,9 @@ def rating_keyboard(texts: Texts, request_id: int) -> InlineKeyboardMarkup:
 
 
 def topic_name(texts: Texts, req: RequestRow) -> str:
-    """The forum topic's name (plain text, at most 128 characters); closed requests get a tick."""
+    """The forum topic's name (plain text, at most 128 characters as Telegram counts); closed ones get a tick."""
     key = "requests.staff.topic_name_closed" if req.status == "erledigt" else "requests.staff.topic_name"
-    return html_to_plain(texts(key, number=req.id, kommune=req.kommune))[:TOPIC_NAME_MAX]
+    return fit_utf16(html_to_plain(texts(key, number=req.id, kommune=req.kommune)), TOPIC_NAME_MAX)
 
 
 # --- services: every state change with the messages it causes, in one transaction -----------------------------
@@ -608,6 +629,12 @@ class RelayIndex:
 # --- the desk: staff rights, the staff group's shape, and delivery -------------------------------------------
 
 
+def _topic_unusable(exc: BadRequest) -> bool:
+    """The request's topic was deleted or closed to the bot: post into the group itself instead."""
+    message = exc.message.lower()
+    return "thread" in message or "topic_closed" in message or "topic_deleted" in message
+
+
 class RequestDesk:
     """Long-lived state of the feature (``context.bot_data.requests``) and its outbox deliverers."""
 
@@ -672,12 +699,18 @@ class RequestDesk:
             return None
         thread_id = req.staff_thread_id if req.staff_chat_id == row.chat_id else None
         if thread_id is None and await self.is_forum(bot, row.chat_id):
-            topic = await bot.create_forum_topic(row.chat_id, topic_name(services.texts, req))
-            thread_id = topic.message_thread_id
-            await services.db.set_request_thread(req.id, row.chat_id, thread_id)
-            req = await services.db.get_request(req.id)
-            if req is None:
-                return None
+            try:
+                topic = await bot.create_forum_topic(row.chat_id, topic_name(services.texts, req))
+            except BadRequest as exc:
+                # No right to manage topics (or a name Telegram refuses): into the group itself rather than
+                # nowhere; staff reply to the message there, as in a plain group.
+                log.warning("request %s: no forum topic (%s); posting into the group", req.id, exc.message)
+            else:
+                thread_id = topic.message_thread_id
+                await services.db.set_request_thread(req.id, row.chat_id, thread_id)
+                req = await services.db.get_request(req.id)
+                if req is None:
+                    return None
         text = staff_post_text(services.texts, services.content, req, services.settings.tz)
         markup = staff_keyboard(services.texts, req)
         try:
@@ -685,7 +718,7 @@ class RequestDesk:
                 row.chat_id, text, reply_markup=markup, message_thread_id=thread_id
             )
         except BadRequest as exc:
-            if thread_id is None or "thread" not in exc.message.lower():
+            if thread_id is None or not _topic_unusable(exc):
                 raise
             # The topic was deleted: post into the group itself rather than lose the request.
             await services.db.set_request_thread(req.id, row.chat_id, None)
@@ -711,7 +744,7 @@ class RequestDesk:
         try:
             return await self._send_parts(bot, row.chat_id, text, markup, thread_id, reply_to)
         except BadRequest as exc:
-            if thread_id is None or "thread" not in exc.message.lower():
+            if thread_id is None or not _topic_unusable(exc):
                 raise
             return await self._send_parts(bot, row.chat_id, text, markup, None, None)
 

@@ -78,6 +78,7 @@ from bot.requests import (
     status_label,
     submit_request,
     topic_label,
+    utf16_length,
 )
 from handlers.common import answer, home_button, parse_press, send_html, show
 
@@ -220,7 +221,7 @@ async def _prompt(context: Context, form: dict[str, Any], state: str) -> tuple[s
         rows = [topic_buttons[i : i + 2] for i in range(0, len(topic_buttons), 2)]
     elif state == S_QUESTION:
         prefill = form.get("prefill")
-        if prefill and QUESTION_MIN <= len(prefill.strip()) <= QUESTION_MAX:
+        if prefill and QUESTION_MIN <= utf16_length(prefill.strip()) <= QUESTION_MAX:
             body = texts(
                 "requests.form.question_prefilled",
                 question=prefill.strip(),

@@ -27,6 +27,7 @@ from bot.requests import (
     clean_phone,
     clean_question,
     find_land,
+    fit_utf16,
     limit_problem,
     local_day_start,
     plan_claim,
@@ -36,6 +37,7 @@ from bot.requests import (
     staff_post_text,
     submit_request,
     topic_name,
+    utf16_length,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -247,6 +249,31 @@ def test_the_largest_request_fits_one_telegram_message_and_is_valid_html() -> No
     assert len(topic_name(TEXTS, req)) <= 128
     # The topic name is plain text: shown as typed, not as HTML entities.
     assert '<b>&"' in topic_name(TEXTS, req) and "&amp;" not in topic_name(TEXTS, req)
+
+
+def test_lengths_count_as_telegram_does() -> None:
+    """Telegram counts UTF-16 code units: an emoji is two. Questions, topic names and alerts are measured so."""
+    assert clean_question("🙂" * 1000) == "🙂" * 1000
+    with pytest.raises(InvalidInput) as exc:
+        clean_question("🙂" * 1001)
+    assert exc.value.params["length"] == 2002
+    assert fit_utf16("kurz", 128) == "kurz"
+    cut = fit_utf16("Gemeinde " + "🏰" * 200, 128)
+    assert utf16_length(cut) <= 128 and cut.endswith("🏰…")
+    assert fit_utf16("ab" + "🙂" * 3, 5) == "ab🙂…"  # never half an emoji
+    # The largest request in emoji still fits: one staff message, a topic name Telegram accepts.
+    req = request(
+        kommune="Stadt " + "🏰" * 114,
+        question="🙂" * 1000,
+        requester_name="🙂" * 64 + " " + "🙂" * 64 + " (@" + "a" * 32 + ")",
+        contact_kind="email",
+        contact_value=("a" * 64) + "@" + ("b" * 185) + ".de",
+        claimed_by_name="🙂" * 129,
+        rating=5,
+        staff_thread_id=99,
+    )
+    assert visible_length(staff_post_text(TEXTS, CONTENT, req, BERLIN)) <= 4096
+    assert utf16_length(topic_name(TEXTS, replace(req, status="erledigt"))) <= 128
 
 
 @pytest.fixture
