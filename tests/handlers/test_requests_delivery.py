@@ -116,4 +116,6 @@ async def test_a_closed_topic_does_not_swallow_the_requesters_answer(tmp_path: P
         await deliver(h)
         relayed = h.api.sent_to(STAFF_CHAT_ID)[-1]
         assert "Eckdaten" in relayed.text and relayed.thread_id is None
-        assert [r.state for r in await h.db.outbox_by_ref("request:1") if r.kind == "request_note"] == ["sent"]
+        assert [r.state for r in await h.db.outbox_by_ref("request:1") if r.kind == "request_note"] == [
+            "sent"
+        ]
