@@ -63,6 +63,7 @@ from bot.requests import (
     clean_question,
     contact_label,
     find_land,
+    fit_utf16,
     format_time,
     land_label,
     limit_problem,
@@ -93,6 +94,7 @@ PREFILL_KEEP = 5
 ADVICE_ARG = "frage"
 ADVICE_QUESTION = "advice_question"
 LIST_LIMIT = 10
+ALERT_MAX = 200  # characters Telegram shows in a button's alert; longer ones are refused
 OPEN_LIST_LIMIT = 50
 # Handler group of the one-time relay-index loader: before every other group, including the guards in -1.
 INDEX_GROUP = -100
@@ -308,10 +310,20 @@ async def _current_form(update: Update, context: Context) -> dict[str, Any] | No
 
 
 async def _tell(update: Update, context: Context, text: str) -> None:
+    """Explain why the form is over: in place of the pressed form message (its buttons are dead), or as a reply.
+
+    Not as an alert: alerts hold 200 characters at most, and Telegram shows nothing for a longer one.
+    """
     if update.callback_query is not None:
-        await answer(update.callback_query, text, alert=True)
+        await answer(update.callback_query)
+        await show(update, context, text, _menu_markup(context))
     else:
         await send_html(update, context, text)
+
+
+def _alert(text: str) -> str:
+    """Alert text: plain (no HTML entities shown) and cut to Telegram's 200 characters."""
+    return fit_utf16(html_to_plain(text), ALERT_MAX)
 
 
 def _drop_form(context: Context) -> None:
@@ -450,7 +462,7 @@ async def form_press(update: Update, context: Context) -> str | int | None:
         try:
             form["question"] = clean_question(str(form["prefill"]))
         except InvalidInput as exc:
-            await answer(query, html_to_plain(texts(exc.key, **exc.params)), alert=True)
+            await answer(query, _alert(texts(exc.key, **exc.params)), alert=True)
             return None
     else:
         await answer(query, texts("requests.form.stale_button"), alert=True)
@@ -810,7 +822,7 @@ async def _staff_allowed(update: Update, context: Context) -> bool:
 
 async def _staff_refuse(update: Update, context: Context, text: str) -> None:
     if update.callback_query is not None:
-        await answer(update.callback_query, text, alert=True)
+        await answer(update.callback_query, _alert(text), alert=True)
     elif update.effective_message is not None:
         await _reply_in_place(update.effective_message, text)
 
@@ -856,7 +868,7 @@ async def staff_press(update: Update, context: Context) -> None:
         action = "status"
     if isinstance(plan, Refusal):
         # Alerts are plain text: names in them must not show as HTML entities.
-        await answer(query, html_to_plain(texts(plan.key, **plan.params)), alert=True)
+        await answer(query, _alert(texts(plan.key, **plan.params)), alert=True)
         await services.requests.refresh_staff_views(context.bot, req, renamed=False)
         return
     updated = await apply_change(services.db, texts, req, plan, by=user.id, now=_now(context), action=action)
@@ -875,7 +887,7 @@ async def staff_press(update: Update, context: Context) -> None:
         await _edit_markup(message, None)  # a reminder's button has done its job
     await answer(
         query,
-        html_to_plain(
+        _alert(
             texts(
                 "requests.staff.changed", number=updated.id, status=Html(status_label(texts, updated.status))
             )

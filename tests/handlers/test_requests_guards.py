@@ -11,6 +11,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationHandlerStop, CommandHandler
 
 from bot.context import App, Context
+from bot.offline import OfflineBotApi
 from bot.roles import Role
 from handlers.requests import request_offer_button
 from tests.handlers.requests_support import (
@@ -25,6 +26,7 @@ from tests.handlers.requests_support import (
     file_request,
     fill_form,
     staff_posts,
+    telegram_limits,
 )
 from tests.harness import ADMIN_ID, STAFF_CHAT_ID, Harness, harness
 
@@ -434,3 +436,36 @@ async def test_the_advice_offer_after_an_unanswered_question_prefills_the_form(h
     [privacy] = await h.press(user, contact, data_of(contact, "contact", "telegram"))
     [summary] = await h.press(user, privacy, data_of(privacy, "privacy"))
     assert question in summary.text
+
+
+async def test_answers_to_presses_fit_telegrams_200_character_alerts(tmp_path: Path) -> None:
+    """An alert over 200 characters is refused by Telegram: the user would see nothing at all."""
+    api = OfflineBotApi(strict=True)
+    api.fail = telegram_limits
+    async with harness(tmp_path, api=api, broadcast_rate=30) as h:
+        user = h.user(USER)
+        await start(h, user)
+        [land] = await h.send(user, "Stadt Musterstadt")
+        # A form button pressed after the form expired: explained in place of the old form message.
+        h.clock.advance(timedelta(hours=25))
+        [expired] = await h.press(user, land, data_of(land, "land", "BY"))
+        assert expired.message_id == land.message_id
+        assert expired.text == h.texts("requests.form.expired") and data_of(expired, "home")
+        assert not any(c.method == "answerCallbackQuery" and c.params.get("text") for c in api.calls[-3:])
+        # A staff member with a long name has the request: the other one's alert is cut to fit, not lost.
+        # Telegram allows 64 characters for the first and 64 for the last name.
+        long_named = {
+            **h.user(STAFF, ("Maximiliane-Josephine " * 3)[:64]),
+            "last_name": "von und zu " + "H" * 53,
+        }
+        await file_request(h, user)
+        await deliver(h)
+        [post] = staff_posts(h)
+        claim = data_of(post, "claim")
+        await h.press(long_named, post, claim)
+        await h.press(h.user(OTHER_STAFF, "Rita"), post, claim)
+        alert = h.last_answer_text()
+        assert alert is not None and alert.startswith("Anfrage #1 hat bereits Maximiliane")
+        assert len(alert) <= 200 and alert.endswith("…")
+        answered = [c for c in api.calls if c.method == "answerCallbackQuery"]
+        assert answered[-1].params.get("text") == alert
