@@ -70,6 +70,7 @@ from bot.requests import (
     local_day_start,
     plan_claim,
     plan_status,
+    posted_to,
     relay_to_staff,
     relay_to_user,
     remind_unclaimed,
@@ -973,7 +974,9 @@ async def open_requests(update: Update, context: Context) -> None:
         await _reply_in_place(message, texts("requests.staff.open_none"))
         return
     lines = [texts("requests.staff.open_head", count=len(reqs))]
+    staff_chat_id = services.settings.staff_chat_id
     for req in reqs:
+        missing = staff_chat_id is not None and not posted_to(req, staff_chat_id)
         who = (
             texts("requests.staff.open_by", name=req.claimed_by_name)
             if req.claimed_by_name
@@ -989,6 +992,7 @@ async def open_requests(update: Update, context: Context) -> None:
                 who=Html(who),
                 since=format_time(req.created_at, services.settings.tz),
                 link=Html(_message_link(texts, req)),
+                warning=Html(texts("requests.staff.open_not_posted") if missing else ""),
             )
         )
     for part in split_message(lines):

@@ -3,10 +3,13 @@ texts), and a staff post that cannot be delivered is visible, reported, and post
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.content import visible_length
-from bot.offline import OfflineBotApi
+from bot.offline import Call, OfflineBotApi
 from tests.handlers.requests_support import (
     STAFF,
     STAFF_CHAT,
@@ -15,11 +18,13 @@ from tests.handlers.requests_support import (
     data_of,
     deliver,
     file_request,
+    fill_form,
+    reply_target,
     staff_posts,
     telegram_limits,
     utf16_length,
 )
-from tests.harness import STAFF_CHAT_ID, harness
+from tests.harness import ADMIN_ID, STAFF_CHAT_ID, Harness, harness
 
 
 async def test_without_the_right_to_create_topics_the_request_is_posted_into_the_forum_itself(
@@ -119,3 +124,107 @@ async def test_a_closed_topic_does_not_swallow_the_requesters_answer(tmp_path: P
         assert [r.state for r in await h.db.outbox_by_ref("request:1") if r.kind == "request_note"] == [
             "sent"
         ]
+
+
+def kicked_from(chat_id: int) -> Callable[[Call], tuple[int, dict[str, Any]] | None]:
+    """Every call about ``chat_id`` is refused as after the bot was removed from the group."""
+
+    def fail(call: Call) -> tuple[int, dict[str, Any]] | None:
+        if call.params.get("chat_id") is not None and int(call.params["chat_id"]) == chat_id:
+            description = "Forbidden: bot was kicked from the supergroup chat"
+            return 403, {"error_code": 403, "description": description}
+        return None
+
+    return fail
+
+
+async def tick(h: Harness) -> None:
+    [job] = h.app.job_queue.get_jobs_by_name("request_reminders")  # type: ignore[union-attr]
+    await job.run(h.app)
+    await deliver(h)
+
+
+async def test_a_staff_post_telegram_refuses_is_reported_listed_and_posted_again(tmp_path: Path) -> None:
+    """The bot was removed from the staff group: the request is stored, the admins hear of it at once, /offen
+    marks it, and once the bot is back the next reminder posts the whole request (not a bare reminder)."""
+    api = OfflineBotApi(strict=True)
+    api.fail = kicked_from(STAFF_CHAT_ID)
+    async with harness(tmp_path, api=api, broadcast_rate=30, request_reminder_hours=6) as h:
+        user, staff, admin = h.user(USER, "Anna"), h.user(STAFF, "Sabine"), h.user(ADMIN_ID, "Admin")
+        summary = await fill_form(h, user, kommune="Stadt <Nirgendwo>")
+        [done] = await h.press(user, summary, data_of(summary, "send"))
+        assert done.text == h.texts("requests.form.submitted", number=1)
+        await deliver(h)
+        [row] = [r for r in await h.db.outbox_by_ref("request:1") if r.kind == "request_post"]
+        assert row.state == "failed" and row.error is not None and "kicked" in row.error
+        # The admins are told in private, without the requester's data.
+        [notice] = h.api.sent_to(ADMIN_ID)
+        assert notice.text == h.texts("requests.admin.post_failed", number=1, error=row.error, hours=6)
+        assert "bot was kicked" in notice.text
+        assert "Nirgendwo" not in notice.text and "Anna" not in notice.text
+        # /offen (in private: the bot cannot answer in the group) shows it as not yet in the group.
+        [listing] = await h.send(admin, "/offen")
+        assert "#1" in listing.text and h.texts("requests.staff.open_not_posted") in listing.text
+        # The bot is back in the group: the next reminder posts the request itself, then the reminder to it.
+        api.fail = None
+        h.clock.advance(timedelta(hours=6))
+        await tick(h)
+        [post] = staff_posts(h)
+        assert "Stadt &lt;Nirgendwo&gt;" in post.text and data_of(post, "claim")
+        reminder = h.api.sent_to(STAFF_CHAT_ID)[-1]
+        assert reminder.text.startswith("⏰")
+        sent = [c for c in calls(h, "sendMessage") if int(c["chat_id"]) == STAFF_CHAT_ID]
+        assert reply_target(sent[-1]) == post.message_id
+        [listing] = await h.send(admin, "/offen")
+        assert h.texts("requests.staff.open_not_posted") not in listing.text
+        # From here on it is an ordinary request: the staff reply reaches the requester.
+        await h.send(staff, "Guten Tag, wir sind wieder da!", chat=STAFF_CHAT, reply_to=post)
+        await deliver(h)
+        assert "wir sind wieder da" in h.api.sent_to(USER)[-1].text
+        # A further period: one reminder, no second copy of the request.
+        h.clock.advance(timedelta(hours=6))
+        await tick(h)
+        assert len(staff_posts(h)) == 1
+
+
+async def test_a_corrected_staff_chat_id_gets_the_requests_the_wrong_one_could_not(tmp_path: Path) -> None:
+    wrong = -1009999999999
+    api = OfflineBotApi(strict=True)
+    api.fail = lambda call: (
+        (400, {"error_code": 400, "description": "Bad Request: chat not found"})
+        if call.params.get("chat_id") is not None and int(call.params["chat_id"]) == wrong
+        else None
+    )
+    async with harness(tmp_path, api=api, broadcast_rate=30, staff_chat_id=wrong) as first:
+        await file_request(first, first.user(USER))
+        await deliver(first)
+        rows = await first.db.outbox_by_ref("request:1")
+        assert [(r.kind, r.state) for r in rows] == [("request_post", "failed"), ("message", "sent")]
+    async with harness(tmp_path, api=api, broadcast_rate=30) as second:
+        second.clock.advance(timedelta(hours=24))
+        await tick(second)
+        [post] = staff_posts(second)
+        assert "Anfrage #1" in post.text
+        req = await second.db.get_request(1)
+        assert (
+            req is not None and req.staff_chat_id == STAFF_CHAT_ID and req.staff_message_id == post.message_id
+        )
+
+
+async def test_a_requesters_answer_the_staff_group_refuses_is_reported_back_to_them(tmp_path: Path) -> None:
+    """Told "weitergeleitet", but the group refused it for good: the requester must not wait for nothing."""
+    api = OfflineBotApi(strict=True)
+    async with harness(tmp_path, api=api, broadcast_rate=30) as h:
+        user, staff = h.user(USER, "Anna"), h.user(STAFF, "Sabine")
+        await file_request(h, user)
+        await deliver(h)
+        [post] = staff_posts(h)
+        await h.send(staff, "Wie viele Jugendliche fahren mit?", chat=STAFF_CHAT, reply_to=post)
+        await deliver(h)
+        api.fail = kicked_from(STAFF_CHAT_ID)
+        [confirm] = await h.send(user, "Es sind 20 Jugendliche.")
+        assert confirm.text == h.texts("requests.user.reply_sent", number=1)
+        await deliver(h)
+        assert h.api.sent_to(USER)[-1].text == h.texts("requests.user.relay_failed", number=1)
+        notes = [r for r in await h.db.outbox_by_ref("request:1") if r.kind == "request_note"]
+        assert [r.state for r in notes] == ["failed"]
