@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
@@ -361,6 +362,8 @@ def request_offer_button(context: Context, question: str) -> InlineKeyboardButto
 
 async def start_form(update: Update, context: Context) -> str | int | None:
     """/beratung, the menu button, /start beratung, or an offer: check the limits, then ask for the Kommune."""
+    if not await _in_private(update, context):
+        return ConversationHandler.END
     await answer(update.callback_query)
     user = update.effective_user
     if user is None or context.user_data is None:
@@ -390,6 +393,16 @@ async def start_form(update: Update, context: Context) -> str | int | None:
     text, markup = await _prompt(context, form, S_KOMMUNE)
     await show(update, context, texts("requests.form.intro") + "\n\n" + text, markup)
     return S_KOMMUNE
+
+
+async def _in_private(update: Update, context: Context) -> bool:
+    """Forms and answers only in the private chat: in a group the form would take over the member's messages
+    (in the staff group: their replies to requests). The commands are private-only; this guards the buttons."""
+    chat = update.effective_chat
+    if chat is not None and chat.type == ChatType.PRIVATE:
+        return True
+    await answer(update.callback_query, context.bot_data.texts("requests.form.private_only"), alert=True)
+    return False
 
 
 def _menu_markup(context: Context) -> InlineKeyboardMarkup:
@@ -593,6 +606,8 @@ def _reprompt(state: str, key: str) -> Callback:
 
 async def start_reply(update: Update, context: Context) -> str | None:
     """The "Antworten" button under a message of the team (or in /anfragen): wait for the user's text."""
+    if not await _in_private(update, context):
+        return None
     query = update.callback_query
     parsed = parse_press(update, CALLBACK_PREFIX)
     texts = context.bot_data.texts
@@ -809,6 +824,8 @@ async def _staff_allowed(update: Update, context: Context) -> bool:
     """Re-check on every action: member of the staff group or staff role; a polite refusal otherwise."""
     user = update.effective_user
     texts = context.bot_data.texts
+    if _anonymous_admin(update, context):
+        return True  # an admin of the staff group writing as the group (Telegram hides who it is)
     if user is None or user.is_bot:
         return False
     try:
@@ -819,6 +836,19 @@ async def _staff_allowed(update: Update, context: Context) -> bool:
     if not allowed:
         await _staff_refuse(update, context, texts("requests.staff.not_staff"))
     return allowed
+
+
+def _anonymous_admin(update: Update, context: Context) -> bool:
+    """A message an admin of the staff group sent anonymously, as the group itself."""
+    message, chat = update.effective_message, update.effective_chat
+    return (
+        update.callback_query is None
+        and message is not None
+        and chat is not None
+        and chat.id == context.bot_data.settings.staff_chat_id
+        and message.sender_chat is not None
+        and message.sender_chat.id == chat.id
+    )
 
 
 async def _staff_refuse(update: Update, context: Context, text: str) -> None:
@@ -926,8 +956,8 @@ async def staff_message(update: Update, context: Context) -> None:
     text = message.text
     if text is not None and text.lstrip().lower().startswith(INTERNAL_MARK):
         return
-    anonymous_admin = message.sender_chat is not None and message.sender_chat.id == chat.id
-    if not anonymous_admin and not await _staff_allowed(update, context):
+    anonymous_admin = _anonymous_admin(update, context)
+    if not await _staff_allowed(update, context):
         return
     if text is None or not text.strip():
         await _reply_in_place(message, texts("requests.staff.text_only"))

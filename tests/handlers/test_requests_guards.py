@@ -469,3 +469,36 @@ async def test_answers_to_presses_fit_telegrams_200_character_alerts(tmp_path: P
         assert len(alert) <= 200 and alert.endswith("…")
         answered = [c for c in api.calls if c.method == "answerCallbackQuery"]
         assert answered[-1].params.get("text") == alert
+
+
+async def test_an_anonymous_admin_of_the_staff_group_may_use_offen_and_answer(h: Harness) -> None:
+    """Telegram sends an anonymous admin's messages from the group itself (user: GroupAnonymousBot)."""
+    anonymous = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
+    user = h.user(USER)
+    await file_request(h, user, kommune="Stadt Anonym")
+    await deliver(h)
+    [post] = staff_posts(h)
+    [listing] = await h.send(anonymous, "/offen", chat=STAFF_CHAT, extra={"sender_chat": STAFF_CHAT})
+    assert "Stadt Anonym" in listing.text
+    await h.send(
+        anonymous, "Antwort vom Team", chat=STAFF_CHAT, reply_to=post, extra={"sender_chat": STAFF_CHAT}
+    )
+    await deliver(h)
+    assert "Antwort vom Team" in h.api.sent_to(USER)[-1].text
+    # The same bot account without the group as sender (e.g. another chat's anonymous admin) is no staff.
+    await h.send(anonymous, "/offen", chat=STAFF_CHAT)
+    assert h.api.sent_to(STAFF_CHAT_ID)[-1].message_id == listing.message_id
+
+
+async def test_the_form_cannot_be_opened_in_a_group_where_it_would_swallow_staff_replies(h: Harness) -> None:
+    user, staff = h.user(USER), h.user(STAFF, "Sabine")
+    await file_request(h, user)
+    await deliver(h)
+    [post] = staff_posts(h)
+    for forged in ("menu:beratung", "req:new:abcd", "req:reply:1"):
+        await h.press(staff, post, forged)
+        assert h.last_answer_text() == h.texts("requests.form.private_only"), forged
+    assert h.api.sent_to(STAFF_CHAT_ID) == [post]
+    await h.send(staff, "Guten Tag, wir kümmern uns.", chat=STAFF_CHAT, reply_to=post)
+    await deliver(h)
+    assert "wir kümmern uns" in h.api.sent_to(USER)[-1].text
