@@ -1003,7 +1003,10 @@ async def open_requests(update: Update, context: Context) -> None:
     if not reqs:
         await _reply_in_place(message, texts("requests.staff.open_none"))
         return
-    lines = [texts("requests.staff.open_head", count=len(reqs))]
+    total = await services.db.open_request_count()
+    lines = [texts("requests.staff.open_head", count=total)]
+    if total > len(reqs):
+        lines.append(texts("requests.staff.open_more", shown=len(reqs)))
     staff_chat_id = services.settings.staff_chat_id
     for req in reqs:
         missing = staff_chat_id is not None and not posted_to(req, staff_chat_id)
