@@ -502,3 +502,24 @@ async def test_the_form_cannot_be_opened_in_a_group_where_it_would_swallow_staff
     await h.send(staff, "Guten Tag, wir kümmern uns.", chat=STAFF_CHAT, reply_to=post)
     await deliver(h)
     assert "wir kümmern uns" in h.api.sent_to(USER)[-1].text
+
+
+async def test_a_staff_member_removed_from_the_group_loses_the_buttons_and_the_relay(h: Harness) -> None:
+    user = h.user(USER)
+    sabine = h.user(STAFF, "Sabine")
+    await file_request(h, user)
+    await deliver(h)
+    [post] = staff_posts(h)
+    await h.press(sabine, post, data_of(post, "claim"))
+    # Removed from the group: within a minute at most (the membership answer is cached that long) she is out.
+    h.api.member_status[STAFF] = "kicked"
+    h.clock.advance(timedelta(seconds=61))
+    await h.press(sabine, post, data_of(post, "done"))
+    assert h.last_answer_text() == h.texts("requests.staff.not_staff")
+    before = len(h.api.sent_to(USER))
+    [refusal] = await h.send(sabine, "Noch eine Antwort", chat=STAFF_CHAT, reply_to=post)
+    assert refusal.text == h.texts("requests.staff.not_staff")
+    await deliver(h)
+    assert len(h.api.sent_to(USER)) == before
+    req = await h.db.get_request(1)
+    assert req is not None and req.status == "in_bearbeitung"
