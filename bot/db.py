@@ -409,6 +409,10 @@ class Database:
         )
         return [_request_row(r) for r in rows]
 
+    async def open_request_count(self) -> int:
+        row = await self.fetchone("SELECT COUNT(*) FROM requests WHERE status != 'erledigt'")
+        return int(row[0]) if row is not None else 0
+
     async def answerable_requests(self, user_id: int | None = None) -> list[tuple[int, int]]:
         """(user_id, request id) of requests in dialogue ('in_bearbeitung', 'wartet'), for all or one user."""
         sql = "SELECT user_id, id FROM requests WHERE status IN ('in_bearbeitung', 'wartet')"
