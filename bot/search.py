@@ -127,6 +127,8 @@ _PARTICLES = frozenset(
 _PARTICLE_REACH = 8
 _PARTICLE_WEIGHT = 0.9
 _LINKERS = ("es", "en", "er", "s", "n", "e")
+# Inseparable verb prefixes: a compound is never cut right after or inside one (ver|fahren, be|gegnung).
+_VERB_PREFIXES = ("be", "emp", "ent", "er", "ge", "miss", "ver", "zer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,6 +452,18 @@ class _Vocabulary:
                 return word[i:]
         return None
 
+    def cuts_verb_prefix(self, word: str, cut: int) -> bool:
+        """Whether ``word[cut:]`` is no compound part because the cut falls at or inside the inseparable verb
+        prefix of a known word: Direktverfahren is Direkt + Verfahren, not … + fahren or … + erfahren, and
+        Jugendbegegnung holds no "gegnung". A cut right after a known word stays (Förder|mitteln)."""
+        if self._modifier(word[:cut]) is not None:
+            return False
+        for prefix in _VERB_PREFIXES:
+            for start in range(max(0, cut - len(prefix)), cut):
+                if word.startswith(prefix, start) and word[start:] in self.lexicon:
+                    return True
+        return False
+
     def _segment(self, word: str) -> tuple[str, ...]:
         last_cut = len(word) - _MIN_HEAD
         # best[i]: the fewest known modifiers covering word[:i], None if there is no such cover
@@ -534,7 +548,8 @@ class SearchIndex:
             for form in {word, stem(word)}:
                 if stem(form) in self._postings:
                     for i in range(_MIN_MODIFIER, len(form) - _MIN_TAIL + 1):
-                        containing[form[i:]].add(stem(form))
+                        if not vocabulary.cuts_verb_prefix(form, i):
+                            containing[form[i:]].add(stem(form))
         self._containing = {
             tail: tuple(sorted(stems, key=lambda s: (-len(self._postings[s]), s)))
             for tail, stems in containing.items()

@@ -160,6 +160,28 @@ def test_a_word_found_only_inside_a_compound() -> None:
     assert [h.article_id for h in idx.search("Krankenversicherung")] == ["safety"]
 
 
+def test_no_compound_part_cut_from_a_verb_prefix() -> None:
+    """ "fahren" is no part of "Direktverfahren" (ver|fahren), "erfahren" none of it either (…v|erfahren)."""
+    idx = small_index(
+        [
+            article(
+                "route", "Antragswege", "Zwei Verfahren: das Direktverfahren und das Länderstellenverfahren."
+            ),
+            article("trip", "Die Reise", "Mit dem Bus zur Auslandsfahrt nach Polen."),
+        ]
+    )
+    assert [h.article_id for h in idx.search("fahren")] != ["route"]
+    assert not idx.search("erfahren")
+    assert [h.article_id for h in idx.search("Verfahren")] == ["route"]
+    assert [h.article_id for h in idx.search("Fahrt")] == ["trip"]
+
+
+def test_a_trip_is_no_application_procedure(index: SearchIndex) -> None:
+    assert top(index, "Wir wollen mit 20 Jugendlichen nach Polen fahren, über wen läuft der Antrag?") == (
+        "foerderung-dpjw"
+    )
+
+
 def test_compounds_in_the_real_content(index: SearchIndex) -> None:
     assert top(index, "Fachkräfteaustausch") == "qualifizierung"
     assert top(index, "Begegnung Israel") == "foerderung-conact"
