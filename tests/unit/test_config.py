@@ -70,3 +70,20 @@ def test_check_content_names_the_problem(tmp_path: Path) -> None:
     result = run_cli("check-content", env={"BOT_CONTENT_DIR": str(content)})
     assert result.returncode == 1
     assert f"articles/{article.name}" in result.stderr and "https" in result.stderr
+
+
+def test_check_content_rejects_a_stand_in_the_future(tmp_path: Path) -> None:
+    import re
+    import shutil
+    from datetime import date
+
+    from bot.content import check_content
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    article = content / "articles" / "eurodesk.md"
+    article.write_text(re.sub(r"(?m)^stand: .*$", "stand: 2031-01-01", article.read_text()))
+    article.write_text(re.sub(r"(?m)^review: .*$", "review: 2032-01-01", article.read_text()))
+    errors, _ = check_content(content, date(2026, 11, 24))
+    assert errors == ["articles/eurodesk.md: stand 2031-01-01 lies in the future"]
+    assert check_content(content, date(2031, 1, 1))[0] == []
