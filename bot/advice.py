@@ -37,16 +37,15 @@ class Question:
     text: str  # what the search sees
     has_words: bool
     truncated: bool
+    full: str  # the whole question (whitespace collapsed), for a consultation request
 
 
 def check_question(raw: str) -> Question:
     """Normalise a typed question: NFC, collapsed whitespace, capped length; does it contain any words?"""
-    text = unicodedata.normalize("NFC", raw)
-    text = re.sub(r"\s+", " ", text).strip()
-    truncated = len(text) > QUESTION_LIMIT
-    text = text[:QUESTION_LIMIT]
+    full = re.sub(r"\s+", " ", unicodedata.normalize("NFC", raw)).strip()
+    text = full[:QUESTION_LIMIT]
     has_words = any(ch.isalnum() for ch in text)
-    return Question(text, has_words, truncated)
+    return Question(text, has_words, len(full) > QUESTION_LIMIT, full)
 
 
 _ENGLISH = {
