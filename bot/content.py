@@ -357,6 +357,12 @@ def load_content(root: Path, today: date | None = None) -> Content:
 
     calendar = _load_calendar(root, problems)
     guided = _load_guided(root, articles, problems)
+    if today is not None:  # check-content: a Stand is the day the facts were checked, never a later one
+        for article in sorted(articles.values(), key=lambda a: a.id):
+            if article.stand > today:
+                problems.append(f"articles/{article.id}.md: stand {article.stand} lies in the future")
+        if servicepoints is not None and servicepoints.stand > today:
+            problems.append(f"servicepoints.yaml: stand {servicepoints.stand} lies in the future")
 
     if problems or servicepoints is None:
         raise ContentError(problems or ["servicepoints.yaml: missing"])

@@ -9,6 +9,7 @@ outbox row.
 from __future__ import annotations
 
 import asyncio
+import enum
 import json
 import logging
 import re
@@ -302,19 +303,22 @@ class Database:
 
     # --- advice: ratings and misses -------------------------------------------------------------------------
 
-    async def rate_article(self, user_id: int, article_id: str, helpful: bool, now: datetime) -> bool:
-        """Store the user's rating of an answer; True when it is new, False when it replaced an earlier one."""
+    async def rate_article(self, user_id: int, article_id: str, helpful: bool, now: datetime) -> Rating:
+        """Store the user's rating of an answer (one per user and article): new, changed or as before."""
         async with self.transaction() as tx:
             existing = await tx.fetchone(
-                "SELECT 1 FROM advice_ratings WHERE user_id = ? AND article_id = ?", (user_id, article_id)
+                "SELECT helpful FROM advice_ratings WHERE user_id = ? AND article_id = ?",
+                (user_id, article_id),
             )
+            if existing is not None and bool(existing[0]) == helpful:
+                return Rating.KEPT
             await tx.execute(
                 "INSERT INTO advice_ratings (user_id, article_id, helpful, rated_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(user_id, article_id) DO UPDATE SET helpful = excluded.helpful, "
                 "rated_at = excluded.rated_at",
                 (user_id, article_id, int(helpful), to_db_time(now)),
             )
-            return existing is None
+            return Rating.NEW if existing is None else Rating.CHANGED
 
     async def article_ratings(self, article_id: str) -> tuple[int, int]:
         """(helpful, not helpful) counts."""
@@ -1322,6 +1326,17 @@ class Database:
         ]
 
     # --- privacy and retention ------------------------------------------------------------------------------
+
+
+# --- advice: row types ---------------------------------------------------------------------------------------
+
+
+class Rating(enum.Enum):
+    """What storing a rating did: a first rating, a changed one, or the same as before (nothing stored)."""
+
+    NEW = "new"
+    CHANGED = "changed"
+    KEPT = "kept"
 
 
 # --- events, deadlines and reminders: row types --------------------------------------------------------------

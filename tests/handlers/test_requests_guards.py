@@ -424,7 +424,9 @@ async def test_the_advice_offer_after_an_unanswered_question_prefills_the_form(h
     user = h.user(USER)
     question = "Gibt es Zuschüsse für unseren Kochkurs mit Quantenphysik am Mond?"
     [miss] = await h.send(user, question)
-    offer = next(b for b in miss.buttons() if b["callback_data"] == "menu:beratung:frage")
+    offer = next(
+        b for b in miss.buttons() if b["text"] == h.texts("advice.buttons.consultation_with_question")
+    )
     [intro] = await h.press(user, miss, offer["callback_data"])
     assert "<b>Kommune</b>" in intro.text
     [land] = await h.send(user, "Stadt Musterstadt")
