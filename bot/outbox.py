@@ -282,10 +282,12 @@ class Outbox:
         except Exception as exc:  # a bug in a deliverer must not stop all delivery
             log.exception("outbox: deliverer for %s raised", row.kind)
             return await self._retry(row, kind, f"{type(exc).__name__}")
-        async with self._db.transaction() as tx:
-            await self._db.mark_outbox_sent(tx, row.id, message_id, self._clock.now())
-            if kind.on_sent is not None:
-                await kind.on_sent(tx, row, message_id)
+        on_sent = kind.on_sent
+        await self._record(
+            row,
+            lambda tx: self._db.mark_outbox_sent(tx, row.id, message_id, self._clock.now()),
+            None if on_sent is None else lambda tx: on_sent(tx, row, message_id),
+        )
         return "sent"
 
     async def _retry(self, row: OutboxRow, kind: Kind, error: str) -> str:
@@ -300,10 +302,37 @@ class Outbox:
 
     async def _fail(self, row: OutboxRow, kind: Kind | None, error: str) -> None:
         log.info("outbox: row %s (%s) failed: %s", row.id, row.kind, error.split(":")[0])
-        async with self._db.transaction() as tx:
-            await self._db.fail_outbox(tx, row.id, error[:300])
-            if kind is not None and kind.on_failed is not None:
-                await kind.on_failed(tx, row, error)
+        on_failed = kind.on_failed if kind is not None else None
+        await self._record(
+            row,
+            lambda tx: self._db.fail_outbox(tx, row.id, error[:300]),
+            None if on_failed is None else lambda tx: on_failed(tx, row, error),
+        )
+
+    async def _record(
+        self,
+        row: OutboxRow,
+        record: Callable[[Tx], Awaitable[None]],
+        hook: Callable[[Tx], Awaitable[None]] | None,
+    ) -> None:
+        """Record a row's outcome together with its kind's hook; a bug in the hook (it raised) is logged and
+        the outcome recorded without it, so a message that went out is not sent again and again."""
+        hook_failed = False
+        try:
+            async with self._db.transaction() as tx:
+                await record(tx)
+                if hook is not None:
+                    try:
+                        await hook(tx)
+                    except Exception:
+                        hook_failed = True
+                        raise
+        except Exception:
+            if not hook_failed:
+                raise
+            log.exception("outbox: hook for %s raised", row.kind)
+            async with self._db.transaction() as tx:
+                await record(tx)
 
 
 def payload(text: str, reply_markup: InlineKeyboardMarkup | None = None, **extra: Any) -> dict[str, Any]:

@@ -96,6 +96,7 @@ async def test_the_longest_request_fits_every_message_it_appears_in(tmp_path: Pa
         await h.press(staff, post, data_of(post, "claim"))
         await h.send(staff, "/offen", chat=STAFF_CHAT)
         await h.send(user, "/anfragen")
+        await deliver(h)  # the claim's notice to the requester
         for message in h.api.sent_to(USER) + h.api.sent_to(STAFF_CHAT_ID):
             assert visible_length(message.text) <= 4096
         assert [r.state for r in await h.db.outbox_by_ref("request:1")] == ["sent"] * 2

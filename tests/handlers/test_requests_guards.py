@@ -518,6 +518,7 @@ async def test_a_staff_member_removed_from_the_group_loses_the_buttons_and_the_r
     h.clock.advance(timedelta(seconds=61))
     await h.press(sabine, post, data_of(post, "done"))
     assert h.last_answer_text() == h.texts("requests.staff.not_staff")
+    await deliver(h)  # the claim's notice to the requester
     before = len(h.api.sent_to(USER))
     [refusal] = await h.send(sabine, "Noch eine Antwort", chat=STAFF_CHAT, reply_to=post)
     assert refusal.text == h.texts("requests.staff.not_staff")

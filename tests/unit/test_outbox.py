@@ -268,3 +268,49 @@ async def test_the_running_bot_notes_every_message_it_sends(tmp_path: Path) -> N
         assert sends.wait(1) == 0.0
         await h.send(h.user(5), "/start")
         assert sends.wait(1) > 0.0  # the welcome went through CountingRateLimiter
+
+
+async def test_a_failing_after_send_hook_does_not_send_the_message_again_and_again(
+    db: Database, bot_api: tuple[ExtBot[None], OfflineBotApi]
+) -> None:
+    bot, api = bot_api
+    outbox = Outbox(FakeClock(NOW), rate=1000)
+    outbox.attach(db)
+
+    async def broken(tx: Tx, row: OutboxRow, message_id: int | None) -> None:
+        raise KeyError("bug")
+
+    outbox.register("broken", on_sent=broken)
+    async with db.transaction() as tx:
+        row_id = await db.enqueue(tx, kind="broken", chat_id=1, payload=payload("nur einmal"), now=NOW)
+        await db.enqueue(tx, kind="message", chat_id=2, payload=payload("danach"), now=NOW)
+    for _ in range(3):  # the worker of every tick
+        await outbox.deliver_due(bot)
+    assert [m.text for m in api.sent_to(1)] == ["nur einmal"]
+    assert [m.text for m in api.sent_to(2)] == ["danach"]  # the rows behind it are not held up
+    row = await db.outbox_row(row_id)
+    assert row is not None and row.state == "sent"
+
+
+async def test_a_failing_failure_hook_still_records_the_failure(
+    db: Database, bot_api: tuple[ExtBot[None], OfflineBotApi]
+) -> None:
+    bot, api = bot_api
+    outbox = Outbox(FakeClock(NOW), rate=1000)
+    outbox.attach(db)
+
+    async def broken(tx: Tx, row: OutboxRow, error: str) -> None:
+        raise KeyError("bug")
+
+    outbox.register("broken", on_failed=broken)
+    api.fail = lambda call: (
+        403,
+        {"error_code": 403, "description": "Forbidden: bot was blocked by the user"},
+    )
+    async with db.transaction() as tx:
+        row_id = await db.enqueue(tx, kind="broken", chat_id=1, payload=payload("x"), now=NOW)
+    for _ in range(3):
+        await outbox.deliver_due(bot)
+    assert len([c for c in api.calls if c.method == "sendMessage"]) == 1
+    row = await db.outbox_row(row_id)
+    assert row is not None and row.state == "failed" and row.error is not None and "blocked" in row.error
