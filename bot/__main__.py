@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot [run|demo|ask|check-content|migrate|backup|privacy]``."""
+"""Command line: ``python -m bot [run|demo|ask|misses|check-content|migrate|backup|privacy]``."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="machine-readable output")
     ask.add_argument("--limit", type=int, default=5)
+    misses = sub.add_parser("misses", help="unanswered questions and answer ratings, for editors")
+    misses.add_argument("--limit", type=int, default=30)
     sub.add_parser("check-content", help="validate content/")
     sub.add_parser("migrate", help="apply database migrations")
     backup = sub.add_parser("backup", help="write an online backup of the database")
@@ -59,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.search import ask_command
 
             return ask_command(settings, args.question, as_json=args.json, limit=args.limit)
+        if command == "misses":
+            from bot.advice import misses_command
+
+            return asyncio.run(misses_command(settings, limit=args.limit))
         if command == "check-content":
             return _check_content(settings)
         if command == "migrate":

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 
-from bot.content import Article, Html, Texts, escape, split_message
+from bot.config import Settings
+from bot.content import Article, Html, Texts, escape, load_content, split_message
 
 # Leave room for the page line under Telegram's 4096 characters.
 PAGE_LIMIT = 3800
@@ -37,16 +39,15 @@ class Question:
     text: str  # what the search sees
     has_words: bool
     truncated: bool
+    full: str  # the whole question (whitespace collapsed), for a consultation request
 
 
 def check_question(raw: str) -> Question:
     """Normalise a typed question: NFC, collapsed whitespace, capped length; does it contain any words?"""
-    text = unicodedata.normalize("NFC", raw)
-    text = re.sub(r"\s+", " ", text).strip()
-    truncated = len(text) > QUESTION_LIMIT
-    text = text[:QUESTION_LIMIT]
+    full = re.sub(r"\s+", " ", unicodedata.normalize("NFC", raw)).strip()
+    text = full[:QUESTION_LIMIT]
     has_words = any(ch.isalnum() for ch in text)
-    return Question(text, has_words, truncated)
+    return Question(text, has_words, len(full) > QUESTION_LIMIT, full)
 
 
 _ENGLISH = {
@@ -70,3 +71,28 @@ _ENGLISH = {
 def looks_english(text: str) -> bool:
     words = re.findall(r"[a-z]+", text.lower())
     return len(words) >= 3 and sum(w in _ENGLISH for w in words) >= max(2, len(words) // 3)
+
+
+async def misses_command(settings: Settings, *, limit: int) -> int:
+    """``python -m bot misses``: the latest questions the search could not answer, and how answers were rated
+    (least helpful first), so editors see where content or synonyms are missing. Reads only; no user ids."""
+    from bot.db import Database
+
+    if not settings.database.exists():
+        print(f"no database at {settings.database}", file=sys.stderr)
+        return 1
+    articles = load_content(settings.content_dir).articles
+    db = await Database.open(settings.database)
+    try:
+        misses = await db.recent_misses(max(limit, 0))
+        ratings = [(article_id, *await db.article_ratings(article_id)) for article_id in sorted(articles)]
+    finally:
+        await db.close()
+    print(f"Unanswered questions (latest {len(misses)}):")
+    for question, best_id, created_at in misses:
+        print(f"  {created_at:%Y-%m-%d %H:%M}  [{best_id or '-'}]  {question}")
+    rated = sorted((r for r in ratings if r[1] or r[2]), key=lambda r: (-r[2], r[1], r[0]))
+    print(f"Ratings (helpful / not helpful), {len(rated)} rated answers:")
+    for article_id, helpful, unhelpful in rated:
+        print(f"  {helpful:4d} / {unhelpful:<4d} {article_id}")
+    return 0

@@ -12,7 +12,7 @@ from typing import cast
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults
+from telegram.ext import ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 import handlers
@@ -23,7 +23,7 @@ from bot.content import load_content
 from bot.context import CONTEXT_TYPES, App, Context
 from bot.db import MIGRATIONS_DIR as MIGRATIONS_DIR
 from bot.offline import OFFLINE_TOKEN
-from bot.outbox import Outbox
+from bot.outbox import CountingRateLimiter, Outbox
 from bot.persistence import SqlitePersistence
 from bot.privacy import core_registry
 from bot.retention import schedule_maintenance
@@ -38,6 +38,8 @@ def build_application(
 ) -> App:
     """The Application with every handler registered; ``request`` replaces the network (demo, tests)."""
     persistence = SqlitePersistence()
+    clock = clock or SystemClock()
+    outbox = Outbox(clock, settings.broadcast_rate)
     token = OFFLINE_TOKEN if request is not None and settings.token is None else settings.require_token()
     builder = (
         ApplicationBuilder()
@@ -52,8 +54,9 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        # Overall 30 msg/s and 20/min per group as Telegram asks; a 429 is retried after retry_after.
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        # Overall 30 msg/s and 20/min per group as Telegram asks; a 429 is retried after retry_after. Every
+        # message sent is noted, so the outbox leaves room for replies.
+        .rate_limiter(CountingRateLimiter(outbox.sends, max_retries=2))
         .persistence(persistence)
         .post_init(_post_init)
         .post_stop(_post_stop)
@@ -63,9 +66,9 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     app = cast(App, builder.build())
     app.bot_data.settings = settings
-    app.bot_data.clock = clock or SystemClock()
+    app.bot_data.clock = clock
     persistence.attach(app.bot_data)
-    app.bot_data.outbox = Outbox(app.bot_data.clock, settings.broadcast_rate)
+    app.bot_data.outbox = outbox
     app.bot_data.privacy = core_registry()  # features add their tables in handlers.register
     handlers.register(app)
     assert app.job_queue is not None

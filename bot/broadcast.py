@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -86,45 +89,60 @@ def _tags(entity: MessageEntity) -> tuple[str, str] | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Span:
+    start: int  # index into the text's characters (code points)
+    end: int
+    order: int  # position in the message's entity list, to keep Telegram's order among equals
+    opening: str
+    closing: str
+
+
 def entities_to_html(text: str, entities: Sequence[MessageEntity]) -> str:
     """Render a message's text and entities to Telegram HTML: every character escaped, formatting kept.
 
-    Offsets are UTF-16 code units as Telegram counts them. Entities that overlap without nesting (Telegram never
-    sends those) are dropped rather than producing broken HTML.
+    Offsets are UTF-16 code units as Telegram counts them; one that falls inside a surrogate pair (an emoji) is
+    moved to the character's edge. Tags are always closed in the reverse order of opening: an entity that
+    overlaps another without nesting is closed where the other ends and opened again right after, so the
+    result parses whatever the entities are.
     """
-    data = text.encode("utf-16-le")
-    size = len(data) // 2
-
-    def plain(start: int, end: int) -> str:
-        return escape(data[start * 2 : end * 2].decode("utf-16-le", errors="replace"))
-
-    spans: list[tuple[int, int, tuple[str, str]]] = []
-    for entity in entities:
+    edges = [0]  # the UTF-16 offset at which each character starts, then the end
+    for char in text:
+        edges.append(edges[-1] + (2 if ord(char) > 0xFFFF else 1))
+    size = len(text)
+    spans: list[_Span] = []
+    for order, entity in enumerate(entities):
         tags = _tags(entity)
-        start, end = max(0, entity.offset), min(size, entity.offset + entity.length)
-        if tags is not None and start < end:
-            spans.append((start, end, tags))
-    spans.sort(key=lambda s: (s[0], -s[1]))
+        if tags is None:
+            continue
+        start = bisect_right(edges, max(0, entity.offset)) - 1
+        end = min(size, bisect_left(edges, entity.offset + entity.length))
+        if start < end:
+            spans.append(_Span(start, end, order, *tags))
+    spans.sort(key=lambda s: (s.start, -s.end, s.order))
 
-    def render(start: int, end: int, items: list[tuple[int, int, tuple[str, str]]]) -> str:
-        out: list[str] = []
-        pos = start
-        index = 0
-        while index < len(items):
-            s_start, s_end, (opening, closing) = items[index]
-            index += 1
-            inner: list[tuple[int, int, tuple[str, str]]] = []
-            while index < len(items) and items[index][0] < s_end:
-                if items[index][1] <= s_end:  # nested: render inside; a partial overlap is dropped
-                    inner.append(items[index])
-                index += 1
-            out.append(plain(pos, s_start))
-            out.append(opening + render(s_start, s_end, inner) + closing)
-            pos = s_end
-        out.append(plain(pos, end))
-        return "".join(out)
-
-    return render(0, size, spans)
+    out: list[str] = []
+    stack: list[_Span] = []
+    waiting = deque(spans)
+    pos = 0
+    for point in sorted({size, *(s.start for s in spans), *(s.end for s in spans)}):
+        out.append(escape(text[pos:point]))
+        pos = point
+        ending = [i for i, s in enumerate(stack) if s.end == point]
+        reopen: list[_Span] = []
+        if ending:
+            # Close down to the outermost span ending here; spans opened inside it that go on are reopened.
+            first = ending[0]
+            out.extend(s.closing for s in reversed(stack[first:]))
+            reopen = [s for s in stack[first:] if s.end != point]
+            del stack[first:]
+        opening = reopen
+        while waiting and waiting[0].start == point:
+            opening.append(waiting.popleft())
+        for span in sorted(opening, key=lambda s: (-s.end, s.order)):  # the longest outermost
+            out.append(span.opening)
+            stack.append(span)
+    return "".join(out)
 
 
 def message_html(texts: Texts, body: str) -> str:

@@ -37,6 +37,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", Audience.USER),
     CommandSpec("themen", Audience.USER),
     CommandSpec("hilfe", Audience.USER),
+    CommandSpec("foerderfinder", Audience.USER),
+    CommandSpec("standort", Audience.USER),
     CommandSpec("termine", Audience.USER),
     CommandSpec("fristen", Audience.USER),
     CommandSpec("termin_neu", Audience.COORDINATOR),

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -168,6 +168,14 @@ class Content:
     warnings: list[str] = field(default_factory=list)
     # Events, deadlines and reminders (defined at the end of this module).
     calendar: CalendarContent = field(default_factory=lambda: CalendarContent())
+    # Guided tools (Förder-Finder, Standortbestimmung): programmes.yaml and standort.yaml; see the block below.
+    guided: GuidedContent | None = None
+
+    @property
+    def tools(self) -> GuidedContent:
+        if self.guided is None:
+            raise RuntimeError("guided-tools content not loaded")
+        return self.guided
 
     def menu_children(self, parent: str | None) -> list[MenuNode]:
         return sorted((n for n in self.menu.values() if n.parent == parent), key=lambda n: (n.order, n.title))
@@ -348,6 +356,13 @@ def load_content(root: Path, today: date | None = None) -> Content:
                 problems.append(f"articles/{article.id}.md: relates to itself")
 
     calendar = _load_calendar(root, problems)
+    guided = _load_guided(root, articles, problems)
+    if today is not None:  # check-content: a Stand is the day the facts were checked, never a later one
+        for article in sorted(articles.values(), key=lambda a: a.id):
+            if article.stand > today:
+                problems.append(f"articles/{article.id}.md: stand {article.stand} lies in the future")
+        if servicepoints is not None and servicepoints.stand > today:
+            problems.append(f"servicepoints.yaml: stand {servicepoints.stand} lies in the future")
 
     if problems or servicepoints is None:
         raise ContentError(problems or ["servicepoints.yaml: missing"])
@@ -356,7 +371,320 @@ def load_content(root: Path, today: date | None = None) -> Content:
         for article in sorted(articles.values(), key=lambda a: a.id):
             if article.review < today:
                 warnings.append(f"articles/{article.id}.md: review date {article.review} has passed")
-    return Content(root, texts, menu, articles, synonyms, servicepoints, warnings, calendar=calendar)
+    return Content(
+        root, texts, menu, articles, synonyms, servicepoints, warnings, calendar=calendar, guided=guided
+    )
+
+
+# --- guided tools: Förder-Finder programmes (programmes.yaml) and Standortbestimmung (standort.yaml) ---------
+# Editors change the rules here, not in code: bot/foerderfinder.py and bot/standort.py only read these models.
+
+CHOICE_ID = r"^[a-z][a-z0-9_]{0,15}$"  # short: choice ids travel in callback data
+PROGRAMME_ROUTES = ("laenderstelle", "zentralstelle", "direkt")
+DEVPLAN_SECTIONS = ("bestandsaufnahme", "bedarfsanalyse", "ziele", "massnahmen", "zeitplan", "evaluation")
+
+
+class Choice(_Model):
+    id: str = Field(pattern=CHOICE_ID)
+    label: str = Field(min_length=1, max_length=60)
+    aliases: list[str] = Field(default_factory=list)  # other words a user may type for it ("Begegnung")
+
+
+class KommuneType(Choice):
+    # Leading words that already say what a Kommune is ("Hansestadt Lübeck", "Landkreis Tuttlingen"): such a
+    # name is shown as typed, without the type in front ("Landkreis Landkreis Tuttlingen").
+    prefixes: list[str] = Field(default_factory=list)
+
+
+class Span(_Model):
+    """An inclusive range (ages in years, durations in days); ``label`` replaces the generated button label."""
+
+    min: int = Field(ge=0, le=3650)
+    max: int = Field(ge=0, le=3650)
+    label: str | None = Field(default=None, max_length=40)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Span:
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} is greater than max {self.max}")
+        return self
+
+
+class FormatChoice(Choice):
+    ask_ages: bool = True
+    days: list[Span] = Field(min_length=1, max_length=8)
+
+
+class DeadlinePattern(_Model):
+    """A yearly date rule, e.g. 1 October of the year before the activity (``years_before: 1``)."""
+
+    label: str = Field(min_length=1, max_length=80)
+    month: int = Field(ge=1, le=12)
+    day: int = Field(ge=1, le=31)
+    years_before: int = Field(ge=0, le=2)
+
+    @model_validator(mode="after")
+    def _real_date(self) -> DeadlinePattern:
+        date(2001, self.month, self.day)  # raises ValueError for 31 April and friends (29 Feb excluded too)
+        return self
+
+
+class FundingDeadline(_Model):
+    note: str = Field(min_length=1)
+    year: int = Field(ge=2000, le=2100)  # the year the note's facts refer to
+    certainty: Literal["verified", "secondary", "uncertain"]
+    source: Source
+    pattern: DeadlinePattern | None = None
+    by_land: dict[str, str] = Field(default_factory=dict)  # Land-specific additions (earlier internal dates)
+
+    @field_validator("by_land")
+    @classmethod
+    def _lands(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(LAND_CODES))
+        if unknown:
+            raise ValueError(f"unknown Bundesland codes {unknown}")
+        return value
+
+
+class FundingProgramme(_Model):
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=1, max_length=100)
+    short: str = Field(min_length=1, max_length=24)  # button label
+    rank: int  # lower is shown first among the programmes that fit
+    article: str
+    countries: list[str] = Field(min_length=1)
+    limited_countries: dict[str, str] = Field(default_factory=dict)  # country id → why it only almost fits
+    formats: list[str] = Field(min_length=1)
+    why: str = Field(min_length=1)
+    ages: Span | None = None
+    days: Span | None = None
+    conditions: list[str] = Field(default_factory=list)
+    reciprocity: str | None = None
+    lead_time: str = Field(min_length=1)
+    route: Literal["laenderstelle", "zentralstelle", "direkt"]
+    route_note: str = Field(min_length=1)
+    deadline: FundingDeadline
+    sources: list[Source] = Field(min_length=1)
+    stand: date
+    caution: str | None = None  # set: shown as a clear warning, never as a programme that fits
+
+
+class FundingProgrammes(_Model):
+    stand: date
+    countries: list[Choice] = Field(min_length=1)
+    formats: list[FormatChoice] = Field(min_length=1)
+    ages: list[Span] = Field(min_length=1, max_length=10)
+    laenderstellen: dict[str, str] = Field(default_factory=dict)
+    programmes: list[FundingProgramme] = Field(min_length=1)
+
+    @field_validator("laenderstellen")
+    @classmethod
+    def _lands(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(LAND_CODES))
+        if unknown:
+            raise ValueError(f"unknown Bundesland codes {unknown}")
+        return value
+
+    def country(self, country_id: str) -> Choice | None:
+        return next((c for c in self.countries if c.id == country_id), None)
+
+    def format(self, format_id: str) -> FormatChoice | None:
+        return next((f for f in self.formats if f.id == format_id), None)
+
+
+class StandortQuestion(_Model):
+    id: str = Field(pattern=CHOICE_ID)
+    title: str = Field(min_length=1, max_length=60)
+    question: str = Field(min_length=1, max_length=300)
+    article: str
+    stage: int = Field(ge=1, le=9)
+    next_step: str = Field(min_length=1, max_length=400)
+    need: str = Field(min_length=1)
+    goal: str = Field(min_length=1)
+    measure: str = Field(min_length=1)
+    indicator: str = Field(min_length=1)
+
+
+class StandortStage(_Model):
+    number: int = Field(ge=1, le=10)
+    title: str = Field(min_length=1, max_length=80)
+    summary: str = Field(min_length=1, max_length=400)
+
+
+class ExtraStep(_Model):
+    title: str = Field(min_length=1, max_length=60)
+    text: str = Field(min_length=1, max_length=400)
+    article: str
+
+
+class DevplanSection(_Model):
+    id: Literal["bestandsaufnahme", "bedarfsanalyse", "ziele", "massnahmen", "zeitplan", "evaluation"]
+    title: str = Field(min_length=1, max_length=80)
+    intro: str = Field(min_length=1)
+    guiding: list[str] = Field(min_length=1)
+    columns: list[str] = Field(default_factory=list)  # table header, where the section has a table
+    widths: list[float] = Field(default_factory=list)  # column widths in cm (A4 text width is 16 cm)
+    # Replaces ``intro`` when the self-check shows no open point (e.g. no "needs" to list).
+    complete_intro: str | None = None
+
+    @model_validator(mode="after")
+    def _widths(self) -> DevplanSection:
+        if self.widths and len(self.widths) != len(self.columns):
+            raise ValueError(f"widths: {len(self.widths)} given for {len(self.columns)} columns")
+        if sum(self.widths) > 16:
+            raise ValueError(f"widths add up to {sum(self.widths)} cm, more than the 16 cm of an A4 page")
+        return self
+
+
+class Devplan(_Model):
+    title: str = Field(min_length=1)
+    subtitle: str = Field(min_length=1)  # {kommune} (type and name as shown) or {type} {name}; {land}
+    status_line: str = Field(min_length=1)  # {date} {number} {count} {stage} {score} {max}
+    intro: str = Field(min_length=1)
+    how_to: str = Field(min_length=1)
+    placeholder: str = Field(min_length=1)
+    guiding_label: str = Field(min_length=1)
+    sections: list[DevplanSection]
+    contacts_title: str = Field(min_length=1)
+    basis: str = Field(min_length=1)
+    quarter_label: str = Field(min_length=1)  # {quarter} {year}
+    review_step: str = Field(min_length=1)
+    decision_step: str = Field(min_length=1)
+    decision_question: str  # the question whose open answer puts ``decision_step`` into the schedule
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> Devplan:
+        for name, allowed in (
+            ("subtitle", {"kommune", "type", "name", "land"}),
+            ("status_line", {"date", "number", "count", "stage", "score", "max"}),
+            ("quarter_label", {"quarter", "year"}),
+        ):
+            used = {field for _, field, _, _ in string.Formatter().parse(getattr(self, name)) if field}
+            if not used <= allowed:
+                raise ValueError(
+                    f"{name}: unknown placeholders {sorted(used - allowed)}; allowed {sorted(allowed)}"
+                )
+        return self
+
+    @field_validator("sections")
+    @classmethod
+    def _all_sections(cls, value: list[DevplanSection]) -> list[DevplanSection]:
+        ids = [s.id for s in value]
+        if sorted(ids) != sorted(DEVPLAN_SECTIONS):
+            raise ValueError(f"sections must be exactly {list(DEVPLAN_SECTIONS)}, once each; got {ids}")
+        return value
+
+    def section(self, section_id: str) -> DevplanSection:
+        return next(s for s in self.sections if s.id == section_id)
+
+
+class StandortContent(_Model):
+    stand: date
+    sources: list[Source] = Field(min_length=1)
+    kommune_types: list[KommuneType] = Field(min_length=1)
+    questions: list[StandortQuestion] = Field(min_length=3, max_length=12)
+    stages: list[StandortStage] = Field(min_length=2)
+    extra_steps: list[ExtraStep] = Field(min_length=3)
+    devplan: Devplan
+
+    def question(self, question_id: str) -> StandortQuestion | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    def stage(self, number: int) -> StandortStage:
+        return next(s for s in self.stages if s.number == number)
+
+    def kommune_type(self, type_id: str) -> KommuneType | None:
+        return next((t for t in self.kommune_types if t.id == type_id), None)
+
+
+@dataclass(frozen=True)
+class GuidedContent:
+    programmes: FundingProgrammes
+    standort: StandortContent
+
+
+def _load_model(root: Path, name: str, model: type[_Model], problems: list[str]) -> Any:
+    raw = _read_yaml(root / name, problems)
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        problems.append(f"{name}: must be a mapping")
+        return None
+    try:
+        return model(**raw)
+    except ValidationError as exc:
+        problems.extend(_validation_lines(name, exc))
+    return None
+
+
+def _duplicates(ids: list[str]) -> list[str]:
+    return sorted({i for i in ids if ids.count(i) > 1})
+
+
+def _check_programmes(data: FundingProgrammes, articles: Mapping[str, Article], problems: list[str]) -> None:
+    where = "programmes.yaml"
+    country_ids = [c.id for c in data.countries]
+    format_ids = [f.id for f in data.formats]
+    for label, ids in (("country", country_ids), ("format", format_ids)):
+        for dup in _duplicates(ids):
+            problems.append(f"{where}: {label} id {dup!r} used twice")
+    for dup in _duplicates([p.id for p in data.programmes]):
+        problems.append(f"{where}: programme id {dup!r} used twice")
+    for programme in data.programmes:
+        at = f"{where}: programme {programme.id}"
+        if programme.article not in articles:
+            problems.append(f"{at}: article {programme.article!r} does not exist")
+        for country in [*programme.countries, *programme.limited_countries]:
+            if country not in country_ids:
+                problems.append(f"{at}: unknown country {country!r}")
+        both = sorted(set(programme.countries) & set(programme.limited_countries))
+        if both:
+            problems.append(f"{at}: countries {both} are listed as fitting and as limited")
+        for fmt in programme.formats:
+            if fmt not in format_ids:
+                problems.append(f"{at}: unknown format {fmt!r}")
+    reachable = {c for p in data.programmes for c in [*p.countries, *p.limited_countries]}
+    for country in country_ids:
+        if country not in reachable:
+            problems.append(f"{where}: no programme covers country {country!r}")
+
+
+def _check_standort(data: StandortContent, articles: Mapping[str, Article], problems: list[str]) -> None:
+    where = "standort.yaml"
+    for dup in _duplicates([q.id for q in data.questions]):
+        problems.append(f"{where}: question id {dup!r} used twice")
+    for dup in _duplicates([t.id for t in data.kommune_types]):
+        problems.append(f"{where}: kommune type {dup!r} used twice")
+    for question in data.questions:
+        if question.article not in articles:
+            problems.append(f"{where}: question {question.id}: article {question.article!r} does not exist")
+    if data.question(data.devplan.decision_question) is None:
+        problems.append(
+            f"{where}: devplan.decision_question {data.devplan.decision_question!r} is not a question id"
+        )
+    for step in data.extra_steps:
+        if step.article not in articles:
+            problems.append(f"{where}: extra step {step.title!r}: article {step.article!r} does not exist")
+    # Stages 1..n are reached group by group; the stage after the last group means "everything in place".
+    groups = sorted({q.stage for q in data.questions})
+    expected = list(range(1, len(groups) + 2))
+    if groups != expected[:-1]:
+        problems.append(f"{where}: question stages must be 1..n without gaps, got {groups}")
+    if sorted(s.number for s in data.stages) != expected:
+        problems.append(f"{where}: stages must be numbered {expected} (one more than the question stages)")
+
+
+def _load_guided(root: Path, articles: Mapping[str, Article], problems: list[str]) -> GuidedContent | None:
+    before = len(problems)
+    programmes: FundingProgrammes | None = _load_model(root, "programmes.yaml", FundingProgrammes, problems)
+    standort: StandortContent | None = _load_model(root, "standort.yaml", StandortContent, problems)
+    if programmes is not None:
+        _check_programmes(programmes, articles, problems)
+    if standort is not None:
+        _check_standort(standort, articles, problems)
+    if programmes is None or standort is None or len(problems) > before:
+        return None
+    return GuidedContent(programmes, standort)
 
 
 # --- rendering -----------------------------------------------------------------------------------------------

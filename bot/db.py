@@ -9,6 +9,7 @@ outbox row.
 from __future__ import annotations
 
 import asyncio
+import enum
 import json
 import logging
 import re
@@ -58,6 +59,19 @@ class OutboxRow:
     created_at: datetime
     message_id: int | None
     error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StandortRow:
+    id: int
+    user_id: int
+    created_at: datetime
+    kommune: str
+    kommune_type: str
+    bundesland: str
+    answers: dict[str, str]
+    stage: int
+    score: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,19 +319,22 @@ class Database:
 
     # --- advice: ratings and misses -------------------------------------------------------------------------
 
-    async def rate_article(self, user_id: int, article_id: str, helpful: bool, now: datetime) -> bool:
-        """Store the user's rating of an answer; True when it is new, False when it replaced an earlier one."""
+    async def rate_article(self, user_id: int, article_id: str, helpful: bool, now: datetime) -> Rating:
+        """Store the user's rating of an answer (one per user and article): new, changed or as before."""
         async with self.transaction() as tx:
             existing = await tx.fetchone(
-                "SELECT 1 FROM advice_ratings WHERE user_id = ? AND article_id = ?", (user_id, article_id)
+                "SELECT helpful FROM advice_ratings WHERE user_id = ? AND article_id = ?",
+                (user_id, article_id),
             )
+            if existing is not None and bool(existing[0]) == helpful:
+                return Rating.KEPT
             await tx.execute(
                 "INSERT INTO advice_ratings (user_id, article_id, helpful, rated_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(user_id, article_id) DO UPDATE SET helpful = excluded.helpful, "
                 "rated_at = excluded.rated_at",
                 (user_id, article_id, int(helpful), to_db_time(now)),
             )
-            return existing is None
+            return Rating.NEW if existing is None else Rating.CHANGED
 
     async def article_ratings(self, article_id: str) -> tuple[int, int]:
         """(helpful, not helpful) counts."""
@@ -411,6 +428,10 @@ class Database:
             "SELECT * FROM requests WHERE status != 'erledigt' ORDER BY created_at, id LIMIT ?", (limit,)
         )
         return [_request_row(r) for r in rows]
+
+    async def open_request_count(self) -> int:
+        row = await self.fetchone("SELECT COUNT(*) FROM requests WHERE status != 'erledigt'")
+        return int(row[0]) if row is not None else 0
 
     async def answerable_requests(self, user_id: int | None = None) -> list[tuple[int, int]]:
         """(user_id, request id) of requests in dialogue ('in_bearbeitung', 'wartet'), for all or one user."""
@@ -912,6 +933,24 @@ class Database:
         )
         return [_reminder_row(r) for r in rows]
 
+    async def reminder(self, reminder_id: int) -> ReminderRow | None:
+        row = await self.fetchone("SELECT * FROM reminders WHERE id = ?", (reminder_id,))
+        return _reminder_row(row) if row is not None else None
+
+    async def withdraw_reminder(self, reminder_id: int, now: datetime) -> None:
+        """A reminder handed to the outbox but out of date before it went out: recorded as dropped."""
+        async with self.transaction() as tx:
+            await tx.execute(
+                "UPDATE reminders SET state = 'dropped', done_at = ? WHERE id = ? AND state = 'sent'",
+                (to_db_time(now), reminder_id),
+            )
+
+    async def reminded_users(self, subject: str, tx: Tx | None = None) -> list[int]:
+        """Users a reminder about ``subject`` was sent to (they know of it, so they hear of its changes)."""
+        sql = "SELECT DISTINCT user_id FROM reminders WHERE subject = ? AND state = 'sent' ORDER BY user_id"
+        rows = await (tx.fetchall(sql, (subject,)) if tx is not None else self.fetchall(sql, (subject,)))
+        return [int(r["user_id"]) for r in rows]
+
     @staticmethod
     async def forget_follower(tx: Tx, user_id: int) -> None:
         """A user who blocked the bot: no more follows, no pending reminders."""
@@ -1249,6 +1288,66 @@ class Database:
 
     # --- guided tools ---------------------------------------------------------------------------------------
 
+    # Self-checks kept per user: enough to show progress, no long history (data minimisation).
+    STANDORT_KEEP = 5
+
+    async def save_standort_result(
+        self,
+        user_id: int,
+        now: datetime,
+        *,
+        kommune: str,
+        kommune_type: str,
+        bundesland: str,
+        answers: dict[str, str],
+        stage: int,
+        score: int,
+    ) -> int:
+        """Store a completed self-check and drop the user's oldest beyond ``STANDORT_KEEP``."""
+        async with self.transaction() as tx:
+            cur = await tx.execute(
+                "INSERT INTO standort_results "
+                "(user_id, created_at, kommune, kommune_type, bundesland, answers, stage, score) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    user_id,
+                    to_db_time(now),
+                    kommune,
+                    kommune_type,
+                    bundesland,
+                    json.dumps(answers, ensure_ascii=False, sort_keys=True),
+                    stage,
+                    score,
+                ),
+            )
+            await tx.execute(
+                "DELETE FROM standort_results WHERE user_id = ? AND id NOT IN "
+                "(SELECT id FROM standort_results WHERE user_id = ? ORDER BY id DESC LIMIT ?)",
+                (user_id, user_id, self.STANDORT_KEEP),
+            )
+            assert cur.lastrowid is not None
+            return cur.lastrowid
+
+    async def standort_results(self, user_id: int, limit: int = 1) -> list[StandortRow]:
+        """The user's latest self-checks, newest first."""
+        rows = await self.fetchall(
+            "SELECT * FROM standort_results WHERE user_id = ? ORDER BY id DESC LIMIT ?", (user_id, limit)
+        )
+        return [
+            StandortRow(
+                id=int(r["id"]),
+                user_id=int(r["user_id"]),
+                created_at=from_db_time(str(r["created_at"])),
+                kommune=str(r["kommune"]),
+                kommune_type=str(r["kommune_type"]),
+                bundesland=str(r["bundesland"]),
+                answers={str(k): str(v) for k, v in json.loads(r["answers"]).items()},
+                stage=int(r["stage"]),
+                score=int(r["score"]),
+            )
+            for r in rows
+        ]
+
     # --- privacy and retention ------------------------------------------------------------------------------
 
     async def schema(self) -> dict[str, list[ColumnInfo]]:
@@ -1500,6 +1599,17 @@ def _user_predicate(rows: UserRows) -> tuple[str, int]:
     if not parts:
         return "0", 0
     return " OR ".join(f"({p})" for p in parts), count
+
+
+# --- advice: row types ---------------------------------------------------------------------------------------
+
+
+class Rating(enum.Enum):
+    """What storing a rating did: a first rating, a changed one, or the same as before (nothing stored)."""
+
+    NEW = "new"
+    CHANGED = "changed"
+    KEPT = "kept"
 
 
 # --- events, deadlines and reminders: row types --------------------------------------------------------------

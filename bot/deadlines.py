@@ -34,6 +34,10 @@ class DeadlineView:
     last: DeadlineDay | None  # its latest past dated occurrence (for "zuletzt …"), dated rules only
     intermediary: Intermediary | None
     intermediary_next: DeadlineDay | None
+    # A yearly date not confirmed for the year it would fall in (see ``rolls_over``): shown as unconfirmed,
+    # never reminded of.
+    unconfirmed: DeadlineDay | None = None
+    intermediary_unconfirmed: DeadlineDay | None = None
 
     @property
     def effective(self) -> DeadlineDay | None:
@@ -91,23 +95,49 @@ def upcoming_dates(
     )
 
 
+def rolls_over(rule: DeadlineRule) -> bool:
+    """Whether a yearly date may be carried into a later year: only when the rule is confirmed (verified).
+    An unconfirmed yearly date counts in the current year only; once it has passed, no date is current."""
+    return rule.certainty == "verified"
+
+
+def _yearly_occurrence(
+    rule: DeadlineRule, yearly: str, at: time | None, tz: ZoneInfo, now: datetime
+) -> tuple[DeadlineDay | None, DeadlineDay | None]:
+    """(current, unconfirmed): the next occurrence, as current or — carried past this year without
+    confirmation — as unconfirmed."""
+    upcoming = next_yearly(yearly, at, tz, now)
+    if rolls_over(rule) or upcoming.day.year == now.astimezone(tz).year:
+        return upcoming, None
+    return None, upcoming
+
+
 def view(
     rule: DeadlineRule, calendar: CalendarContent, land: str | None, tz: ZoneInfo, now: datetime
 ) -> DeadlineView:
+    own_unconfirmed: DeadlineDay | None = None
+    own_last: DeadlineDay | None = None
     if rule.yearly is not None:
-        own_next: DeadlineDay | None = next_yearly(rule.yearly, rule.at, tz, now)
-        own_last: DeadlineDay | None = None
+        own_next, own_unconfirmed = _yearly_occurrence(rule, rule.yearly, rule.at, tz, now)
     else:
         own_next, own_last = _dated(rule.dates, rule.at, tz, now)
     intermediary = rule.intermediary_for(land)
     inter_next: DeadlineDay | None = None
+    inter_unconfirmed: DeadlineDay | None = None
     if intermediary is not None:
         if intermediary.yearly is not None:
-            inter_next = next_yearly(intermediary.yearly, None, tz, now)
+            inter_next, inter_unconfirmed = _yearly_occurrence(rule, intermediary.yearly, None, tz, now)
         elif intermediary.dates:
             inter_next, _ = _dated(intermediary.dates, None, tz, now)
     return DeadlineView(
-        rule, calendar.programmes[rule.programme], own_next, own_last, intermediary, inter_next
+        rule,
+        calendar.programmes[rule.programme],
+        own_next,
+        own_last,
+        intermediary,
+        inter_next,
+        own_unconfirmed,
+        inter_unconfirmed,
     )
 
 
@@ -163,7 +193,9 @@ def deadline_day_text(texts: Texts, occurrence: DeadlineDay) -> Html:
     return Html(texts("events.format.deadline_day", date=fmt_date(occurrence.day)))
 
 
-def intermediary_html(texts: Texts, deadline: DeadlineView, now: datetime, tz: ZoneInfo) -> Html:
+def intermediary_html(
+    texts: Texts, deadline: DeadlineView, now: datetime, tz: ZoneInfo, *, relative: bool = True
+) -> Html:
     inter = deadline.intermediary
     if inter is None:
         return Html("")
@@ -171,27 +203,52 @@ def intermediary_html(texts: Texts, deadline: DeadlineView, now: datetime, tz: Z
     if deadline.intermediary_next is not None:
         return Html(
             texts(
-                "events.deadline.intermediary_dated",
+                "events.deadline.intermediary_dated"
+                if relative
+                else "events.deadline.intermediary_dated_fixed",
                 who=inter.who,
                 date=deadline_day_text(texts, deadline.intermediary_next),
                 in_days=days_phrase(texts, deadline.intermediary_next.day, now, tz),
                 note=note,
             )
         )
+    if deadline.intermediary_unconfirmed is not None:
+        return Html(
+            texts(
+                "events.deadline.intermediary_unconfirmed",
+                who=inter.who,
+                year=deadline.intermediary_unconfirmed.day.year,
+                day=deadline.intermediary_unconfirmed.day.strftime("%d.%m."),
+                note=note,
+            )
+        )
     return Html(texts("events.deadline.intermediary", who=inter.who, note=note))
 
 
-def render_deadline(texts: Texts, deadline: DeadlineView, now: datetime, tz: ZoneInfo) -> str:
+def render_deadline(
+    texts: Texts, deadline: DeadlineView, now: datetime, tz: ZoneInfo, *, relative: bool = True
+) -> str:
     """One deadline for the list: what, the date with its year (or that none is current), the earlier
-    intermediary deadline, notes, certainty, source and Stand."""
+    intermediary deadline, notes, certainty, source and Stand. ``relative=False`` leaves out "in 44 Tagen"
+    (for a calendar file, which is read on later days)."""
     rule = deadline.rule
     rhythm = rule.rhythm or ""
     if deadline.next is not None:
-        key = "events.deadline.yearly" if rule.yearly else "events.deadline.dated"
+        if rule.yearly:
+            key = "events.deadline.yearly" if relative else "events.deadline.yearly_fixed"
+        else:
+            key = "events.deadline.dated" if relative else "events.deadline.dated_fixed"
         date_line = texts(
             key,
             date=deadline_day_text(texts, deadline.next),
             in_days=days_phrase(texts, deadline.next.day, now, tz),
+        )
+    elif deadline.unconfirmed is not None:
+        date_line = texts(
+            "events.deadline.yearly_unconfirmed",
+            year=deadline.unconfirmed.day.year,
+            day=deadline.unconfirmed.day.strftime("%d.%m."),
+            rhythm=rhythm,
         )
     elif deadline.last is not None:
         date_line = texts(
@@ -203,7 +260,7 @@ def render_deadline(texts: Texts, deadline: DeadlineView, now: datetime, tz: Zon
         texts("events.deadline.title", programme=deadline.programme.name, what=rule.what),
         date_line,
     ]
-    inter = intermediary_html(texts, deadline, now, tz)
+    inter = intermediary_html(texts, deadline, now, tz, relative=relative)
     if inter:
         lines.append(inter)
     if rule.note:

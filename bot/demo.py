@@ -12,12 +12,14 @@ import re
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from telegram import Update
 
 from bot.app import build_application, running
 from bot.config import Settings
 from bot.content import Texts
+from bot.context import App
 from bot.offline import Call, OfflineBotApi, SentMessage, UpdateFactory
 
 DEMO_USER_ID = 424242
@@ -40,7 +42,10 @@ class Terminal:
     def __init__(self, texts_ref: list[Texts], files_dir: Path) -> None:
         self._texts_ref = texts_ref
         self.files_dir = files_dir
+        # The buttons of the latest message with buttons, in the private chat and in the staff group: pressing a
+        # staff button must still work after the requester got a message with buttons of their own.
         self.buttons: dict[int, tuple[SentMessage, str]] = {}
+        self.group_buttons: dict[int, tuple[SentMessage, str]] = {}
 
     @property
     def texts(self) -> Texts:
@@ -74,13 +79,39 @@ class Terminal:
         buttons = message.buttons()
         if not buttons:
             return
-        self.buttons = {}
+        pressable: dict[int, tuple[SentMessage, str]] = {}
+        if message.chat_id < 0:
+            self.group_buttons = pressable
+        else:
+            self.buttons = pressable
         for number, button in enumerate(buttons, start=1):
             if "callback_data" in button:
-                self.buttons[number] = (message, str(button["callback_data"]))
+                pressable[number] = (message, str(button["callback_data"]))
                 print(f"  [{number}] {button['text']}")
             elif "url" in button:
                 print(f"  [–] {button['text']} <{button['url']}>")
+
+
+async def _settle(app: App) -> None:
+    """Let background work print before the next prompt: wait (a few seconds at most) until the outbox has
+    nothing due, so piped input sees e.g. the staff post before it presses the post's buttons."""
+    await asyncio.sleep(0.05)
+    services = app.bot_data
+    for _ in range(100):
+        if not services.outbox.busy and not await services.db.due_outbox(services.clock.now(), 1):
+            return
+        await asyncio.sleep(0.05)
+
+
+async def _latest_request_message(
+    app: App, api: OfflineBotApi, staff_chat: dict[str, Any]
+) -> tuple[SentMessage, int] | None:
+    """The newest bot message in the staff group that belongs to a request, with the request's number."""
+    for message in reversed(api.sent_to(int(staff_chat["id"]))):
+        req = await app.bot_data.db.request_for_staff_message(message.chat_id, message.message_id)
+        if req is not None:
+            return message, req.id
+    return None
 
 
 async def run_demo(settings: Settings, database: Path | None) -> int:
@@ -125,21 +156,21 @@ async def run_demo(settings: Settings, database: Path | None) -> int:
                 print(terminal.texts("demo.now_private"), flush=True)
                 continue
             update: Update
-            if text.isdigit() and not in_group:
-                target = terminal.buttons.get(int(text))
-                if target is None:
+            if text.isdigit():
+                pressed = (terminal.group_buttons if in_group else terminal.buttons).get(int(text))
+                if pressed is None:
                     print(terminal.texts("demo.no_such_button"), flush=True)
                     continue
-                update = factory.press(user, target[0], target[1])
-            elif text.isdigit() and int(text) in terminal.buttons:
-                target = terminal.buttons[int(text)]
-                update = factory.press(staff, target[0], target[1])
+                update = factory.press(staff if in_group else user, pressed[0], pressed[1])
             elif in_group:
-                update = factory.message(staff, text, chat=staff_chat)
+                # Staff answer a request by replying to its message: the demo replies to the latest one shown.
+                target = None if text.startswith("/") else await _latest_request_message(app, api, staff_chat)
+                if target is not None:
+                    print(terminal.texts("demo.replying_to", number=target[1]), flush=True)
+                update = factory.message(staff, text, chat=staff_chat, reply_to=target[0] if target else None)
             else:
                 update = factory.message(user, text)
             await app.process_update(update)
-            # Let background work (outbox, jobs) print before the next prompt.
-            await asyncio.sleep(0.05)
+            await _settle(app)
         print(terminal.texts("demo.bye"), flush=True)
     return 0

@@ -8,6 +8,7 @@ notices (outbox) and the rescheduled reminders in one transaction.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -22,6 +23,8 @@ from bot.content import HTML_TAG, LAND_CODES, CalendarContent, Content, Html, Te
 from bot.db import Database, EventFields, EventRow, Tx
 from bot.german_time import DateInputError, When, parse_end, parse_when, to_aware
 
+log = logging.getLogger(__name__)
+
 TITLE_MIN, TITLE_MAX = 3, 120
 PLACE_MAX = 200
 URL_MAX = 300
@@ -35,6 +38,7 @@ FIELDS = ("title", "start", "end", "place", "description", "bundesland", "topic"
 NOTICE_KIND = "event_notice"  # changed or cancelled: to every follower, through the outbox
 
 _URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
+_SMALL_NUMBER = re.compile(r"[0-9]{1,9}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -59,6 +63,16 @@ INPUT_ERROR_CODES = (
     "end_before_start",
     "too_long",
 )
+
+
+def event_subject(event_id: int) -> str:
+    """How reminders name an event."""
+    return f"event:{event_id}"
+
+
+def parse_number(text: str) -> int | None:
+    """An event id or page number from a button or deep link: ASCII digits that fit SQLite, else None."""
+    return int(text) if _SMALL_NUMBER.fullmatch(text) else None
 
 
 # --- checking input ------------------------------------------------------------------------------------------
@@ -265,6 +279,16 @@ def weekday(texts: Texts, day: date) -> str:
     return texts("events.format.weekdays").split(",")[day.weekday()].strip()
 
 
+def weekday_name(texts: Texts, day: date) -> str:
+    return texts("events.format.weekday_names").split(",")[day.weekday()].strip()
+
+
+def date_error_text(texts: Texts, error: DateInputError, now: datetime, tz: ZoneInfo) -> str:
+    """The friendly answer to unusable date input (examples use next year; a wrong weekday names the right one)."""
+    details = {"date": fmt_date(error.day), "weekday": weekday_name(texts, error.day)} if error.day else {}
+    return texts(f"events.date_error.{error.code}", year=now.astimezone(tz).year + 1, **details)
+
+
 def when_text(texts: Texts, start: datetime, end: datetime | None, tz: ZoneInfo) -> Html:
     """``Sa., 18.04.2026, 10:00–16:00 Uhr`` (or across days) in local time."""
     local_start = start.astimezone(tz)
@@ -364,18 +388,20 @@ def render_details(
     now: datetime,
     following: bool,
     link: str | None,
+    subscribed: bool = False,
 ) -> str:
+    """The details; ``subscribed``: the user's /abo reminder subscription covers the event."""
     texts = content.texts
     parts: list[str] = [render_fields(content, tz, event.fields)]
     if event.state == "cancelled":
         parts.append(texts("events.details.cancelled"))
     elif event.ends_at <= now:
         parts.append(texts("events.details.over"))
-    elif following:
+    elif following or subscribed:
         leads = [d for d in content.calendar.reminders.event_leads_days if d >= 0]
         parts.append(
             texts(
-                "events.details.following",
+                "events.details.following" if following else "events.details.subscribed",
                 leads=lead_phrase(texts, leads),
                 time=content.calendar.reminders.send_time.strftime("%H:%M"),
             )
@@ -440,31 +466,58 @@ def _field_value(content: Content, tz: ZoneInfo, fields: EventFields, name: str)
 # --- changes that reach followers ------------------------------------------------------------------------------
 
 
-async def create_event(db: Database, fields: EventFields, *, by: int | None, now: datetime) -> int:
+async def create_event(
+    db: Database, content: Content, tz: ZoneInfo, fields: EventFields, *, by: int | None, now: datetime
+) -> int:
+    """Store a new event and, in the same transaction, plan the reminders of users whose /abo subscription
+    covers it (waiting for the hourly re-plan could miss a reminder due within the hour)."""
+    from bot.reminders import sync_reminders_in
+
     async with db.transaction() as tx:
-        return await db.insert_event(tx, fields, by=by, now=now)
+        event_id = await db.insert_event(tx, fields, by=by, now=now)
+        await sync_reminders_in(tx, db, content.calendar, tz, now, event_id=event_id)
+        return event_id
+
+
+async def notice_recipients(db: Database, event_id: int, tx: Tx | None = None) -> list[int]:
+    """Who hears that an event changed or was cancelled: its followers, and everyone who was reminded of it
+    through a reminder subscription (/abo) — they may be planning to go."""
+    followers = set(await db.event_followers(event_id, tx))
+    reminded = set(await db.reminded_users(event_subject(event_id), tx))
+    return sorted(followers | reminded)
 
 
 async def _notify_followers(
     db: Database,
     tx: Tx,
     event_id: int,
+    version: int,
     text: str,
     markup: InlineKeyboardMarkup | None,
     now: datetime,
     what: str,
 ) -> int:
-    followers = await db.event_followers(event_id, tx)
+    followers = await notice_recipients(db, event_id, tx)
     for user_id in followers:
         await db.enqueue(
             tx,
             kind=NOTICE_KIND,
             chat_id=user_id,
-            payload=outbox.payload(text, markup),
+            payload=outbox.payload(text, markup, event_id=event_id, event_version=version, notice=what),
             now=now,
             ref=f"event:{event_id}:{what}",
         )
     return len(followers)
+
+
+async def notice_is_current(db: Database, payload: dict[str, Any]) -> bool:
+    """Whether a queued change notice still tells the truth when it is delivered: not once the event was changed
+    again or cancelled meanwhile (the later notice says what holds). Cancellation notices always go out."""
+    event_id, version = payload.get("event_id"), payload.get("event_version")
+    if payload.get("notice") != "changed" or not isinstance(event_id, int) or not isinstance(version, int):
+        return True
+    event = await db.get_event(event_id)
+    return event is not None and event.state == "active" and event.version == version
 
 
 @dataclass(frozen=True, slots=True)
@@ -507,7 +560,14 @@ async def update_event(
         if current.ends_at > now:
             text = change_notice(content, tz, old, fields, changed)
             notified = await _notify_followers(
-                db, tx, event_id, text, notice_markup(content.texts, event_id), now, "changed"
+                db,
+                tx,
+                event_id,
+                current.version + 1,
+                text,
+                notice_markup(content.texts, event_id),
+                now,
+                "changed",
             )
         await sync_reminders_in(tx, db, content.calendar, tz, now, event_id=event_id)
         return UpdateResult(changed, notified)
@@ -530,7 +590,9 @@ async def cancel_event(
                 title=current.title,
                 when=when_text(content.texts, current.starts_at, current.ends_at, tz),
             )
-            notified = await _notify_followers(db, tx, event_id, text, None, now, "cancelled")
+            notified = await _notify_followers(
+                db, tx, event_id, current.version + 1, text, None, now, "cancelled"
+            )
         await sync_reminders_in(tx, db, content.calendar, tz, now, event_id=event_id)
         return notified
 
@@ -558,15 +620,25 @@ def seed_fields(calendar: CalendarContent, seed_index: int, tz: ZoneInfo) -> Eve
 
 
 async def seed_events(db: Database, content: Content, tz: ZoneInfo, now: datetime) -> tuple[int, int]:
-    """Add seed events not in the database yet; apply changed seed entries as edits. (added, updated)."""
+    """Add seed events not in the database yet; apply changed seed entries as edits. (added, updated).
+
+    An entry that cannot be placed in time (a wall-clock time skipped by the spring DST change) is logged and
+    left out; the others are seeded all the same."""
+    from bot.reminders import sync_reminders_in
+
     added = updated = 0
     for index, seed in enumerate(content.calendar.seed_events):
-        fields = seed_fields(content.calendar, index, tz)
+        try:
+            fields = seed_fields(content.calendar, index, tz)
+        except ValueError as exc:
+            log.error("seed event skipped: %s", exc)
+            continue
         async with db.transaction() as tx:
             # Looked up inside the transaction, so two concurrent seedings cannot both insert.
             existing = await db.event_by_seed(seed.id, tx)
             if existing is None:
-                await db.insert_event(tx, fields, by=None, now=now)
+                event_id = await db.insert_event(tx, fields, by=None, now=now)
+                await sync_reminders_in(tx, db, content.calendar, tz, now, event_id=event_id)
                 added += 1
         if existing is None:
             continue

@@ -15,14 +15,16 @@ from zoneinfo import ZoneInfo
 
 
 class DateInputError(ValueError):
-    """Input that is not a usable date/time; ``code`` names the reason."""
+    """Input that is not a usable date/time; ``code`` names the reason, ``day`` the date it is about
+    (for "weekday": the typed date, whose real weekday the answer names)."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, day: date | None = None) -> None:
         super().__init__(code)
         self.code = code
+        self.day = day
 
 
-ERROR_CODES = ("empty", "format", "no_time", "bad_date", "bad_time", "dst_gap", "range_order")
+ERROR_CODES = ("empty", "format", "no_time", "bad_date", "bad_time", "dst_gap", "range_order", "weekday")
 
 MONTHS = {
     "januar": 1,
@@ -54,12 +56,29 @@ MONTHS = {
     "dez": 12,
 }
 RELATIVE_DAYS = {"heute": 0, "morgen": 1, "übermorgen": 2, "uebermorgen": 2}
-WEEKDAYS = "montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag|mo|di|mi|do|fr|sa|so"
+WEEKDAY_NUMBERS = {
+    "montag": 0,
+    "mo": 0,
+    "dienstag": 1,
+    "di": 1,
+    "mittwoch": 2,
+    "mi": 2,
+    "donnerstag": 3,
+    "do": 3,
+    "freitag": 4,
+    "fr": 4,
+    "samstag": 5,
+    "sonnabend": 5,
+    "sa": 5,
+    "sonntag": 6,
+    "so": 6,
+}
+WEEKDAYS = "|".join(sorted(WEEKDAY_NUMBERS, key=len, reverse=True))
 
 _MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
-_WEEKDAY_PREFIX = re.compile(rf"^(?:{WEEKDAYS})\b\.?,?\s*")
+_WEEKDAY_PREFIX = re.compile(rf"^({WEEKDAYS})\b\.?,?\s*")
 _FILLER = re.compile(r"\b(?:am|den|um|ab|von|vom)\b")
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})(?:\b|(?=t\d))t?")
 # 18.4.2026 · 18.04.26 · 18.4. 2026 · 18.4. (a two-digit year must touch the dot, so "18.4. 10 Uhr" is no year)
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})\.\s?(\d{1,2})(?:\.(?:\s?(\d{4})|(\d{2}))?)?(?!\d)(?![.:]\d)")
 _SLASH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?(?!\d)")
@@ -67,7 +86,12 @@ _NAMED_DATE = re.compile(rf"^(\d{{1,2}})\.?\s*({_MONTH_NAMES})\.?(?:\s*(\d{{4}})
 _RELATIVE = re.compile(r"^(heute|morgen|übermorgen|uebermorgen)\b")
 # 10:00 · 10.30 · 10 Uhr · 10h · 10:00 Uhr · 9 (a bare hour only where the caller allows it)
 _TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(uhr|h)?$")
+# 10h30 · 10 Uhr 30: the minutes after the unit
+_TIME_UNIT_FIRST = re.compile(r"^(\d{1,2})\s*(?:uhr|h)\s*(\d{2})$")
 _RANGE_SPLIT = re.compile(r"\s*(?:-|\bbis\b)\s*")
+
+
+END_WITHOUT_YEAR_WITHIN = timedelta(days=62)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +105,25 @@ class When:
 def _normalise(text: str) -> str:
     text = text.strip().lower()
     text = text.replace("\u2013", "-").replace("\u2014", "-").replace("\u2212", "-").replace("\u00a0", " ")
-    # ISO dates first, so their dashes are not taken for a range.
-    text = _ISO_DATE.sub(lambda m: f"{m.group(3)}.{m.group(2)}.{m.group(1)}", text)
-    text = _WEEKDAY_PREFIX.sub("", text)
+    # ISO dates first, so their dashes are not taken for a range ("2027-04-18T10:00" too).
+    text = _ISO_DATE.sub(lambda m: f"{m.group(3)}.{m.group(2)}.{m.group(1)} ", text)
     text = _FILLER.sub(" ", text)
     text = text.replace(",", " ")
+    text = re.sub(r"(uhr|h)\.$", r"\1", text.strip())  # "… 10 Uhr." at the end of a sentence
     return re.sub(r"\s+", " ", text).strip()
+
+
+def _take_weekday(text: str) -> tuple[int | None, str]:
+    """A leading weekday ("Sa.", "Samstag,") as 0–6 and the rest; it must match the date that follows."""
+    match = _WEEKDAY_PREFIX.match(text)
+    if match is None:
+        return None, text
+    return WEEKDAY_NUMBERS[match.group(1)], text[match.end() :]
+
+
+def _check_weekday(weekday: int | None, day: date) -> None:
+    if weekday is not None and day.weekday() != weekday:
+        raise DateInputError("weekday", day)
 
 
 def _year(raw4: str | None, raw2: str | None) -> int | None:
@@ -138,7 +175,9 @@ def _take_date(text: str, today: date) -> tuple[date, str] | None:
 
 def parse_time(text: str, *, bare_hour: bool = True) -> time:
     """``10:00``, ``10.30``, ``10 Uhr``, ``10h``; a bare ``10`` only with ``bare_hour``."""
-    text = _FILLER.sub(" ", text.strip().lower()).strip()
+    text = re.sub(r"\s+", " ", _FILLER.sub(" ", text.strip().lower())).strip()
+    if unit_first := _TIME_UNIT_FIRST.match(text):
+        text = f"{unit_first.group(1)}:{unit_first.group(2)}"
     match = _TIME.match(text)
     if match is None or (not bare_hour and match.group(2) is None and match.group(3) is None):
         raise DateInputError("format")
@@ -152,10 +191,12 @@ def parse_time(text: str, *, bare_hour: bool = True) -> time:
 
 
 def _parse_point(text: str, today: date, *, bare_hour: bool) -> datetime:
+    weekday, text = _take_weekday(text)
     taken = _take_date(text, today)
     if taken is None:
         raise DateInputError("format")
     day, rest = taken
+    _check_weekday(weekday, day)
     rest = rest.strip()
     if not rest:
         raise DateInputError("no_time")
@@ -182,14 +223,20 @@ def parse_when(text: str, today: date) -> When:
 
 
 def _parse_end_part(text: str, start: datetime, today: date) -> datetime:
+    weekday, text = _take_weekday(text)
     # "16.30" is a time, not the 16th of month 30: a whole input that reads as a time wins.
     looks_like_time = _TIME.match(_FILLER.sub(" ", text).strip()) is not None
-    taken = _take_date(text, today) if _starts_like_date(text) and not looks_like_time else None
+    # A date without a year is the next such day from the start on ("31.12. 20 Uhr – 1.1. 2 Uhr") …
+    taken = _take_date(text, start.date()) if _starts_like_date(text) and not looks_like_time else None
     if taken is None:
+        if weekday is not None:
+            raise DateInputError("format")
         return datetime.combine(start.date(), parse_time(text, bare_hour=True))
     day, rest = taken
-    if day < start.date() and _year_missing(text):
-        day = _make_date(day.day, day.month, start.year + 1, today)
+    if _year_missing(text) and day - start.date() > END_WITHOUT_YEAR_WITHIN:
+        # … unless that is most of a year away: then it is a day before the start, typed by mistake.
+        day = _make_date(day.day, day.month, day.year - 1, today)
+    _check_weekday(weekday, day)
     rest = rest.strip()
     if not rest:
         raise DateInputError("no_time")

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vText
 
 from bot.content import Content, html_to_plain
 from bot.db import EventRow
@@ -82,7 +82,7 @@ def deadline_component(
     entry.add(
         "summary", html_to_plain(texts(key, programme=deadline.programme.short, what=deadline.rule.what))
     )
-    entry.add("description", html_to_plain(render_deadline(texts, deadline, now, tz)))
+    entry.add("description", html_to_plain(render_deadline(texts, deadline, now, tz, relative=False)))
     entry.add("url", deadline.rule.source.url)
     entry.add("transp", "TRANSPARENT")
     return entry
@@ -106,7 +106,8 @@ def calendar_bytes(content: Content, tz: ZoneInfo, entries: Iterable[Event], nam
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", name)
+    # An X- property is TEXT (RFC 5545 3.8.8.2): as vText its commas and semicolons are escaped.
+    cal.add("x-wr-calname", vText(name))
     cal.add("x-wr-timezone", tz.key)
     days: list[date] = []
     for entry in entries:

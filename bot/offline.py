@@ -213,7 +213,13 @@ class OfflineBotApi(BaseRequest):
         if method == "getChatMember":
             user_id = int(p["user_id"])
             status = self.member_status.get(user_id, "member")
-            return {"status": status, "user": {"id": user_id, "is_bot": False, "first_name": "U"}}, None
+            member: dict[str, Any] = {
+                "status": status,
+                "user": {"id": user_id, "is_bot": False, "first_name": "U"},
+            }
+            if status == "kicked":
+                member["until_date"] = 0  # banned for good, as Telegram sends it
+            return member, None
         if method == "getUpdates":
             return [], None
         if method in _TRUE_METHODS:

@@ -7,7 +7,13 @@ sends it once more after the restart (at most one duplicate per crash). Network 
 for good and call the kind's hook, e.g. to end a subscription.
 
 Pacing: one worker at a time, started by the periodic job-queue tick or by ``kick`` right after a new row, sends
-at most ``rate`` messages per second, so interactive replies keep their share of Telegram's ~30/s.
+at most ``rate`` messages per second, so interactive replies keep their share of Telegram's ~30/s. Sends start on
+a fixed schedule (each slot one interval after the previous slot, not after the previous send finished), so
+the time a send takes does not slow the rate below the setting; a worker that fell behind starts again from
+now instead of catching up in a burst. A 429 pauses every send until its retry_after has passed. The bot's
+other messages (replies, notices sent directly) are noted by ``CountingRateLimiter`` in the outbox's
+``SendLog``; the outbox waits while they and its own sends fill Telegram's 30 per second, so a burst of replies
+does not push the total over the limit.
 """
 
 from __future__ import annotations
@@ -15,14 +21,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
-from telegram.ext import ExtBot
+from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.clock import Clock
 from bot.content import split_message
@@ -34,6 +41,12 @@ GIVE_UP_AFTER = timedelta(days=3)
 MESSAGE = "message"  # the generic kind: send ``payload`` as it is, no hooks
 MAX_BACKOFF_SECONDS = 300
 BATCH = 100
+TELEGRAM_PER_SECOND = 30  # messages per second Telegram allows a bot across all chats
+# Sends per second the outbox leaves free even when it waits for room, for replies starting at the same moment.
+HEADROOM = 2
+SEND_METHODS = frozenset(
+    {"sendMessage", "sendDocument", "sendPhoto", "sendMediaGroup", "copyMessage", "forwardMessage"}
+)
 
 # A deliverer sends one row and returns the id of the (last) message Telegram created.
 Deliverer = Callable[[ExtBot[None], OutboxRow], Awaitable[int | None]]
@@ -71,6 +84,52 @@ async def send_payload(bot: ExtBot[None], row: OutboxRow) -> int | None:
     return message.message_id if message else None
 
 
+class SendLog:
+    """When the bot sent its messages during the last second (every chat, every feature)."""
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        self._times: deque[float] = deque()
+
+    def note(self) -> None:
+        self._times.append(self._monotonic())
+
+    def wait(self, limit: int) -> float:
+        """Seconds until fewer than ``limit`` sends fall into the last second; 0 when there is room now."""
+        now = self._monotonic()
+        while self._times and self._times[0] <= now - 1.0:
+            self._times.popleft()
+        if len(self._times) < limit:
+            return 0.0
+        return self._times[len(self._times) - limit] + 1.0 - now
+
+
+class CountingRateLimiter(AIORateLimiter):
+    """PTB's rate limiter that also notes each message the bot sends in ``sends`` (the outbox's log)."""
+
+    def __init__(self, sends: SendLog, *, max_retries: int = 0) -> None:
+        super().__init__(max_retries=max_retries)
+        self._sends = sends
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        if endpoint not in SEND_METHODS:
+            return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+
+        async def noted(*a: Any, **kw: Any) -> bool | dict[str, Any] | list[dict[str, Any]]:
+            self._sends.note()  # when the request really goes out, after the limiter's own waits
+            return await callback(*a, **kw)
+
+        return await super().process_request(noted, args, kwargs, endpoint, data, rate_limit_args)
+
+
 @dataclass
 class PassReport:
     sent: int = 0
@@ -82,10 +141,22 @@ class PassReport:
 class Outbox:
     """Registry of kinds and the single delivery worker."""
 
-    def __init__(self, clock: Clock, rate: float) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        rate: float,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._db_ref: Database | None = None
         self._clock = clock
         self._interval = 1.0 / rate
+        self._monotonic = monotonic  # pacing runs on real time (tests inject a virtual one)
+        self._sleep = sleep
+        self._next_slot = 0.0  # monotonic time from which the next send may start
+        self._paused_until: datetime | None = None  # after a 429: no send before this (clock time)
+        self.sends = SendLog(monotonic)  # every message the bot sends, noted by CountingRateLimiter
         self._kinds: dict[str, Kind] = {MESSAGE: Kind(send_payload)}
         self._pass_hooks: list[PassHook] = []
         self._busy = asyncio.Lock()
@@ -127,10 +198,10 @@ class Outbox:
     async def deliver_due(self, bot: ExtBot[None]) -> PassReport:
         """Send everything due now, paced; returns at once if another worker is running."""
         report = PassReport()
-        if self._busy.locked():
+        if self._busy.locked() or self._paused():
             return report
         async with self._busy:
-            while not self._stopping:
+            while not self._stopping and not self._paused():
                 rows = await self._db.due_outbox(self._clock.now(), BATCH)
                 if not rows:
                     break
@@ -139,7 +210,7 @@ class Outbox:
                 for row in rows:
                     if self._stopping:
                         break
-                    started = time.monotonic()
+                    await self._wait_for_slot()
                     outcome = await self._deliver_one(bot, row)
                     if row.ref:
                         batch_refs.add(row.ref)
@@ -152,13 +223,26 @@ class Outbox:
                     if outcome == "flood":
                         flood = True
                         break
-                    # Pace: at most `rate` sends per second from the outbox.
-                    await asyncio.sleep(max(0.0, self._interval - (time.monotonic() - started)))
                 report.refs |= batch_refs
                 await self._run_pass_hooks(bot, batch_refs)
                 if flood:
                     break
         return report
+
+    def _paused(self) -> bool:
+        return self._paused_until is not None and self._clock.now() < self._paused_until
+
+    async def _wait_for_slot(self) -> None:
+        """At most ``rate`` sends per second: wait for the next slot, then book the one after it; and wait
+        while the bot's other messages and the outbox's own fill Telegram's limit for the last second."""
+        now = self._monotonic()
+        slot = max(self._next_slot, now)  # behind schedule: start from now, no burst to catch up
+        if slot > now:
+            await self._sleep(slot - now)
+        while (room := self.sends.wait(TELEGRAM_PER_SECOND - HEADROOM)) > 0:
+            await self._sleep(room)
+            slot = self._monotonic()
+        self._next_slot = slot + self._interval
 
     async def _run_pass_hooks(self, bot: ExtBot[None], refs: set[str]) -> None:
         for hook in self._pass_hooks:
@@ -180,7 +264,8 @@ class Outbox:
                 if isinstance(exc.retry_after, timedelta)
                 else timedelta(seconds=exc.retry_after)
             )
-            await self._db.postpone_outbox(row.id, self._clock.now() + delay, "RetryAfter")
+            self._paused_until = self._clock.now() + delay
+            await self._db.postpone_outbox(row.id, self._paused_until, "RetryAfter")
             log.warning("outbox: flood control, pausing %s s", delay.total_seconds())
             return "flood"
         except Forbidden as exc:
@@ -197,10 +282,12 @@ class Outbox:
         except Exception as exc:  # a bug in a deliverer must not stop all delivery
             log.exception("outbox: deliverer for %s raised", row.kind)
             return await self._retry(row, kind, f"{type(exc).__name__}")
-        async with self._db.transaction() as tx:
-            await self._db.mark_outbox_sent(tx, row.id, message_id, self._clock.now())
-            if kind.on_sent is not None:
-                await kind.on_sent(tx, row, message_id)
+        on_sent = kind.on_sent
+        await self._record(
+            row,
+            lambda tx: self._db.mark_outbox_sent(tx, row.id, message_id, self._clock.now()),
+            None if on_sent is None else lambda tx: on_sent(tx, row, message_id),
+        )
         return "sent"
 
     async def _retry(self, row: OutboxRow, kind: Kind, error: str) -> str:
@@ -215,10 +302,37 @@ class Outbox:
 
     async def _fail(self, row: OutboxRow, kind: Kind | None, error: str) -> None:
         log.info("outbox: row %s (%s) failed: %s", row.id, row.kind, error.split(":")[0])
-        async with self._db.transaction() as tx:
-            await self._db.fail_outbox(tx, row.id, error[:300])
-            if kind is not None and kind.on_failed is not None:
-                await kind.on_failed(tx, row, error)
+        on_failed = kind.on_failed if kind is not None else None
+        await self._record(
+            row,
+            lambda tx: self._db.fail_outbox(tx, row.id, error[:300]),
+            None if on_failed is None else lambda tx: on_failed(tx, row, error),
+        )
+
+    async def _record(
+        self,
+        row: OutboxRow,
+        record: Callable[[Tx], Awaitable[None]],
+        hook: Callable[[Tx], Awaitable[None]] | None,
+    ) -> None:
+        """Record a row's outcome together with its kind's hook; a bug in the hook (it raised) is logged and
+        the outcome recorded without it, so a message that went out is not sent again and again."""
+        hook_failed = False
+        try:
+            async with self._db.transaction() as tx:
+                await record(tx)
+                if hook is not None:
+                    try:
+                        await hook(tx)
+                    except Exception:
+                        hook_failed = True
+                        raise
+        except Exception:
+            if not hook_failed:
+                raise
+            log.exception("outbox: hook for %s raised", row.kind)
+            async with self._db.transaction() as tx:
+                await record(tx)
 
 
 def payload(text: str, reply_markup: InlineKeyboardMarkup | None = None, **extra: Any) -> dict[str, Any]:

@@ -54,11 +54,10 @@ if TYPE_CHECKING:
     from bot.context import BotData
 
 # The naming rule for columns that hold a Telegram user id, and the columns that hold one under another name.
-ID_COLUMN = re.compile(r"^(user_id|.+_user_id|.+_by)$")
+ID_COLUMN = re.compile(r"^(user_id|.+_user_id|.+_by|chat_id)$")
 ID_COLUMNS_BY_OTHER_NAME: frozenset[tuple[str, str]] = frozenset(
     {
         ("users", "id"),  # the user's own row
-        ("outbox", "chat_id"),  # a private chat's id is the user's id
         ("conversations", "key"),  # PTB's conversation key, a JSON array [chat_id, user_id]
     }
 )
@@ -100,9 +99,11 @@ class PersonalTable:
     parent: Parent | None = None
     # ACTOR columns whose person is also described elsewhere in the row (their name): blanked with the id.
     clear_with: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Columns the naming rule takes for a user id that never hold one, each with the reason (a group's chat id).
+    not_user_ids: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        names = [self.table, *self.ids, *self.export, *self.scrub, *self.clear_with]
+        names = [self.table, *self.ids, *self.export, *self.scrub, *self.clear_with, *self.not_user_ids]
         names += [c for columns in self.clear_with.values() for c in columns]
         if self.parent is not None:
             names += [self.parent.column, self.parent.table, self.parent.key]
@@ -113,6 +114,8 @@ class PersonalTable:
             raise ValueError(f"privacy: {self.table} needs an id column or a parent")
         if any(self.ids.get(c) is not Link.ACTOR for c in self.clear_with):
             raise ValueError(f"privacy: {self.table}: clear_with names ACTOR columns only")
+        if set(self.ids) & set(self.not_user_ids):
+            raise ValueError(f"privacy: {self.table}: a column is either a user id or not")
         if self.erase is Erase.ANONYMISE and Link.SUBJECT_JSON in self.ids.values():
             raise ValueError(f"privacy: {self.table}: JSON id columns cannot be anonymised, only deleted")
 
@@ -264,7 +267,8 @@ class PrivacyRegistry:
         return sorted(self._tables.values(), key=depth, reverse=True)
 
     def covered_columns(self) -> set[tuple[str, str]]:
-        return {(t.table, c) for t in self._tables.values() for c in t.ids}
+        """Id-shaped columns the registry accounts for: user ids, and those declared to hold none."""
+        return {(t.table, c) for t in self._tables.values() for c in [*t.ids, *t.not_user_ids]}
 
     def problems(self, schema: Mapping[str, list[ColumnInfo]]) -> list[str]:
         """Every mismatch between registry and database: unknown tables or columns, and id columns (by the
@@ -277,6 +281,7 @@ class PrivacyRegistry:
                 continue
             named = [
                 *spec.ids,
+                *spec.not_user_ids,
                 *spec.export,
                 *spec.scrub,
                 *(c for cs in spec.clear_with.values() for c in cs),

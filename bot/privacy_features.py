@@ -1,5 +1,6 @@
-"""Privacy rules of the features merged before the registry existed: their tables, erase and export hooks and
-retention rules, in one place (later features register their own in their ``register(app)``).
+"""Privacy rules of the features merged before the registry existed (up to the guided tools): their tables,
+erase and export hooks and retention rules, in one place (later features register their own in their
+``register(app)``).
 
 Consultation requests need more than table rules. Erasing a requester deletes every outbox row about their
 requests (posts, notes and relays still on their way carry their words), blanks the bot's messages about them
@@ -107,6 +108,14 @@ def register_feature_tables(privacy: PrivacyRegistry) -> None:
     privacy.retention("announcement ledgers", reduce_announcement_ledgers)
     privacy.table(
         PersonalTable(
+            "standort_results",
+            label="privacy.sections.standort_results",
+            ids={"user_id": Link.SUBJECT},
+            export=("id", "created_at", "kommune", "kommune_type", "bundesland", "answers", "stage", "score"),
+        )
+    )
+    privacy.table(
+        PersonalTable(
             "requests",
             label="privacy.sections.requests",
             ids={"user_id": Link.SUBJECT, "claimed_by": Link.ACTOR},
@@ -140,8 +149,17 @@ def register_feature_tables(privacy: PrivacyRegistry) -> None:
             export=("request_id", "action", "status", "created_at"),
         )
     )
-    # request_messages (ids of bot messages in the staff chat) holds no user id and goes with its request
-    # (ON DELETE CASCADE); the erase hook uses it first to blank those messages.
+    privacy.table(
+        PersonalTable(
+            "request_messages",
+            label="privacy.sections.request_messages",
+            # The bot's own messages about a request in the staff chat (a staff reply to one reaches the
+            # requester); the erase hook reads them first to blank those messages, then they go with the request.
+            parent=Parent("request_id", "requests"),
+            not_user_ids={"chat_id": "the staff group's chat, never a person's"},
+            export=("request_id", "message_id"),
+        )
+    )
     privacy.on_erase(withdraw_requests)
     privacy.on_erase(forget_staff_member)
     privacy.after_erase(refresh_relay_index)
@@ -254,7 +272,7 @@ async def export_request_messages(services: BotData, user_id: int) -> Mapping[st
         )
     return {
         "anfrage_nachrichten": {
-            "bezeichnung": texts("privacy.sections.request_messages"),
+            "bezeichnung": texts("privacy.sections.request_outbox"),
             "eintraege": entries,
         }
     }

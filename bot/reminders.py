@@ -17,15 +17,16 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import callbacks, outbox
+from bot import callbacks, outbox, subscriptions
 from bot.content import CalendarContent, Content, Html, ReminderSettings
-from bot.db import Database, EventRow, ReminderPlan, ReminderRow, Tx
+from bot.db import Database, EventRow, OutboxRow, ReminderPlan, ReminderRow, Tx
 from bot.deadlines import DeadlineView, days_phrase, deadline_day_text, intermediary_html, view
-from bot.events import fmt_date, place_html, when_text
+from bot.events import event_subject, fmt_date, place_html, when_text
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +34,6 @@ REMINDER_KIND = "reminder"
 EVENT = "event"
 DEADLINE = "deadline"
 BATCH = 200
-
-
-def event_subject(event_id: int) -> str:
-    return f"event:{event_id}"
 
 
 def subject_kind(subject: str) -> str:
@@ -156,6 +153,37 @@ async def sync_reminders(
 ) -> SyncReport:
     async with db.transaction() as tx:
         return await sync_reminders_in(tx, db, calendar, tz, now, user_id=user_id, event_id=event_id)
+
+
+async def subscription_covers(db: Database, user_id: int, event: EventRow) -> bool:
+    """Whether the user's /abo event reminder subscription brings reminders for ``event`` (nationwide or in
+    their Land) — the same rule as ``Database.event_follow_targets``."""
+    if not await subscriptions.wants(db, user_id, "event_reminders"):
+        return False
+    if event.bundesland is None:
+        return True
+    user = await db.get_user(user_id)
+    return user is not None and user.bundesland == event.bundesland
+
+
+async def calendar_of(
+    db: Database, calendar: CalendarContent, user_id: int, now: datetime
+) -> tuple[list[EventRow], set[str]]:
+    """What "Mein Kalender" holds — what the user is reminded of: the events they follow (a cancelled one too,
+    so a re-imported calendar shows it cancelled) or get through the /abo subscription, not yet over; and the
+    programmes they follow, every programme with a deadline reminder subscription."""
+    found = {event.id: event for event in await db.followed_events(user_id)}
+    async with db.transaction() as tx:
+        targets = await db.event_follow_targets(tx, user_id=user_id)
+        deadline_subscribed = bool(await db.deadline_subscribers(tx, user_id=user_id))
+    for _, event_id, _ in targets:
+        if event_id not in found and (event := await db.get_event(event_id)) is not None:
+            found[event_id] = event
+    upcoming = sorted((e for e in found.values() if e.ends_at > now), key=lambda e: (e.starts_at, e.id))
+    programmes = await db.followed_programmes(user_id)
+    if deadline_subscribed:
+        programmes |= set(calendar.programmes)
+    return upcoming, programmes
 
 
 async def reminder_recipients(db: Database, kind: str, user_ids: Iterable[int]) -> set[int]:
@@ -294,7 +322,7 @@ async def queue_due_reminders(db: Database, content: Content, tz: ZoneInfo, now:
                     tx,
                     kind=REMINDER_KIND,
                     chat_id=row.user_id,
-                    payload=outbox.payload(text, markup),
+                    payload=outbox.payload(text, markup, reminder_id=row.id),
                     now=now,
                     ref=f"reminder:{row.id}",
                 )
@@ -305,3 +333,25 @@ async def queue_due_reminders(db: Database, content: Content, tz: ZoneInfo, now:
 async def _finish(db: Database, row: ReminderRow, state: str, now: datetime) -> None:
     async with db.transaction() as tx:
         await db.finish_reminder(tx, row.id, state, now)
+
+
+async def current_payload(
+    db: Database, content: Content, tz: ZoneInfo, row: OutboxRow, now: datetime
+) -> dict[str, Any] | None:
+    """The queued reminder as it reads at delivery time, or None when it must not go out any more.
+
+    A reminder can wait in the outbox (Telegram unreachable, a long announcement ahead of it) while its event is
+    moved or cancelled, the user's Land changes its deadline, or the target passes: it is then not sent — the
+    follower has the change notice instead. Otherwise it is rendered anew, so "morgen" is still true.
+    """
+    reminder_id = row.payload.get("reminder_id")
+    if not isinstance(reminder_id, int):
+        return row.payload
+    reminder = await db.reminder(reminder_id)
+    if reminder is None or reminder.target_at <= now:
+        return None
+    rendered = await _render(db, content, tz, reminder, now)
+    if rendered is None:
+        return None
+    text, markup = rendered
+    return outbox.payload(text, markup, reminder_id=reminder_id)

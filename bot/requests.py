@@ -31,7 +31,7 @@ from telegram.ext import ExtBot
 from bot import callbacks
 from bot.content import Content, Html, Texts, html_to_plain, split_message
 from bot.db import Database, NewRequest, OutboxRow, RequestRow, Tx
-from bot.outbox import Outbox, payload
+from bot.outbox import MESSAGE, Outbox, payload
 from bot.roles import has_staff_role
 
 if TYPE_CHECKING:
@@ -96,12 +96,33 @@ def clean_kommune(text: str) -> str:
     return value
 
 
+def utf16_length(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units: an emoji counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit_utf16(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` UTF-16 code units with "…", never inside a character."""
+    if utf16_length(text) <= limit:
+        return text
+    kept: list[str] = []
+    used = 1  # the "…"
+    for char in text:
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            break
+        kept.append(char)
+    return "".join(kept).rstrip() + "…"
+
+
 def clean_question(text: str) -> str:
+    """10–2000 characters as Telegram counts them, so the request always fits one staff message."""
     value = text.strip()
-    if len(value) < QUESTION_MIN:
+    length = utf16_length(value)
+    if length < QUESTION_MIN:
         raise InvalidInput("requests.invalid.question_short", min=QUESTION_MIN)
-    if len(value) > QUESTION_MAX:
-        raise InvalidInput("requests.invalid.question_long", max=QUESTION_MAX, length=len(value))
+    if length > QUESTION_MAX:
+        raise InvalidInput("requests.invalid.question_long", max=QUESTION_MAX, length=length)
     return value
 
 
@@ -348,9 +369,9 @@ def rating_keyboard(texts: Texts, request_id: int) -> InlineKeyboardMarkup:
 
 
 def topic_name(texts: Texts, req: RequestRow) -> str:
-    """The forum topic's name (plain text, at most 128 characters); closed requests get a tick."""
+    """The forum topic's name (plain text, at most 128 characters as Telegram counts); closed ones get a tick."""
     key = "requests.staff.topic_name_closed" if req.status == "erledigt" else "requests.staff.topic_name"
-    return html_to_plain(texts(key, number=req.id, kommune=req.kommune))[:TOPIC_NAME_MAX]
+    return fit_utf16(html_to_plain(texts(key, number=req.id, kommune=req.kommune)), TOPIC_NAME_MAX)
 
 
 # --- services: every state change with the messages it causes, in one transaction -----------------------------
@@ -529,6 +550,7 @@ async def relay_to_staff(
             payload=payload(
                 texts("requests.staff.from_user", number=req.id, name=req.requester_name, text=text),
                 request_id=req.id,
+                from_user=True,
             ),
             now=now,
             ref=req.ref,
@@ -540,12 +562,27 @@ async def relay_to_staff(
 async def remind_unclaimed(
     db: Database, texts: Texts, *, now: datetime, hours: float, staff_chat_id: int
 ) -> list[int]:
-    """Raise every request nobody has taken for ``hours`` once more; once per period, not on every tick."""
+    """Raise every request nobody has taken for ``hours`` once more; once per period, not on every tick.
+
+    A request that never reached this staff group is posted again with its reminder.
+    """
     reminded: list[int] = []
     for req in await db.unclaimed_requests_due(now - timedelta(hours=hours)):
+        # Never arrived in this staff group (refused for good, or sent to a wrong chat id since corrected):
+        # post the request itself again, so the staff see what the reminder is about.
+        repost = not posted_to(req, staff_chat_id) and not await post_pending(db, req)
         async with db.transaction() as tx:
             if not await db.mark_request_alerted(tx, req, now):
                 continue
+            if repost:
+                await db.enqueue(
+                    tx,
+                    kind=KIND_POST,
+                    chat_id=staff_chat_id,
+                    payload={"request_id": req.id},
+                    now=now,
+                    ref=req.ref,
+                )
             waited = max(1, int((now - req.created_at).total_seconds() // 3600))
             markup = InlineKeyboardMarkup([[_button(texts, "requests.buttons.claim", "claim", req.id)]])
             await db.enqueue(
@@ -562,6 +599,17 @@ async def remind_unclaimed(
             )
         reminded.append(req.id)
     return reminded
+
+
+async def post_pending(db: Database, req: RequestRow) -> bool:
+    """The request's own post is still on its way (notes about it wait for it, to keep the order)."""
+    rows = await db.outbox_by_ref(req.ref)
+    return any(r.kind == KIND_POST and r.state == "pending" for r in rows)
+
+
+def posted_to(req: RequestRow, staff_chat_id: int) -> bool:
+    """The request's message is in this staff chat (not: never delivered, or only to an earlier staff chat)."""
+    return req.staff_message_id is not None and req.staff_chat_id == staff_chat_id
 
 
 # --- who may relay without the "Antworten" button -------------------------------------------------------------
@@ -606,6 +654,12 @@ class RelayIndex:
 
 
 # --- the desk: staff rights, the staff group's shape, and delivery -------------------------------------------
+
+
+def _topic_unusable(exc: BadRequest) -> bool:
+    """The request's topic was deleted or closed to the bot: post into the group itself instead."""
+    message = exc.message.lower()
+    return "thread" in message or "topic_closed" in message or "topic_deleted" in message
 
 
 class RequestDesk:
@@ -659,8 +713,18 @@ class RequestDesk:
     # -- outbox kinds --
 
     def register_kinds(self, outbox: Outbox) -> None:
-        outbox.register(KIND_POST, deliver=self.deliver_post, on_sent=self.on_staff_message_sent)
-        outbox.register(KIND_NOTE, deliver=self.deliver_note, on_sent=self.on_staff_message_sent)
+        outbox.register(
+            KIND_POST,
+            deliver=self.deliver_post,
+            on_sent=self.on_staff_message_sent,
+            on_failed=self.on_post_failed,
+        )
+        outbox.register(
+            KIND_NOTE,
+            deliver=self.deliver_note,
+            on_sent=self.on_staff_message_sent,
+            on_failed=self.on_note_failed,
+        )
         outbox.register(KIND_USER, on_sent=self.on_user_message_sent, on_failed=self.on_user_message_failed)
         outbox.register(KIND_ACK, deliver=self.deliver_ack)
 
@@ -672,12 +736,18 @@ class RequestDesk:
             return None
         thread_id = req.staff_thread_id if req.staff_chat_id == row.chat_id else None
         if thread_id is None and await self.is_forum(bot, row.chat_id):
-            topic = await bot.create_forum_topic(row.chat_id, topic_name(services.texts, req))
-            thread_id = topic.message_thread_id
-            await services.db.set_request_thread(req.id, row.chat_id, thread_id)
-            req = await services.db.get_request(req.id)
-            if req is None:
-                return None
+            try:
+                topic = await bot.create_forum_topic(row.chat_id, topic_name(services.texts, req))
+            except BadRequest as exc:
+                # No right to manage topics (or a name Telegram refuses): into the group itself rather than
+                # nowhere; staff reply to the message there, as in a plain group.
+                log.warning("request %s: no forum topic (%s); posting into the group", req.id, exc.message)
+            else:
+                thread_id = topic.message_thread_id
+                await services.db.set_request_thread(req.id, row.chat_id, thread_id)
+                req = await services.db.get_request(req.id)
+                if req is None:
+                    return None
         text = staff_post_text(services.texts, services.content, req, services.settings.tz)
         markup = staff_keyboard(services.texts, req)
         try:
@@ -685,7 +755,7 @@ class RequestDesk:
                 row.chat_id, text, reply_markup=markup, message_thread_id=thread_id
             )
         except BadRequest as exc:
-            if thread_id is None or "thread" not in exc.message.lower():
+            if thread_id is None or not _topic_unusable(exc):
                 raise
             # The topic was deleted: post into the group itself rather than lose the request.
             await services.db.set_request_thread(req.id, row.chat_id, None)
@@ -703,7 +773,7 @@ class RequestDesk:
             else None
         )
         same_chat = req.staff_chat_id == row.chat_id
-        if req.staff_message_id is None and await self._post_pending(req):
+        if not posted_to(req, row.chat_id) and await post_pending(self._services.db, req):
             raise NotPostedYet(f"request {req.id} not posted yet")
         thread_id = req.staff_thread_id if same_chat else None
         reply_to = req.staff_message_id if same_chat and thread_id is None else None
@@ -711,14 +781,9 @@ class RequestDesk:
         try:
             return await self._send_parts(bot, row.chat_id, text, markup, thread_id, reply_to)
         except BadRequest as exc:
-            if thread_id is None or "thread" not in exc.message.lower():
+            if thread_id is None or not _topic_unusable(exc):
                 raise
             return await self._send_parts(bot, row.chat_id, text, markup, None, None)
-
-    async def _post_pending(self, req: RequestRow) -> bool:
-        """The request's own post is still on its way (notes about it wait for it, to keep the order)."""
-        rows = await self._services.db.outbox_by_ref(req.ref)
-        return any(r.kind == KIND_POST and r.state == "pending" for r in rows)
 
     @staticmethod
     async def _send_parts(
@@ -751,6 +816,53 @@ class RequestDesk:
             await Database.set_request_posted(tx, request_id, row.chat_id, message_id)
         else:
             await Database.link_request_message(tx, request_id, row.chat_id, message_id)
+
+    async def on_post_failed(self, tx: Tx, row: OutboxRow, error: str) -> None:
+        """Telegram refused the request for good (bot removed, wrong chat id, …): the admins hear of it now.
+
+        The request stays stored and listed in /offen; the unclaimed-request reminder posts it again.
+        """
+        services = self._services
+        request_id = int(row.payload["request_id"])
+        log.warning("request %s did not reach the staff chat: %s", request_id, error)
+        text = services.texts(
+            "requests.admin.post_failed",
+            number=request_id,
+            error=error,
+            hours=f"{services.settings.request_reminder_hours:g}",
+        )
+        for admin_id in sorted(services.settings.admin_ids):
+            await Database.enqueue(
+                tx,
+                kind=MESSAGE,
+                chat_id=admin_id,
+                payload=payload(text),
+                now=services.clock.now(),
+                ref=row.ref,
+            )
+
+    async def on_note_failed(self, tx: Tx, row: OutboxRow, error: str) -> None:
+        """A message for the staff was refused for good; if it was the requester's, they must not wait for it."""
+        services = self._services
+        request_id = int(row.payload["request_id"])
+        log.warning("a message about request %s did not reach the staff chat: %s", request_id, error)
+        if not row.payload.get("from_user"):
+            return
+        req = await services.db.get_request(request_id)
+        if req is None:
+            return
+        await Database.enqueue(
+            tx,
+            kind=KIND_USER,
+            chat_id=req.user_id,
+            payload=payload(
+                services.texts("requests.user.relay_failed", number=req.id),
+                reply_keyboard(services.texts, req.id) if req.is_open else None,
+                request_id=req.id,
+            ),
+            now=services.clock.now(),
+            ref=row.ref,
+        )
 
     async def on_user_message_sent(self, tx: Tx, row: OutboxRow, message_id: int | None) -> None:
         """The requester has the team's answer: mark the staff message with a 👍 (best effort, via the outbox)."""

@@ -5,7 +5,7 @@ How a text becomes search terms (articles and questions alike):
 1. **Folding** — Unicode NFKD, case folding, accents dropped; ``ß`` becomes ``ss``; the umlauts, their
    spellings ``ae``/``oe``/``ue`` and the bare vowel typed without dots all fold to the plain vowel
    (``Förderung`` = ``Foerderung`` = ``Forderung``).
-2. **Tokens** — runs of letters and digits; HTML tags are removed and entities decoded; German (and a few
+2. **Tokens** — runs of letters and digits ("E+" is read as Erasmus); HTML tags are removed and entities decoded; German (and a few
    English) stop words and question phrasing ("gibt es", "wie kann ich", "eigentlich") are dropped.
 3. **Stemming** — the Snowball German algorithm on the folded word (``Begegnungen`` → ``begegn``).
 4. **Compounds** — a word is split into parts the articles know, fewest parts first, allowing the linking
@@ -13,7 +13,9 @@ How a text becomes search terms (articles and questions alike):
    the parts of their compounds at a reduced weight (the head more than the modifiers), so ``Begegnung`` finds
    ``Jugendbegegnung``; a question's compound also searches its parts together (``Fachkräfteaustausch``); a
    question word that only occurs inside the articles' compounds finds them (``Krankenversicherung`` →
-   ``Auslandskrankenversicherung``); an unknown compound falls back to its known head (``Urlaubsantrag``).
+   ``Auslandskrankenversicherung``), but never by a cut at or inside the verb prefix of a known word
+   (``fahren`` is no part of ``Direktverfahren``); an unknown compound falls back to its known head
+   (``Urlaubsantrag``).
 5. **Typos** — a question word the articles do not know is matched to their words within one edit (from 6
    letters) or two edits (from 11 letters), a transposition counting as one (optimal string alignment),
    keeping the first letter, towards words of six letters or more; candidates come from a trigram index
@@ -22,11 +24,19 @@ How a text becomes search terms (articles and questions alike):
    phrase, matched on stems) occurs in an article, the article also carries the concept; a question's term
    searches its literal stem and the concept (``OFAJ`` finds the DFJW article, ``Bürgermeister`` finds
    "Verwaltungsspitze"). The literal is preferred slightly (``_CONCEPT_WEIGHT``), and both are weighed with an
-   IDF between the literal's and the concept's (a synonym of a word every article uses is not rare).
+   IDF between the literal's and the concept's (a synonym of a word every article uses is not rare). A term
+   of several words that is only one word without its stop words ("Ist-Stand", "ins Ausland gehen") is not
+   used: it would stand for every "Stand" or "Ausland" (check-content reports it).
 7. **Separable verbs** — a verb joins its particle from later in the question when the articles know the joined
    word ("Wie bauen wir … auf?" finds ``Aufbau``, "Wie rechnen wir ab?" finds ``Abrechnung``).
 8. **Keyword phrases** — an article keyword with stop words ("wer haftet", "was ist IJA", "noch nichts gemacht")
-   that the question contains word for word adds a bonus worth the phrase's rarity in all articles.
+   that the question contains word for word adds a bonus: what the phrase's rarity in all articles adds to that
+   of its rarest content word (which already counts as a unit). The longest phrase wins ("lohnt sich" inside
+   "lohnt sich das" adds nothing more).
+9. **Context** — words that say who and where the asker is (Landkreis, Gemeinde, Jugendpflege,
+   Kreisjugendring, the Länder in every spelling of their synonym groups) count at ``_CONTEXT_WEIGHT`` once
+   the question also names a topic: in "Wir sind ein Landkreis in Bayern und wollen mit Tschechien …" the
+   answer is about Tschechien, not about Bayern.
 
 Ranking is BM25F: field weights and length normalisation (keywords 4, title 3, summary 1.5, body 0.4; the
 body is long and mentions much in passing), BM25 IDF, saturation ``k1`` = 3. A term no title, keyword list or
@@ -127,6 +137,19 @@ _PARTICLES = frozenset(
 _PARTICLE_REACH = 8
 _PARTICLE_WEIGHT = 0.9
 _LINKERS = ("es", "en", "er", "s", "n", "e")
+# Words with which people say who and where they are ("Wir sind ein kleiner Landkreis in Bayern, …"); the Länder
+# (with every spelling of their synonym groups) are added from the content. They count at _CONTEXT_WEIGHT when
+# the question also names a topic.
+_ASKER_WORDS_RAW = """
+landkreis kreis gemeinde stadt kommune kleinstadt grossstadt mittelstadt kreisstadt dorf samtgemeinde
+verbandsgemeinde marktgemeinde ortsgemeinde einwohner einwohnerinnen stadtverwaltung kreisverwaltung
+gemeindeverwaltung jugendpflege jugendpfleger jugendpflegerin kreisjugendpfleger kreisjugendpflegerin
+stadtjugendpfleger stadtjugendpflegerin kreisjugendring stadtjugendring kreisjugendamt stadtjugendamt
+burgermeisterburo
+"""
+_CONTEXT_WEIGHT = 0.4
+# Inseparable verb prefixes: a compound is never cut right after or inside one (ver|fahren, be|gegnung).
+_VERB_PREFIXES = ("be", "emp", "ent", "er", "ge", "miss", "ver", "zer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +181,13 @@ def fold(text: str) -> str:
     return _DIGRAPH.sub(lambda m: m.group(0)[0], plain)
 
 
+# "E+" is how Erasmus+ is written in a hurry; its one letter would otherwise be dropped.
+_ERASMUS_PLUS = re.compile(r"(?<![\w+])e ?\+(?![\w+])")
+
+
 def _tokens(text: str) -> list[str]:
-    return [t for t in _TOKEN.findall(fold(text)) if len(t) > 1 or t.isdigit()]
+    folded = _ERASMUS_PLUS.sub(" erasmus ", fold(text))
+    return [t for t in _TOKEN.findall(folded) if len(t) > 1 or t.isdigit()]
 
 
 _STOP_WORDS_RAW = """
@@ -172,7 +200,7 @@ gab geben habe haben hab hat hatte hatten hattest hier hin hinter ich ihm ihn ih
 ihres im immer in ins ist ja jede jedem jeden jeder jedes jemand jetzt kann kannst konnen konnte konnten kein
 keine keinem keinen keiner keines man manche manchem manchen mancher manches mein meine meinem meinen meiner
 meines mich mir mit muss mussen musste mussten nach nachdem nicht nichts noch nun nur ob oder ohne sehr sein
-seine seinem seinen seiner seines seit selbst sich sie sind so solche solchem solchen solcher soll sollen
+seine seinem seinen seiner seines seit selbst selber sich sie sind so solche solchem solchen solcher soll sollen
 sollte sollten sondern sonst uber um und uns unser unsere unserem unseren unserer unseres unter viel viele
 vom von vor wahrend war waren warst was weil weiter welche welchem welchen welcher welches wenn wer werde
 werden werdet wessen wie wieder wieso will wir wird wirst wo woher wohin wollen wollte wollten womit worden
@@ -353,6 +381,12 @@ def validate_synonyms(raw: object) -> list[str]:
                 problems.append(
                     f"{at}[{t_index}]: {term!r} has no searchable word (only stop words or punctuation)"
                 )
+            elif _collapses(term):
+                word = next(t for t in spelling if t not in STOP_WORDS)
+                problems.append(
+                    f"{at}[{t_index}]: {term!r} would match every question with the word {word!r} (its other"
+                    f" words are stop words); write {word!r} if that is meant, or drop the term"
+                )
             elif spelling in seen:
                 problems.append(
                     f"{at}[{t_index}]: {term!r} repeats term {seen[spelling]} ({group[seen[spelling]]!r})"
@@ -375,6 +409,26 @@ def _term_key(term: str) -> tuple[str, ...]:
     return tuple(stem(t) for t in _tokens(term) if t not in STOP_WORDS)
 
 
+def _collapses(term: str) -> bool:
+    """Whether a term of several words is matched as one word because the others are stop words: "Ist-Stand"
+    would stand for every "Stand", "ins Ausland gehen" for every "Ausland", "selbst zahlen" for every "zahlen"."""
+    return len(_tokens(term)) > 1 and len(_term_key(term)) == 1
+
+
+def _context_stems(content: Content) -> frozenset[str]:
+    """The stems of words that say who and where the asker is: _ASKER_WORDS and the Länder, each with all the
+    terms of its synonym groups (NRW, BaWü, bayerisch …)."""
+    stems = {stem(fold(word)) for word in _ASKER_WORDS_RAW.split()}
+    laender = {_term_key(land.name) for land in content.servicepoints.laender}
+    groups = content.synonyms.get("groups") if isinstance(content.synonyms, dict) else None
+    for group in groups if isinstance(groups, list) else []:
+        keys = [_term_key(t) for t in group if isinstance(t, str)] if isinstance(group, list) else []
+        if laender & set(keys):
+            laender.update(keys)
+    stems.update(s for key in laender for s in key)
+    return frozenset(stems)
+
+
 def _synonym_concepts(raw: object) -> dict[tuple[str, ...], tuple[str, ...]]:
     """Term key -> the concepts (one per group) it stands for; invalid entries are skipped (check-content reports
     them). A concept is named after its group's first term, e.g. ``~dfjw``."""
@@ -384,7 +438,8 @@ def _synonym_concepts(raw: object) -> dict[tuple[str, ...], tuple[str, ...]]:
     for group in groups if isinstance(groups, list) else []:
         if not isinstance(group, list):
             continue
-        keys = [k for k in dict.fromkeys(_term_key(t) for t in group if isinstance(t, str)) if k]
+        terms = [t for t in group if isinstance(t, str) and not _collapses(t)]
+        keys = [k for k in dict.fromkeys(_term_key(t) for t in terms) if k]
         if len(keys) < 2:
             continue
         name = "~" + "_".join(keys[0])
@@ -417,8 +472,14 @@ class _Resolved:
 class _Vocabulary:
     """The words of the articles: compound splitting and synonym phrases."""
 
-    def __init__(self, surface: set[str], concepts: dict[tuple[str, ...], tuple[str, ...]]) -> None:
+    def __init__(
+        self,
+        surface: set[str],
+        concepts: dict[tuple[str, ...], tuple[str, ...]],
+        context: frozenset[str] = frozenset(),
+    ) -> None:
         words = {w for w in surface if w not in STOP_WORDS}
+        self.context = context  # stems that describe the asker, not the topic
         self._stems = frozenset(stem(w) for w in words)
         self.lexicon = frozenset(w for w in words | self._stems if len(w) >= _MIN_MODIFIER)
         self.concepts = concepts
@@ -449,6 +510,18 @@ class _Vocabulary:
             if word[i:] in self.lexicon:
                 return word[i:]
         return None
+
+    def cuts_verb_prefix(self, word: str, cut: int) -> bool:
+        """Whether ``word[cut:]`` is no compound part because the cut falls at or inside the inseparable verb
+        prefix of a known word: Direktverfahren is Direkt + Verfahren, not … + fahren or … + erfahren, and
+        Jugendbegegnung holds no "gegnung". A cut right after a known word stays (Förder|mitteln)."""
+        if self._modifier(word[:cut]) is not None:
+            return False
+        for prefix in _VERB_PREFIXES:
+            for start in range(max(0, cut - len(prefix)), cut):
+                if word.startswith(prefix, start) and word[start:] in self.lexicon:
+                    return True
+        return False
 
     def _segment(self, word: str) -> tuple[str, ...]:
         last_cut = len(word) - _MIN_HEAD
@@ -534,7 +607,8 @@ class SearchIndex:
             for form in {word, stem(word)}:
                 if stem(form) in self._postings:
                     for i in range(_MIN_MODIFIER, len(form) - _MIN_TAIL + 1):
-                        containing[form[i:]].add(stem(form))
+                        if not vocabulary.cuts_verb_prefix(form, i):
+                            containing[form[i:]].add(stem(form))
         self._containing = {
             tail: tuple(sorted(stems, key=lambda s: (-len(self._postings[s]), s)))
             for tail, stems in containing.items()
@@ -556,7 +630,7 @@ class SearchIndex:
         articles = sorted(content.articles.values(), key=lambda a: a.id)
         field_runs = [_field_runs(article) for article in articles]
         surface = {t for runs in field_runs for field in runs.values() for run in field for t in run}
-        vocabulary = _Vocabulary(surface, _synonym_concepts(content.synonyms))
+        vocabulary = _Vocabulary(surface, _synonym_concepts(content.synonyms), _context_stems(content))
 
         field_tf: list[dict[str, dict[str, float]]] = []
         field_len: list[dict[str, int]] = []
@@ -605,12 +679,14 @@ class SearchIndex:
         }
 
         phrase_docs: dict[tuple[str, ...], set[int]] = defaultdict(set)
+        phrase_words: dict[tuple[str, ...], set[str]] = defaultdict(set)  # the stems of its content words
         for doc, article in enumerate(articles):
             for keyword in article.keywords:
                 phrase = _phrase_stems(keyword)
                 # Only phrases with a stop word: they carry meaning the word units lose ("wer haftet").
                 if len(phrase) >= 2 and any(t in STOP_WORDS for t in _tokens(keyword)):
                     phrase_docs[phrase].add(doc)
+                    phrase_words[phrase].update(_term_key(keyword))
         # A phrase counts by how rare it is in the whole text: "wer haftet" is telling, "internationale
         # Jugendarbeit" is not, although each is a keyword of only one article.
         sizes = {len(phrase) for phrase in phrase_docs}
@@ -618,7 +694,10 @@ class SearchIndex:
         phrases: dict[str, list[tuple[tuple[str, ...], frozenset[int], float]]] = defaultdict(list)
         for phrase, docs in phrase_docs.items():
             df = sum(phrase in grams for grams in ngrams)
-            phrases[phrase[0]].append((phrase, frozenset(docs), _PHRASE_WEIGHT * _idf(n_docs, max(df, 1))))
+            # the phrase adds what its words lose: its content words already count as units
+            words = max((_word_idf(t, idf, vocabulary.concepts) for t in phrase_words[phrase]), default=0.0)
+            value = _PHRASE_WEIGHT * max(_idf(n_docs, max(df, 1)) - words, 0.0)
+            phrases[phrase[0]].append((phrase, frozenset(docs), value))
 
         fuzzy_words = sorted(w for w in surface if len(w) >= _TYPO_MIN_LENGTH[0] and w.isalpha())
         return cls(articles, _Postings(dict(by_term), idf, dict(phrases)), vocabulary, fuzzy_words)
@@ -633,9 +712,13 @@ class SearchIndex:
         tokens = _tokens(text)[: 3 * MAX_QUERY_UNITS]
         scores = [0.0] * len(self._articles)
         possible = 0.0
-        for alternatives in self._units(tokens):
+        units = self._units(tokens)
+        # who and where the asker is counts less once the question names a topic
+        topical = any(alternatives and not context for alternatives, context in units)
+        for alternatives, context in units:
+            factor = _CONTEXT_WEIGHT if context and topical else 1.0
             if not alternatives:
-                possible += UNKNOWN_UNIT_WEIGHT
+                possible += UNKNOWN_UNIT_WEIGHT * factor
                 continue
             best: dict[int, float] = {}
             for alt in alternatives:
@@ -644,9 +727,9 @@ class SearchIndex:
                     if value * possible_here > best.get(doc, 0.0):
                         best[doc] = value * possible_here
             # a weaker alternative (synonym, compound part, typo) earns only part of the unit's credit
-            possible += max(alt.idf for alt in alternatives)
+            possible += max(alt.idf for alt in alternatives) * factor
             for doc, value in best.items():
-                scores[doc] += value
+                scores[doc] += value * factor
         for docs, value in self._phrase_matches(tokens):
             possible += value
             for doc in docs:
@@ -676,20 +759,31 @@ class SearchIndex:
         """Keyword phrases (stop words kept) that occur word for word in the question, with their weight."""
         stems = [stem(t) for t in tokens if t not in FILLER_WORDS]
         found: dict[tuple[str, ...], tuple[frozenset[int], float]] = {}
+        covered = 0  # the longest match wins: "lohnt sich" inside "lohnt sich das" adds nothing more
         for i, first in enumerate(stems):
-            for phrase, docs, value in self._phrases.get(first, ()):
-                if tuple(stems[i : i + len(phrase)]) == phrase:
-                    found[phrase] = (docs, value)
+            matches = [m for m in self._phrases.get(first, ()) if tuple(stems[i : i + len(m[0])]) == m[0]]
+            if not matches:
+                continue
+            phrase, docs, value = max(matches, key=lambda m: len(m[0]))
+            if i + len(phrase) > covered:
+                found[phrase] = (docs, value)
+                covered = i + len(phrase)
         return list(found.values())
 
-    def _units(self, tokens: list[str]) -> list[tuple[_Alternative, ...]]:
+    def _units(self, tokens: list[str]) -> list[tuple[tuple[_Alternative, ...], bool]]:
         """The question as units, each a tuple of alternatives (empty: a word the articles do not know): one
-        unit per content word, or one per synonym phrase of several words."""
+        unit per content word, or one per synonym phrase of several words; with whether the unit only says who
+        or where the asker is (all its words are context words)."""
         positions = [i for i, t in enumerate(tokens) if t not in STOP_WORDS and stem(t) not in STOP_WORDS]
         positions = positions[:MAX_QUERY_UNITS]
         budget = [MAX_FUZZY_LOOKUPS]
         resolved = [self._with_particle(tokens, i, self._resolve(tokens[i], budget)) for i in positions]
-        units: list[tuple[_Alternative, ...]] = []
+        context = self._vocabulary.context
+        is_context = [
+            stem(tokens[at]) in context or bool(r.stems and all(s in context for s, _ in r.stems))
+            for at, r in zip(positions, resolved, strict=True)
+        ]
+        units: list[tuple[tuple[_Alternative, ...], bool]] = []
         i = 0
         while i < len(resolved):
             for size in range(min(self._vocabulary.max_phrase, len(resolved) - i), 1, -1):
@@ -702,11 +796,11 @@ class SearchIndex:
                     _Alternative((c,), weight, self._idf[c]) for c in concepts if c in self._postings
                 )
                 if alts:
-                    units.append(alts)
+                    units.append((alts, all(is_context[i : i + size])))
                     i += size
                     break
             else:
-                units.append(self._word_alternatives(resolved[i]))
+                units.append((self._word_alternatives(resolved[i]), is_context[i]))
                 i += 1
         return units
 
@@ -730,9 +824,7 @@ class SearchIndex:
             literal = [term] if term in self._postings else []
             if not concepts and not literal:
                 continue
-            # a synonym is the same term: the literal is scored with the (lower) IDF of its concept
-            values = [self._idf[t] for t in literal + concepts]
-            idf = _BLEND * min(values) + (1 - _BLEND) * max(values)
+            idf = _word_idf(term, self._idf, self._vocabulary.concepts)
             alts.extend(_Alternative((t,), weight, idf) for t in literal)
             alts.extend(_Alternative((c,), weight * _CONCEPT_WEIGHT, idf) for c in concepts)
         if word.parts:
@@ -805,6 +897,13 @@ class SearchIndex:
     def size(self) -> int:
         """The number of indexed articles."""
         return len(self._articles)
+
+
+def _word_idf(term: str, idf: dict[str, float], concepts: dict[tuple[str, ...], tuple[str, ...]]) -> float:
+    """What a question word is worth: a synonym is the same term, so the literal is weighed with an IDF between
+    its own and its concepts' (lower) one; 0 for a word the articles do not know."""
+    values = [idf[t] for t in (term, *concepts.get((term,), ())) if t in idf]
+    return _BLEND * min(values) + (1 - _BLEND) * max(values) if values else 0.0
 
 
 def _idf(n_docs: int, df: int) -> float:

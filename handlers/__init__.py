@@ -18,6 +18,7 @@ from handlers import (
     event_form,
     events,
     fallback,
+    guided,
     privacy,
     requests,
     roles,
@@ -41,6 +42,9 @@ def register(app: App) -> None:
     subscriptions.register(app)  # menu:abo before the menu fallback; the offer after /start runs in group 1
     announcements.register(app)  # its dialogue owns free text while active: before the free-text search
     statistics.register(app)
+    # Guided tools (Förder-Finder, Standortbestimmung): their conversation holds the deep link
+    # "/start foerderfinder" and the menu entry, so it comes before the plain /start and the menu fallback.
+    guided.register(app)
     start.register(app)
     event_form.register(app)  # the coordinators' event form (a conversation)
     events.register(app)

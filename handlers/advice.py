@@ -9,10 +9,14 @@ from bot import callbacks
 from bot.advice import article_pages, check_question, looks_english
 from bot.content import Article, Content, Texts
 from bot.context import App, Context
+from bot.db import Rating
+from bot.requests import QUESTION_MIN
 from handlers.common import answer, home_button, parse_press, send_html, show
+from handlers.requests import request_offer_button
 
 PREFIX = "adv"
-# user_data key of the last question the search could not answer; the consultation form takes it over.
+# user_data key of the last question the search could not answer. The requests feature still reads it for the
+# "menu:beratung:frage" buttons already sent; new offers carry their own question (request_offer_button).
 PENDING_QUESTION = "advice_question"
 
 
@@ -123,13 +127,17 @@ async def _rate(update: Update, context: Context, article_id: str, *, helpful: b
     texts = context.bot_data.texts
     if user is None:
         return
-    new = await context.bot_data.db.rate_article(user.id, article_id, helpful, context.bot_data.clock.now())
-    if not new:
-        await answer(update.callback_query, texts("advice.rating_changed"))
-    else:
+    rating = await context.bot_data.db.rate_article(
+        user.id, article_id, helpful, context.bot_data.clock.now()
+    )
+    if rating is Rating.NEW:
         await answer(
             update.callback_query, texts("advice.rated_helpful" if helpful else "advice.rated_unhelpful")
         )
+    elif rating is Rating.CHANGED:
+        await answer(update.callback_query, texts("advice.rating_changed"))
+    else:
+        await answer(update.callback_query, texts("advice.rating_kept"))
 
 
 async def open_article_link(update: Update, context: Context) -> None:
@@ -177,8 +185,11 @@ async def free_text(update: Update, context: Context) -> None:
         hits[0].score if hits else None,
         bot_data.clock.now(),
     )
-    if context.user_data is not None:
-        context.user_data[PENDING_QUESTION] = question.text
+    if context.user_data is None:
+        return
+    context.user_data[PENDING_QUESTION] = question.full
+    # this offer keeps its own question, so an older one still opens the form with the right question
+    offer = request_offer_button(context, question.full)
     rows = [
         [
             _button(
@@ -190,13 +201,17 @@ async def free_text(update: Update, context: Context) -> None:
     rows.append(
         [
             InlineKeyboardButton(
-                texts("advice.buttons.consultation_with_question"),
-                callback_data=callbacks.encode("menu", "beratung", "frage"),
+                texts("advice.buttons.consultation_with_question"), callback_data=offer.callback_data
             )
         ]
     )
     rows.append([_button(texts("advice.buttons.topics"), "root"), home_button(texts)])
-    text = texts("advice.no_answer_english") if looks_english(question.text) else texts("advice.no_answer")
+    if looks_english(question.text):
+        text = texts("advice.no_answer_english")
+    elif len(question.full) >= QUESTION_MIN:  # the form takes the question over
+        text = texts("advice.no_answer")
+    else:
+        text = texts("advice.no_answer_short")
     await send_html(update, context, note + text, InlineKeyboardMarkup(rows))
 
 

@@ -186,7 +186,8 @@ async def start_edit(update: Update, context: Context) -> str | int:
         return END
     data = context.bot_data
     press = parse_press(update, "evf")
-    event = await data.db.get_event(int(press.arg)) if press is not None and press.arg.isdigit() else None
+    event_id = events.parse_number(press.arg) if press is not None else None
+    event = await data.db.get_event(event_id) if event_id is not None else None
     if event is None or event.state != "active" or event.ends_at <= data.clock.now():
         await answer(update.callback_query, data.texts("events.form.not_editable"), alert=True)
         return END
@@ -245,9 +246,7 @@ async def receive_text(update: Update, context: Context) -> str | int:
             await send_html(update, context, texts("events.form.use_buttons"))
             return PICK
     except DateInputError as exc:
-        await send_html(
-            update, context, texts(f"events.date_error.{exc.code}", year=now.astimezone(tz).year + 1)
-        )
+        await send_html(update, context, events.date_error_text(texts, exc, now, tz))
         return ASK
     except EventInputError as exc:
         await send_html(update, context, texts(f"events.input_error.{exc.code}"))
@@ -340,7 +339,7 @@ async def save(update: Update, context: Context) -> str | int:
         return await _ask(update, context, form, "start")
     await answer(update.callback_query)
     if form.get("mode") != "edit":
-        event_id = await events.create_event(data.db, fields, by=user.id, now=now)
+        event_id = await events.create_event(data.db, data.content, tz, fields, by=user.id, now=now)
         _drop_form(context)
         log.info("event %s created", event_id)
         await show(update, context, texts("events.form.published"))

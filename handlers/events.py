@@ -9,15 +9,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import cast
 from urllib.parse import quote
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, filters
 
-from bot import callbacks, deadlines, events, ics, reminders, subscriptions
+from bot import callbacks, deadlines, events, ics, outbox, reminders, subscriptions
 from bot.content import LAND_CODES, Content
 from bot.context import App, Context
 from bot.db import EventRow, OutboxRow, Tx
@@ -27,6 +27,7 @@ from handlers.common import answer, home_button, parse_press, send_html, show
 log = logging.getLogger(__name__)
 
 DEADLINE_PAGE_SIZE = 4
+WITHOUT_LAND = "deadlines_without_land"  # user_data: /fristen shown without a Land (the user chose so)
 FULL_SYNC_EVERY = timedelta(hours=1)
 
 
@@ -156,9 +157,10 @@ async def _event_view(context: Context, event: EventRow, user_id: int) -> tuple[
     data = context.bot_data
     texts, now = data.texts, data.clock.now()
     following = await data.db.follows_event(event.id, user_id)
+    subscribed = not following and await reminders.subscription_covers(data.db, user_id, event)
     link = events.share_link(context.bot.username, event.id)
     text = events.render_details(
-        data.content, data.settings.tz, event, now=now, following=following, link=link
+        data.content, data.settings.tz, event, now=now, following=following, link=link, subscribed=subscribed
     )
     rows: list[list[InlineKeyboardButton]] = []
     if event.state == "active" and event.ends_at > now:
@@ -223,10 +225,11 @@ async def _event_view(context: Context, event: EventRow, user_id: int) -> tuple[
 async def _event_from_press(update: Update, context: Context) -> tuple[callbacks.Callback, EventRow] | None:
     """The pressed event, or None after telling the user it no longer exists."""
     press = parse_press(update, "ev")
-    if press is None or not press.arg.isdigit():
+    event_id = events.parse_number(press.arg) if press is not None else None
+    if press is None or event_id is None:
         await answer(update.callback_query, context.bot_data.texts("errors.stale_button"), alert=True)
         return None
-    event = await context.bot_data.db.get_event(int(press.arg))
+    event = await context.bot_data.db.get_event(event_id)
     if event is None:
         await answer(update.callback_query, context.bot_data.texts("events.unknown_event"), alert=True)
         return None
@@ -254,7 +257,7 @@ async def event_pressed(update: Update, context: Context) -> None:
                     tx, data.db, data.content.calendar, tz, now, user_id=user.id
                 )
                 planned = await data.db.pending_reminders(
-                    tx, now, user_id=user.id, subject=reminders.event_subject(event.id)
+                    tx, now, user_id=user.id, subject=events.event_subject(event.id)
                 )
             # Too close to the start for any lead time: say so instead of promising a reminder.
             await answer(
@@ -264,7 +267,13 @@ async def event_pressed(update: Update, context: Context) -> None:
         async with data.db.transaction() as tx:
             await data.db.unfollow_event(tx, event.id, user.id)
             await reminders.sync_reminders_in(tx, data.db, data.content.calendar, tz, now, user_id=user.id)
-        await answer(update.callback_query, texts("events.unfollowed"))
+            left = await data.db.pending_reminders(
+                tx, now, user_id=user.id, subject=events.event_subject(event.id)
+            )
+        # The /abo subscription may still bring reminders for this event: say so rather than promise silence.
+        await answer(
+            update.callback_query, texts("events.unfollowed_subscribed" if left else "events.unfollowed")
+        )
     elif press.action == "ics":
         await answer(update.callback_query)
         await _send_event_ics(update, context, event)
@@ -307,7 +316,7 @@ async def _cancel(update: Update, context: Context, event: EventRow, *, confirme
         return
     await answer(update.callback_query)
     if not confirmed:
-        followers = len(await data.db.event_followers(event.id))
+        followers = len(await events.notice_recipients(data.db, event.id))
         markup = InlineKeyboardMarkup(
             [
                 [
@@ -357,11 +366,12 @@ async def event_list_pressed(update: Update, context: Context) -> None:
     """``ev:list:<page>``."""
     press = parse_press(update, "ev")
     user = update.effective_user
-    if press is None or user is None or not press.arg.isdigit():
+    page = events.parse_number(press.arg) if press is not None else None
+    if user is None or page is None:
         await answer(update.callback_query, context.bot_data.texts("errors.stale_button"), alert=True)
         return
     await answer(update.callback_query)
-    text, markup = await _render_list(context, user.id, int(press.arg))
+    text, markup = await _render_list(context, user.id, page)
     await show(update, context, text, markup)
 
 
@@ -371,7 +381,8 @@ async def deep_link(update: Update, context: Context) -> None:
     texts = context.bot_data.texts
     payload = context.args[0] if context.args else ""
     ident = payload.removeprefix("termin_")
-    event = await context.bot_data.db.get_event(int(ident)) if ident.isdigit() and len(ident) < 12 else None
+    event_id = events.parse_number(ident)
+    event = await context.bot_data.db.get_event(event_id) if event_id is not None else None
     if user is None:
         return
     if event is None:
@@ -395,7 +406,7 @@ async def deep_link(update: Update, context: Context) -> None:
 
 
 async def my_calendar(update: Update, context: Context) -> None:
-    """``ev:mycal``: one .ics with every followed upcoming event and the followed programmes' deadlines."""
+    """``ev:mycal``: one .ics with every upcoming event and programme deadline the user is reminded of."""
     await answer(update.callback_query)
     user = update.effective_user
     chat = update.effective_chat
@@ -403,8 +414,7 @@ async def my_calendar(update: Update, context: Context) -> None:
         return
     data = context.bot_data
     texts, tz, now = data.texts, data.settings.tz, data.clock.now()
-    followed = [e for e in await data.db.followed_events(user.id) if e.ends_at > now]
-    programmes = await data.db.followed_programmes(user.id)
+    followed, programmes = await reminders.calendar_of(data.db, data.content.calendar, user.id, now)
     land = await _user_land(context, user.id)
     views = deadlines.views_for(data.content.calendar, land, tz, now, programmes) if programmes else []
     dated = [v for v in views if v.next is not None or v.intermediary_next is not None]
@@ -536,10 +546,13 @@ async def _show_deadlines(
     if user is None:
         return
     content = context.bot_data.content
-    land = await _user_land(context, user.id)
+    user_data = context.user_data if context.user_data is not None else {}
     if land_choice == "none":
-        land = None
-    elif land is None and land_choice is None:
+        # Remembered, so paging and following keep the choice instead of asking for the Land again.
+        user_data[WITHOUT_LAND] = True
+    without_land = bool(user_data.get(WITHOUT_LAND))
+    land = None if without_land else await _user_land(context, user.id)
+    if land is None and not without_land:
         await show(update, context, content.texts("events.fristen.choose_land"), _land_chooser(content))
         return
     rendered = await _render_deadlines(context, user.id, page, land)
@@ -560,9 +573,9 @@ async def deadline_pressed(update: Update, context: Context) -> None:
     if press is None or user is None:
         await answer(update.callback_query, texts("errors.stale_button"), alert=True)
         return
-    if press.action == "list" and press.arg.isdigit():
+    if press.action == "list" and (page := events.parse_number(press.arg)) is not None:
         await answer(update.callback_query)
-        await _show_deadlines(update, context, int(press.arg))
+        await _show_deadlines(update, context, page)
     elif press.action == "lands":
         await answer(update.callback_query)
         await show(update, context, texts("events.fristen.choose_land"), _land_chooser(data.content))
@@ -572,6 +585,8 @@ async def deadline_pressed(update: Update, context: Context) -> None:
             await _show_deadlines(update, context, 0, land_choice="none")
             return
         await data.db.set_user_land(user.id, press.arg, now)
+        if context.user_data is not None:
+            context.user_data.pop(WITHOUT_LAND, None)
         # The Land decides which intermediary deadline the user's reminders aim at.
         await reminders.sync_reminders(data.db, data.content.calendar, tz, now, user_id=user.id)
         await answer(
@@ -579,9 +594,10 @@ async def deadline_pressed(update: Update, context: Context) -> None:
         )
         await _show_deadlines(update, context, 0)
     elif press.action in ("f", "u"):
-        programme_id, _, page = press.arg.partition(".")
+        programme_id, _, page_arg = press.arg.partition(".")
         programme = data.content.calendar.programmes.get(programme_id)
-        if programme is None or not page.isdigit():
+        page = events.parse_number(page_arg)
+        if programme is None or page is None:
             await answer(update.callback_query, texts("errors.stale_button"), alert=True)
             return
         async with data.db.transaction() as tx:
@@ -604,7 +620,7 @@ async def deadline_pressed(update: Update, context: Context) -> None:
             )
         else:
             await answer(update.callback_query, texts("events.fristen.unfollowed", programme=programme.short))
-        await _show_deadlines(update, context, int(page))
+        await _show_deadlines(update, context, page)
     else:
         await answer(update.callback_query, texts("errors.stale_button"), alert=True)
 
@@ -634,10 +650,15 @@ async def _tick(context: Context, state: TickState) -> None:
     data = context.bot_data
     db, content, tz, now = data.db, data.content, data.settings.tz, data.clock.now()
     if not state.seeded:
-        added, updated = await events.seed_events(db, content, tz, now)
-        if added or updated:
-            log.info("seed events: %s added, %s updated", added, updated)
-        state.seeded = True
+        # Reminders must go out even when seeding fails: the failure is logged and tried again next tick.
+        try:
+            added, updated = await events.seed_events(db, content, tz, now)
+        except Exception:
+            log.exception("seeding events failed")
+        else:
+            if added or updated:
+                log.info("seed events: %s added, %s updated", added, updated)
+            state.seeded = True
     if state.synced_at is None or abs(now - state.synced_at) >= FULL_SYNC_EVERY:
         report = await reminders.sync_reminders(db, content.calendar, tz, now)
         if report.added or report.removed:
@@ -661,8 +682,27 @@ def register(app: App) -> None:
         if error.startswith("Forbidden"):
             await subscriptions.end_all(tx, row.chat_id, clock.now())
 
-    app.bot_data.outbox.register(reminders.REMINDER_KIND, on_failed=forget_blocked)
-    app.bot_data.outbox.register(events.NOTICE_KIND, on_failed=forget_blocked)
+    async def deliver_reminder(bot: ExtBot[None], row: OutboxRow) -> int | None:
+        """Rendered anew at delivery; not sent when its event or deadline changed while it waited."""
+        data = app.bot_data
+        now = clock.now()
+        payload = await reminders.current_payload(data.db, data.content, data.settings.tz, row, now)
+        if payload is None:
+            log.info("reminder outbox row %s withdrawn: out of date", row.id)
+            if isinstance(row.payload.get("reminder_id"), int):
+                await data.db.withdraw_reminder(int(row.payload["reminder_id"]), now)
+            return None
+        return await outbox.send_payload(bot, replace(row, payload=payload))
+
+    async def deliver_notice(bot: ExtBot[None], row: OutboxRow) -> int | None:
+        """A change notice overtaken by a later change or the cancellation is not sent."""
+        if not await events.notice_is_current(app.bot_data.db, row.payload):
+            log.info("event notice outbox row %s withdrawn: superseded", row.id)
+            return None
+        return await outbox.send_payload(bot, row)
+
+    app.bot_data.outbox.register(reminders.REMINDER_KIND, deliver=deliver_reminder, on_failed=forget_blocked)
+    app.bot_data.outbox.register(events.NOTICE_KIND, deliver=deliver_notice, on_failed=forget_blocked)
     app.add_handler(CommandHandler("termine", termine_command, filters=private))
     app.add_handler(CommandHandler("fristen", fristen_command, filters=private))
     app.add_handler(CallbackQueryHandler(menu_termine, pattern=rf"^{callbacks.encode('menu', 'termine')}$"))

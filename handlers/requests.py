@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
@@ -63,12 +64,14 @@ from bot.requests import (
     clean_question,
     contact_label,
     find_land,
+    fit_utf16,
     format_time,
     land_label,
     limit_problem,
     local_day_start,
     plan_claim,
     plan_status,
+    posted_to,
     relay_to_staff,
     relay_to_user,
     remind_unclaimed,
@@ -78,6 +81,7 @@ from bot.requests import (
     status_label,
     submit_request,
     topic_label,
+    utf16_length,
 )
 from handlers.common import answer, home_button, parse_press, send_html, show
 
@@ -92,6 +96,7 @@ PREFILL_KEEP = 5
 ADVICE_ARG = "frage"
 ADVICE_QUESTION = "advice_question"
 LIST_LIMIT = 10
+ALERT_MAX = 200  # characters Telegram shows in a button's alert; longer ones are refused
 OPEN_LIST_LIMIT = 50
 # Handler group of the one-time relay-index loader: before every other group, including the guards in -1.
 INDEX_GROUP = -100
@@ -220,7 +225,7 @@ async def _prompt(context: Context, form: dict[str, Any], state: str) -> tuple[s
         rows = [topic_buttons[i : i + 2] for i in range(0, len(topic_buttons), 2)]
     elif state == S_QUESTION:
         prefill = form.get("prefill")
-        if prefill and QUESTION_MIN <= len(prefill.strip()) <= QUESTION_MAX:
+        if prefill and QUESTION_MIN <= utf16_length(prefill.strip()) <= QUESTION_MAX:
             body = texts(
                 "requests.form.question_prefilled",
                 question=prefill.strip(),
@@ -307,10 +312,20 @@ async def _current_form(update: Update, context: Context) -> dict[str, Any] | No
 
 
 async def _tell(update: Update, context: Context, text: str) -> None:
+    """Explain why the form is over: in place of the pressed form message (its buttons are dead), or as a reply.
+
+    Not as an alert: alerts hold 200 characters at most, and Telegram shows nothing for a longer one.
+    """
     if update.callback_query is not None:
-        await answer(update.callback_query, text, alert=True)
+        await answer(update.callback_query)
+        await show(update, context, text, _menu_markup(context))
     else:
         await send_html(update, context, text)
+
+
+def _alert(text: str) -> str:
+    """Alert text: plain (no HTML entities shown) and cut to Telegram's 200 characters."""
+    return fit_utf16(html_to_plain(text), ALERT_MAX)
 
 
 def _drop_form(context: Context) -> None:
@@ -347,6 +362,8 @@ def request_offer_button(context: Context, question: str) -> InlineKeyboardButto
 
 async def start_form(update: Update, context: Context) -> str | int | None:
     """/beratung, the menu button, /start beratung, or an offer: check the limits, then ask for the Kommune."""
+    if not await _in_private(update, context):
+        return ConversationHandler.END
     await answer(update.callback_query)
     user = update.effective_user
     if user is None or context.user_data is None:
@@ -376,6 +393,16 @@ async def start_form(update: Update, context: Context) -> str | int | None:
     text, markup = await _prompt(context, form, S_KOMMUNE)
     await show(update, context, texts("requests.form.intro") + "\n\n" + text, markup)
     return S_KOMMUNE
+
+
+async def _in_private(update: Update, context: Context) -> bool:
+    """Forms and answers only in the private chat: in a group the form would take over the member's messages
+    (in the staff group: their replies to requests). The commands are private-only; this guards the buttons."""
+    chat = update.effective_chat
+    if chat is not None and chat.type == ChatType.PRIVATE:
+        return True
+    await answer(update.callback_query, context.bot_data.texts("requests.form.private_only"), alert=True)
+    return False
 
 
 def _menu_markup(context: Context) -> InlineKeyboardMarkup:
@@ -449,7 +476,7 @@ async def form_press(update: Update, context: Context) -> str | int | None:
         try:
             form["question"] = clean_question(str(form["prefill"]))
         except InvalidInput as exc:
-            await answer(query, html_to_plain(texts(exc.key, **exc.params)), alert=True)
+            await answer(query, _alert(texts(exc.key, **exc.params)), alert=True)
             return None
     else:
         await answer(query, texts("requests.form.stale_button"), alert=True)
@@ -579,6 +606,8 @@ def _reprompt(state: str, key: str) -> Callback:
 
 async def start_reply(update: Update, context: Context) -> str | None:
     """The "Antworten" button under a message of the team (or in /anfragen): wait for the user's text."""
+    if not await _in_private(update, context):
+        return None
     query = update.callback_query
     parsed = parse_press(update, CALLBACK_PREFIX)
     texts = context.bot_data.texts
@@ -795,6 +824,8 @@ async def _staff_allowed(update: Update, context: Context) -> bool:
     """Re-check on every action: member of the staff group or staff role; a polite refusal otherwise."""
     user = update.effective_user
     texts = context.bot_data.texts
+    if _anonymous_admin(update, context):
+        return True  # an admin of the staff group writing as the group (Telegram hides who it is)
     if user is None or user.is_bot:
         return False
     try:
@@ -807,9 +838,22 @@ async def _staff_allowed(update: Update, context: Context) -> bool:
     return allowed
 
 
+def _anonymous_admin(update: Update, context: Context) -> bool:
+    """A message an admin of the staff group sent anonymously, as the group itself."""
+    message, chat = update.effective_message, update.effective_chat
+    return (
+        update.callback_query is None
+        and message is not None
+        and chat is not None
+        and chat.id == context.bot_data.settings.staff_chat_id
+        and message.sender_chat is not None
+        and message.sender_chat.id == chat.id
+    )
+
+
 async def _staff_refuse(update: Update, context: Context, text: str) -> None:
     if update.callback_query is not None:
-        await answer(update.callback_query, text, alert=True)
+        await answer(update.callback_query, _alert(text), alert=True)
     elif update.effective_message is not None:
         await _reply_in_place(update.effective_message, text)
 
@@ -855,7 +899,7 @@ async def staff_press(update: Update, context: Context) -> None:
         action = "status"
     if isinstance(plan, Refusal):
         # Alerts are plain text: names in them must not show as HTML entities.
-        await answer(query, html_to_plain(texts(plan.key, **plan.params)), alert=True)
+        await answer(query, _alert(texts(plan.key, **plan.params)), alert=True)
         await services.requests.refresh_staff_views(context.bot, req, renamed=False)
         return
     updated = await apply_change(services.db, texts, req, plan, by=user.id, now=_now(context), action=action)
@@ -874,7 +918,7 @@ async def staff_press(update: Update, context: Context) -> None:
         await _edit_markup(message, None)  # a reminder's button has done its job
     await answer(
         query,
-        html_to_plain(
+        _alert(
             texts(
                 "requests.staff.changed", number=updated.id, status=Html(status_label(texts, updated.status))
             )
@@ -912,8 +956,8 @@ async def staff_message(update: Update, context: Context) -> None:
     text = message.text
     if text is not None and text.lstrip().lower().startswith(INTERNAL_MARK):
         return
-    anonymous_admin = message.sender_chat is not None and message.sender_chat.id == chat.id
-    if not anonymous_admin and not await _staff_allowed(update, context):
+    anonymous_admin = _anonymous_admin(update, context)
+    if not await _staff_allowed(update, context):
         return
     if text is None or not text.strip():
         await _reply_in_place(message, texts("requests.staff.text_only"))
@@ -959,8 +1003,13 @@ async def open_requests(update: Update, context: Context) -> None:
     if not reqs:
         await _reply_in_place(message, texts("requests.staff.open_none"))
         return
-    lines = [texts("requests.staff.open_head", count=len(reqs))]
+    total = await services.db.open_request_count()
+    lines = [texts("requests.staff.open_head", count=total)]
+    if total > len(reqs):
+        lines.append(texts("requests.staff.open_more", shown=len(reqs)))
+    staff_chat_id = services.settings.staff_chat_id
     for req in reqs:
+        missing = staff_chat_id is not None and not posted_to(req, staff_chat_id)
         who = (
             texts("requests.staff.open_by", name=req.claimed_by_name)
             if req.claimed_by_name
@@ -976,6 +1025,7 @@ async def open_requests(update: Update, context: Context) -> None:
                 who=Html(who),
                 since=format_time(req.created_at, services.settings.tz),
                 link=Html(_message_link(texts, req)),
+                warning=Html(texts("requests.staff.open_not_posted") if missing else ""),
             )
         )
     for part in split_message(lines):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -42,3 +43,38 @@ def rows_mentioning(database: Path, table: str, user_id: int) -> list[dict[str, 
         for _ in columns:
             params += [user_id, str(user_id)]
         return [dict(r) for r in conn.execute(f'SELECT * FROM "{table}" WHERE {where}', params)]
+
+
+# The project's naming rule for columns holding a Telegram user id (DESIGN/BRIEF), restated here so the tests
+# derive the list from the migrated schema independently of ``bot.privacy``.
+_ID_NAME = re.compile(r"^(user_id|.+_user_id|.+_by|chat_id)$")
+
+
+def user_id_columns(database: Path) -> dict[str, list[str]]:
+    """``{table: [columns]}`` for every column of the database whose name says it holds a Telegram user id."""
+    found: dict[str, list[str]] = {}
+    with closing(sqlite3.connect(database)) as conn:
+        for (table,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        ):
+            columns = [str(r[1]) for r in conn.execute(f'PRAGMA table_info("{table}")')]
+            named = [c for c in columns if _ID_NAME.match(c)]
+            if named:
+                found[str(table)] = named
+    return found
+
+
+def child_rows(
+    database: Path, table: str, column: str, parent: str, key: str, owners: list[str], user_id: int
+) -> list[dict[str, object]]:
+    """The rows of ``table`` that belong to a row of ``parent`` whose ``owners`` columns hold the user's id, and
+    those that name the user themselves (as who acted)."""
+    with closing(sqlite3.connect(database)) as conn:
+        conn.row_factory = sqlite3.Row
+        own = " OR ".join(f'p."{c}" = ?' for c in owners) or "0"
+        rows = conn.execute(
+            f'SELECT c.* FROM "{table}" c JOIN "{parent}" p ON c."{column}" = p."{key}" WHERE {own}',
+            [user_id] * len(owners),
+        ).fetchall()
+    found = [dict(r) for r in rows]
+    return found + [r for r in rows_mentioning(database, table, user_id) if r not in found]

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from bot import callbacks
-from bot.content import check_telegram_html
-from bot.offline import SentMessage
+from bot.content import check_telegram_html, visible_length
+from bot.offline import Call, SentMessage
 from tests.harness import STAFF_CHAT_ID, Harness
 
 USER = 4242
@@ -108,3 +108,27 @@ def reply_target(params: dict[str, Any]) -> int | None:
     if isinstance(reply, str):
         reply = json.loads(reply)
     return int(reply["message_id"]) if reply else None
+
+
+def utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def telegram_limits(call: Call) -> tuple[int, dict[str, Any]] | None:
+    """A ``fail`` hook for the offline API that refuses what Telegram refuses: texts over 4096 characters (after
+    entity parsing), topic names over 128, alerts over 200 (all counted in UTF-16 code units, as Telegram does)."""
+
+    def bad(description: str) -> tuple[int, dict[str, Any]]:
+        return 400, {"error_code": 400, "description": f"Bad Request: {description}"}
+
+    params = call.params
+    if call.method in ("sendMessage", "editMessageText") and visible_length(str(params["text"])) > 4096:
+        return bad("message is too long")
+    if (
+        call.method in ("createForumTopic", "editForumTopic")
+        and utf16_length(str(params.get("name", ""))) > 128
+    ):
+        return bad("TOPIC_TITLE_INVALID")
+    if call.method == "answerCallbackQuery" and utf16_length(str(params.get("text") or "")) > 200:
+        return bad("MESSAGE_TOO_LONG")
+    return None

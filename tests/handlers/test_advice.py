@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from bot.advice import article_pages, check_question
 from bot.content import Article, Source, check_telegram_html, visible_length
+from bot.offline import SentMessage
+from tests.handlers.requests_support import data_of
 from tests.harness import Harness
 
 USER = 770077
@@ -50,15 +52,80 @@ async def test_free_text_answer_with_alternatives_and_rating(bot: Harness) -> No
     assert [(r["user_id"], r["helpful"]) for r in rows] == [(USER, 0)]
 
 
+async def test_the_same_rating_again_is_not_called_a_change(bot: Harness) -> None:
+    user = bot.user(USER)
+    [reply] = await bot.send(user, "Zuschuss fuer Austausch mit Polen")
+    await bot.press(user, reply, "adv:up:foerderung-dpjw")
+    [before] = await bot.db.fetchall("SELECT helpful, rated_at FROM advice_ratings")
+    bot.clock.advance(timedelta(minutes=5))
+    await bot.press(user, reply, "adv:up:foerderung-dpjw")
+    assert bot.last_answer_text() == bot.texts("advice.rating_kept")
+    assert [tuple(r) for r in await bot.db.fetchall("SELECT helpful, rated_at FROM advice_ratings")] == [
+        tuple(before)
+    ]
+
+
 async def test_miss_is_honest_logged_without_user_and_offers_consultation(bot: Harness) -> None:
     user = bot.user(USER, "Maria")
     [reply] = await bot.send(user, "Wie wird das Wetter morgen in Paris?")
     assert reply.text == bot.texts("advice.no_answer")
-    assert any("menu:beratung" in str(b.get("callback_data")) for b in reply.buttons())
+    assert bot.texts("advice.buttons.consultation_with_question") in [b["text"] for b in reply.buttons()]
     rows = await bot.db.fetchall("SELECT * FROM advice_misses")
     assert len(rows) == 1 and rows[0]["question"] == "Wie wird das Wetter morgen in Paris?"
     assert str(USER) not in " ".join(str(v) for v in tuple(rows[0]))
     assert bot.app.user_data[USER]["advice_question"] == "Wie wird das Wetter morgen in Paris?"
+
+
+async def _question_step(bot: Harness, user: dict[str, object], offer: SentMessage) -> SentMessage:
+    """Press the consultation offer under an unanswered question and fill the form up to its question."""
+    [form] = await bot.press_label(user, offer, bot.texts("advice.buttons.consultation_with_question"))
+    [prompt] = await bot.send(user, "Stadt Musterstadt")
+    for action, value in (("land", "NI"), ("role", "jugendamt"), ("topic", "foerderung")):
+        [prompt] = await bot.press(user, prompt, data_of(prompt, action, value))
+    assert form.chat_id == prompt.chat_id
+    return prompt
+
+
+async def test_each_offer_opens_the_form_with_its_own_question(bot: Harness) -> None:
+    user = bot.user(USER)
+    first, second = "Wie läuft es mit Kindergärten in Sibirien?", "Welche Zelte halten am Nordpol?"
+    [offer1] = await bot.send(user, first)
+    [offer2] = await bot.send(user, second)
+    assert offer1.text == offer2.text == bot.texts("advice.no_answer")
+    prompt = await _question_step(bot, user, offer1)
+    assert first in prompt.text and second not in prompt.text
+    await bot.send(user, "/abbrechen")
+    prompt = await _question_step(bot, user, offer2)
+    assert second in prompt.text
+
+
+async def test_an_offer_sent_before_the_token_offers_still_prefills(bot: Harness) -> None:
+    """Chats still hold "menu:beratung:frage" buttons from before each offer kept its own question."""
+    user = bot.user(USER)
+    question = "Wie läuft es mit Kindergärten in Sibirien?"
+    [miss] = await bot.send(user, question)
+    [form] = await bot.press(user, miss, "menu:beratung:frage")
+    [prompt] = await bot.send(user, "Stadt Musterstadt")
+    for action, value in (("land", "NI"), ("role", "jugendamt"), ("topic", "foerderung")):
+        [prompt] = await bot.press(user, prompt, data_of(prompt, action, value))
+    assert question in prompt.text and form.chat_id == prompt.chat_id
+
+
+async def test_a_long_question_is_taken_over_whole(bot: Harness) -> None:
+    user = bot.user(USER)
+    question = "Wie planen wir ein Zeltlager am Nordpol? " + "Wir haben viele Fragen zum Ablauf. " * 30
+    [offer] = await bot.send(user, question)
+    assert offer.text.startswith(bot.texts("advice.long_question"))
+    prompt = await _question_step(bot, user, offer)
+    assert question.strip() in prompt.text
+
+
+async def test_a_question_too_short_for_the_form_is_not_promised_to_it(bot: Harness) -> None:
+    user = bot.user(USER)
+    [offer] = await bot.send(user, "Sibirien?")
+    assert offer.text == bot.texts("advice.no_answer_short")
+    prompt = await _question_step(bot, user, offer)
+    assert "Sibirien" not in prompt.text
 
 
 async def test_bad_input_always_gets_one_valid_answer(bot: Harness) -> None:
@@ -123,4 +190,4 @@ def test_long_articles_are_paged_cleanly() -> None:
 def test_question_check() -> None:
     assert not check_question("  🙂 ").has_words
     long = check_question("a" * 10_000)
-    assert long.truncated and len(long.text) == 500
+    assert long.truncated and len(long.text) == 500 and len(long.full) == 10_000

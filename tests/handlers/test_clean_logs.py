@@ -15,8 +15,10 @@ from telegram.ext import CommandHandler
 
 from bot.context import App, Context
 from bot.logs import redact, setup_logging
+from tests.handlers.requests_support import STAFF_CHAT, data_of, deliver, file_request, staff_posts
 from tests.handlers.test_privacy import FORM_ANSWER, add_probe
-from tests.harness import harness
+from tests.handlers.test_standort import answer_all, to_questions
+from tests.harness import STAFF_CHAT_ID, harness
 
 USER = 4_711_000_123
 NAME = "Erika Mustermann"
@@ -25,6 +27,10 @@ PHONE = "0171 2345678"
 ANSWER = f"Sie erreichen mich unter {EMAIL} oder {PHONE}"
 QUESTION = "Wie finden wir eine Partnerorganisation in Polen?"
 SECRET_WORD = "Geheimwort-Zebra"
+KOMMUNE = "Gemeinde Zebrahausen"
+STAFF = 5151
+STAFF_NAME = "Sabine Beraterin"
+STAFF_ANSWER = "Gern, ich rufe Sie morgen an."
 
 
 @pytest.fixture
@@ -61,17 +67,35 @@ async def test_a_whole_session_leaves_no_personal_data_in_the_logs(
         await h.send(user, "/probe")
         await h.send(user, ANSWER)
         await h.send(user, QUESTION)
+        # A consultation request with an e-mail address and one with a phone number, a staff member who takes
+        # one and answers, the requester's reply; a Standortbestimmung naming the Kommune.
+        first = await file_request(h, user, kommune=KOMMUNE, question=QUESTION, contact=("email", EMAIL))
+        await file_request(h, user, kommune=KOMMUNE, question=QUESTION, contact=("phone", PHONE))
+        await deliver(h)
+        staff = h.user(STAFF, STAFF_NAME)
+        [post] = [m for m in staff_posts(h) if f"#{first}" in m.text]
+        await h.press(staff, post, data_of(post, "claim"))
+        await h.send(staff, STAFF_ANSWER, chat=STAFF_CHAT, reply_to=post)
+        await deliver(h)
+        assert any(STAFF_ANSWER in m.text for m in h.api.sent_to(USER))  # the dialogue really happened
+        await h.send(user, ANSWER)
+        await deliver(h)
+        assert any(ANSWER in m.text for m in h.api.sent_to(STAFF_CHAT_ID))
+        step = await to_questions(h, user, name=KOMMUNE)
+        await answer_all(h, user, step, ["Ja", "Teilweise", "Nein", "Nein", "Nein", "Ja", "Nein", "Nein"])
         replies = await h.send(user, f"/kaputt {SECRET_WORD}")
         assert h.texts("errors.generic") in [m.text for m in replies]
         await h.send(user, "/meine_daten")
         [confirm] = await h.send(user, "/loeschen")
         await h.press_label(user, confirm, h.texts("privacy.buttons.confirm"))
+        await deliver(h)
     logged = captured.getvalue()
     lines = logged.splitlines()
     events = [json.loads(line) for line in lines]  # one JSON object per line, nothing else
     assert any(e["level"] == "ERROR" and e.get("error") == "ValueError" for e in events), logged
     assert any(e["logger"] == "aiosqlite" for e in events) is False
-    for secret in (NAME, "Erika", EMAIL, PHONE, ANSWER, QUESTION, SECRET_WORD, FORM_ANSWER, str(USER)):
+    secrets = (NAME, "Erika", EMAIL, PHONE, ANSWER, QUESTION, SECRET_WORD, FORM_ANSWER, str(USER), KOMMUNE)
+    for secret in (*secrets, STAFF_NAME, STAFF_ANSWER):
         assert secret not in logged, f"{secret!r} leaked into the logs"
 
 

@@ -17,7 +17,7 @@ from bot.content import html_to_plain
 from bot.context import App, Context
 from bot.db import EventFields, ReminderPlan
 from bot.offline import OfflineBotApi, SentMessage
-from bot.privacy import Erasure
+from bot.privacy import Erasure, Link, PersonalTable
 from tests.handlers.requests_support import (
     STAFF_CHAT,
     data_of,
@@ -26,8 +26,9 @@ from tests.handlers.requests_support import (
     reply_target,
     staff_posts,
 )
+from tests.handlers.test_standort import answer_all, to_questions
 from tests.harness import ADMIN_ID, STAFF_CHAT_ID, Harness, harness
-from tests.privacy_scan import rows_mentioning, traces
+from tests.privacy_scan import child_rows, rows_mentioning, traces, user_id_columns
 
 USER = 4_711_000_123  # distinctive, so a scan for it finds nothing by accident
 OTHER = 4_711_000_456
@@ -37,6 +38,7 @@ KOMMUNE = "Gemeinde Erikastadt"
 REQUEST_QUESTION = "Wie beantragen wir eine deutsch-polnische Jugendbegegnung?"
 REQUEST_REPLY = "Danke, wir sind 20 Jugendliche aus Erikastadt."
 REQUEST_STAFF = 5151
+STANDORT_KOMMUNE = "Erikadorf an der Lotse"
 
 # --- a persistent form, as the features' guided dialogues are --------------------------------------------
 
@@ -160,6 +162,14 @@ async def _fill_requests(h: Harness, user: dict[str, Any]) -> None:
     await deliver(h)
 
 
+async def _fill_standort(h: Harness, user: dict[str, Any]) -> None:
+    """A completed Standortbestimmung, through the guided tool itself."""
+    step = await to_questions(h, user, name=STANDORT_KOMMUNE)
+    sent = await answer_all(h, user, step, ["Ja", "Teilweise", "Nein", "Nein", "Nein", "Ja", "Nein", "Nein"])
+    assert any("Ihre Stufe" in m.text for m in sent)
+    assert await h.db.standort_results(USER, 5)
+
+
 FILLERS: dict[str, Callable[[Harness, dict[str, Any]], Awaitable[None]]] = {
     "users": _fill_users,
     "roles": _fill_roles,
@@ -176,6 +186,8 @@ FILLERS: dict[str, Callable[[Harness, dict[str, Any]], Awaitable[None]]] = {
     "announcements": _fill_announcements,
     "requests": _fill_requests,
     "request_history": _fill_requests,
+    "request_messages": _fill_requests,
+    "standort_results": _fill_standort,
     # Last: the open form owns the user's next text message.
     "conversations": _fill_dialogue,
     "user_data": _fill_dialogue,
@@ -254,8 +266,20 @@ async def test_export_contains_every_registered_table(tmp_path: Path) -> None:
         assert reply.document is not None and reply.document[0].endswith(".json")
         assert data["telegram_nutzer_id"] == USER
         database = h.app.bot_data.settings.database
-        for spec in h.app.bot_data.privacy.tables:
-            stored = rows_mentioning(database, spec.table, USER)
+        registry = h.app.bot_data.privacy
+        # Every table with a column named like a user id (read from the migrated schema) is in the export,
+        # unless the registry says why that column never holds one.
+        declared = {(t.table, c) for t in registry.tables for c in t.not_user_ids}
+        for table, columns in user_id_columns(database).items():
+            if any((table, c) not in declared for c in columns):
+                assert table in data["daten"], f"{table} holds user ids but is not in /meine_daten"
+        for spec in registry.tables:
+            if spec.parent is None:
+                stored = rows_mentioning(database, spec.table, USER)
+            else:
+                p = spec.parent
+                owners = [c for c, link in registry_table(h, p.table).ids.items() if link is not Link.ACTOR]
+                stored = child_rows(database, spec.table, p.column, p.table, p.key, owners, USER)
             assert stored, f"the filler for {spec.table} stored nothing about the user"
             section = data["daten"][spec.table]
             assert section["bezeichnung"] == h.texts(spec.label)
@@ -283,6 +307,11 @@ async def test_export_contains_every_registered_table(tmp_path: Path) -> None:
         assert any(m["an"] == h.texts("privacy.export.to_you") for m in relayed)
         # Other people's ids are never exported.
         assert str(OTHER) not in reply.document[1].decode()
+
+
+def registry_table(h: Harness, table: str) -> PersonalTable:
+    [spec] = [t for t in h.app.bot_data.privacy.tables if t.table == table]
+    return spec
 
 
 def _same(wanted: dict[str, Any], entry: dict[str, Any]) -> bool:
@@ -326,7 +355,12 @@ async def test_erase_leaves_no_trace(tmp_path: Path) -> None:
         assert "gelöscht" in done.text and "Rollen: 2 Einträge" in html_to_plain(
             done.text
         )  # own role, one granted
-        assert traces(database, USER, NAME, FORM_ANSWER, KOMMUNE, REQUEST_QUESTION, REQUEST_REPLY) == []
+        assert (
+            traces(
+                database, USER, NAME, FORM_ANSWER, KOMMUNE, REQUEST_QUESTION, REQUEST_REPLY, STANDORT_KOMMUNE
+            )
+            == []
+        )
         # The conversation is over in memory as well: an answer no longer reaches the form.
         replies = await h.send(user, "Beispielhausen")
         assert "probe got an answer" not in [m.text for m in replies]

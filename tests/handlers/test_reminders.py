@@ -48,7 +48,9 @@ async def add_event(h: Harness, start: datetime, hours: int = 4, title: str = "N
         bundesland=None,
         topic="netzwerk",
     )
-    return await event_rules.create_event(h.db, fields, by=1, now=h.clock.now())
+    return await event_rules.create_event(
+        h.db, h.app.bot_data.content, BERLIN, fields, by=1, now=h.clock.now()
+    )
 
 
 async def follow_event(h: Harness, event_id: int, user_id: int = USER) -> None:
@@ -295,7 +297,7 @@ async def test_blocked_user_stops_following(tmp_path: Path) -> None:
 
 
 async def test_land_change_moves_deadline_reminders(tmp_path: Path) -> None:
-    async with harness(tmp_path, now=datetime(2026, 11, 24, 10, 0, tzinfo=UTC)) as h:
+    async with harness(tmp_path, now=datetime(2026, 1, 10, 10, 0, tzinfo=UTC)) as h:
         await follow_programme(h, "dpjw", land="HE")
         assert await h.db.reminders_of(USER) == []  # no fixed DPJW date outside the Land variants
         user = h.user(USER)
@@ -303,9 +305,9 @@ async def test_land_change_moves_deadline_reminders(tmp_path: Path) -> None:
         await h.press(user, page, "dl:land:BW")
         rows = await h.db.reminders_of(USER)
         assert [(r.lead_days, r.due_at.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M")) for r in rows] == [
-            (56, "04.02.2027 09:00"),
-            (14, "18.03.2027 09:00"),
-            (3, "29.03.2027 09:00"),
+            (56, "04.02.2026 09:00"),
+            (14, "18.03.2026 09:00"),
+            (3, "29.03.2026 09:00"),  # the spring DST day: still 09:00 local
         ]
         assert (await h.db.get_user(USER)).bundesland == "BW"
 
@@ -326,3 +328,135 @@ async def test_yearly_deadline_rolls_over_to_next_year(tmp_path: Path) -> None:
 
 def _fields_dict(fields: EventFields) -> dict[str, Any]:
     return {name: getattr(fields, name) for name in EventFields.__slots__}
+
+
+async def test_a_seed_in_the_spring_dst_gap_is_skipped_and_reminders_still_go_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    seeds = [
+        {
+            "id": "zu-frueh",  # 02:30 on 28 March 2027 does not exist in Berlin
+            "title": "Nachtwanderung",
+            "start": "2027-03-28 02:30",
+            "end": "2027-03-28 05:00",
+            "place": "Bonn",
+            "topic": "netzwerk",
+        },
+        {
+            "id": "gut",
+            "title": "Frühjahrstreffen",
+            "start": "2027-03-30 10:00",
+            "end": "2027-03-30 12:00",
+            "place": "Bonn",
+            "topic": "netzwerk",
+        },
+    ]
+    root = content_copy(tmp_path, seeds=seeds)
+    async with harness(tmp_path, now=datetime(2026, 5, 1, 8, 0, tzinfo=UTC), content_dir=root) as h:
+        event_id = await add_event(h, local(2026, 5, 10, 10))
+        await follow_event(h, event_id)
+        h.clock.set(local(2026, 5, 3, 9))
+        await tick(h)
+        assert len(reminders_sent(h, USER)) == 1
+        titles = [str(r["title"]) for r in await h.db.fetchall("SELECT title FROM events ORDER BY id")]
+        assert titles == ["Netzwerktreffen", "Frühjahrstreffen"]
+        assert "zu-frueh: dst_gap" in caplog.text
+
+
+def telegram_down(h: Harness) -> None:
+    h.api.fail = lambda call: (
+        (502, {"error_code": 502, "description": "Bad Gateway"}) if call.method == "sendMessage" else None
+    )
+
+
+async def test_queued_reminder_of_a_cancelled_event_is_not_sent_after_the_notice(tmp_path: Path) -> None:
+    async with harness(tmp_path, now=datetime(2026, 5, 1, 8, 0, tzinfo=UTC)) as h:
+        event_id = await add_event(h, local(2026, 5, 10, 10))
+        await follow_event(h, event_id)
+        h.clock.set(local(2026, 5, 9, 9))
+        telegram_down(h)
+        await tick(h)  # the 1-day reminder is in the outbox, Telegram does not take it
+        await event_rules.cancel_event(
+            h.db, h.app.bot_data.content, BERLIN, event_id, by=1, now=h.clock.now()
+        )
+        h.api.fail = None
+        h.clock.advance(timedelta(minutes=10))
+        await tick(h)
+        assert [m.text.split("\n")[0][:40] for m in h.api.sent_to(USER)][-1].startswith(
+            "❌ <b>Termin abgesagt"
+        )
+        assert reminders_sent(h, USER) == []
+        states = {r.lead_days: r.state for r in await h.db.reminders_of(USER)}
+        assert states == {7: "dropped", 1: "dropped"}  # the 7-day one was missed long ago
+
+
+async def test_queued_reminder_of_a_moved_event_never_shows_the_old_time(tmp_path: Path) -> None:
+    async with harness(tmp_path, now=datetime(2026, 5, 1, 8, 0, tzinfo=UTC)) as h:
+        event_id = await add_event(h, local(2026, 5, 10, 10))
+        await follow_event(h, event_id)
+        h.clock.set(local(2026, 5, 3, 9))
+        telegram_down(h)
+        await tick(h)  # the 7-day reminder waits in the outbox
+        event = await h.db.get_event(event_id)
+        assert event is not None
+        moved = EventFields(
+            **{
+                **_fields_dict(event.fields),
+                "starts_at": local(2026, 5, 17, 10).astimezone(UTC),
+                "ends_at": local(2026, 5, 17, 14).astimezone(UTC),
+            }
+        )
+        await event_rules.update_event(
+            h.db, h.app.bot_data.content, BERLIN, event_id, moved, by=1, now=h.clock.now()
+        )
+        h.api.fail = None
+        h.clock.advance(timedelta(minutes=10))
+        await tick(h)
+        assert all("10.05.2026" not in m.text for m in reminders_sent(h, USER))
+        [notice] = [m for m in h.api.sent_to(USER) if "Termin geändert" in m.text]
+        assert "17.05.2026" in notice.text
+        h.clock.set(local(2026, 5, 10, 9))
+        await tick(h)
+        [week] = reminders_sent(h, USER)
+        assert "17.05.2026" in week.text and "in 7 Tagen" in week.text
+
+
+async def test_reminder_delayed_past_midnight_is_worded_for_the_day_it_arrives(tmp_path: Path) -> None:
+    async with harness(tmp_path, now=datetime(2026, 5, 1, 8, 0, tzinfo=UTC)) as h:
+        event_id = await add_event(h, local(2026, 5, 10, 10))
+        await follow_event(h, event_id)
+        h.clock.set(local(2026, 5, 9, 9))
+        telegram_down(h)
+        await tick(h)
+        h.api.fail = None
+        h.clock.set(local(2026, 5, 10, 7))
+        await tick(h)
+        [reminder] = reminders_sent(h, USER)
+        assert "beginnt heute" in reminder.text  # not "morgen", as it read when it was queued
+
+
+async def test_change_notices_overtaken_while_waiting_are_not_sent(tmp_path: Path) -> None:
+    async with harness(tmp_path, now=datetime(2026, 5, 1, 8, 0, tzinfo=UTC)) as h:
+        content = h.app.bot_data.content
+        first = await add_event(h, local(2026, 5, 20, 10), title="Erstes Treffen")
+        second = await add_event(h, local(2026, 5, 21, 10), title="Zweites Treffen")
+        await follow_event(h, first)
+        await follow_event(h, second)
+        telegram_down(h)
+        for event_id, place in ((first, "Bonn"), (first, "Hamm"), (second, "Essen")):
+            event = await h.db.get_event(event_id)
+            assert event is not None
+            fields = EventFields(**{**_fields_dict(event.fields), "place": place})
+            await event_rules.update_event(h.db, content, BERLIN, event_id, fields, by=1, now=h.clock.now())
+            await drain(h)
+        await event_rules.cancel_event(h.db, content, BERLIN, second, by=1, now=h.clock.now())
+        h.api.fail = None
+        h.clock.advance(timedelta(minutes=10))
+        await drain(h)
+        got = [m.text for m in h.api.sent_to(USER) if "Termin" in m.text and "⏰" not in m.text]
+        # Only what still holds: the latest change of the first event, the cancellation of the second.
+        assert len(got) == 2, got
+        [changed] = [t for t in got if "Termin geändert" in t]
+        assert "Erstes Treffen" in changed and "Bonn</s> → Hamm" in changed
+        [cancelled] = [t for t in got if "Termin abgesagt" in t]
+        assert "Zweites Treffen" in cancelled

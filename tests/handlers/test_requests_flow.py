@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.db import NewRequest
 from bot.offline import OfflineBotApi
+from bot.requests import Submitted, submit_request
+from bot.roles import Role
 from tests.handlers.requests_support import (
     QUESTION,
     STAFF,
@@ -22,7 +26,7 @@ from tests.handlers.requests_support import (
     reply_target,
     staff_posts,
 )
-from tests.harness import STAFF_CHAT_ID, Harness, harness
+from tests.harness import ADMIN_ID, STAFF_CHAT_ID, Harness, harness
 
 
 @pytest.fixture
@@ -291,3 +295,31 @@ async def test_open_list_for_staff_oldest_first_with_who_has_them(plain: Harness
     assert listing.text.index("Erste Kommune") < listing.text.index("Zweite Kommune")
     assert "bei Sabine" in listing.text and "noch von niemandem übernommen" in listing.text
     assert "https://t.me/c/1234567890/" in listing.text
+
+
+async def test_open_list_counts_every_open_request_even_beyond_the_fifty_shown(tmp_path: Path) -> None:
+    async with harness(tmp_path, broadcast_rate=30, staff_chat_id=None) as h:
+        for n in range(52):
+            new = NewRequest(
+                user_id=10_000 + n,
+                requester_name=f"Person {n}",
+                form_token=f"{n}:x",
+                kommune=f"Gemeinde {n:02d}",
+                bundesland="NI",
+                role="jugendamt",
+                topic="foerderung",
+                question=QUESTION,
+                contact_kind="telegram",
+                contact_value=None,
+                privacy_ack_at=h.clock.now(),
+            )
+            assert isinstance(
+                await submit_request(h.db, new, h.clock.now(), h.app.bot_data.settings.tz, None), Submitted
+            )
+            h.clock.advance(timedelta(minutes=1))
+        await h.db.grant_role(STAFF, Role.STAFF, ADMIN_ID, h.clock.now(), "user_id")
+        listing = await h.send(h.user(STAFF), "/offen")
+        text = "\n".join(m.text for m in listing)
+        assert text.startswith("<b>Offene Anfragen (52)</b>")
+        assert h.texts("requests.staff.open_more", shown=50) in text
+        assert "Gemeinde 00" in text and "Gemeinde 49" in text and "Gemeinde 50" not in text

@@ -11,6 +11,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationHandlerStop, CommandHandler
 
 from bot.context import App, Context
+from bot.offline import OfflineBotApi
 from bot.roles import Role
 from handlers.requests import request_offer_button
 from tests.handlers.requests_support import (
@@ -25,6 +26,7 @@ from tests.handlers.requests_support import (
     file_request,
     fill_form,
     staff_posts,
+    telegram_limits,
 )
 from tests.harness import ADMIN_ID, STAFF_CHAT_ID, Harness, harness
 
@@ -422,7 +424,9 @@ async def test_the_advice_offer_after_an_unanswered_question_prefills_the_form(h
     user = h.user(USER)
     question = "Gibt es Zuschüsse für unseren Kochkurs mit Quantenphysik am Mond?"
     [miss] = await h.send(user, question)
-    offer = next(b for b in miss.buttons() if b["callback_data"] == "menu:beratung:frage")
+    offer = next(
+        b for b in miss.buttons() if b["text"] == h.texts("advice.buttons.consultation_with_question")
+    )
     [intro] = await h.press(user, miss, offer["callback_data"])
     assert "<b>Kommune</b>" in intro.text
     [land] = await h.send(user, "Stadt Musterstadt")
@@ -434,3 +438,91 @@ async def test_the_advice_offer_after_an_unanswered_question_prefills_the_form(h
     [privacy] = await h.press(user, contact, data_of(contact, "contact", "telegram"))
     [summary] = await h.press(user, privacy, data_of(privacy, "privacy"))
     assert question in summary.text
+
+
+async def test_answers_to_presses_fit_telegrams_200_character_alerts(tmp_path: Path) -> None:
+    """An alert over 200 characters is refused by Telegram: the user would see nothing at all."""
+    api = OfflineBotApi(strict=True)
+    api.fail = telegram_limits
+    async with harness(tmp_path, api=api, broadcast_rate=30) as h:
+        user = h.user(USER)
+        await start(h, user)
+        [land] = await h.send(user, "Stadt Musterstadt")
+        # A form button pressed after the form expired: explained in place of the old form message.
+        h.clock.advance(timedelta(hours=25))
+        [expired] = await h.press(user, land, data_of(land, "land", "BY"))
+        assert expired.message_id == land.message_id
+        assert expired.text == h.texts("requests.form.expired") and data_of(expired, "home")
+        assert not any(c.method == "answerCallbackQuery" and c.params.get("text") for c in api.calls[-3:])
+        # A staff member with a long name has the request: the other one's alert is cut to fit, not lost.
+        # Telegram allows 64 characters for the first and 64 for the last name.
+        long_named = {
+            **h.user(STAFF, ("Maximiliane-Josephine " * 3)[:64]),
+            "last_name": "von und zu " + "H" * 53,
+        }
+        await file_request(h, user)
+        await deliver(h)
+        [post] = staff_posts(h)
+        claim = data_of(post, "claim")
+        await h.press(long_named, post, claim)
+        await h.press(h.user(OTHER_STAFF, "Rita"), post, claim)
+        alert = h.last_answer_text()
+        assert alert is not None and alert.startswith("Anfrage #1 hat bereits Maximiliane")
+        assert len(alert) <= 200 and alert.endswith("…")
+        answered = [c for c in api.calls if c.method == "answerCallbackQuery"]
+        assert answered[-1].params.get("text") == alert
+
+
+async def test_an_anonymous_admin_of_the_staff_group_may_use_offen_and_answer(h: Harness) -> None:
+    """Telegram sends an anonymous admin's messages from the group itself (user: GroupAnonymousBot)."""
+    anonymous = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
+    user = h.user(USER)
+    await file_request(h, user, kommune="Stadt Anonym")
+    await deliver(h)
+    [post] = staff_posts(h)
+    [listing] = await h.send(anonymous, "/offen", chat=STAFF_CHAT, extra={"sender_chat": STAFF_CHAT})
+    assert "Stadt Anonym" in listing.text
+    await h.send(
+        anonymous, "Antwort vom Team", chat=STAFF_CHAT, reply_to=post, extra={"sender_chat": STAFF_CHAT}
+    )
+    await deliver(h)
+    assert "Antwort vom Team" in h.api.sent_to(USER)[-1].text
+    # The same bot account without the group as sender (e.g. another chat's anonymous admin) is no staff.
+    await h.send(anonymous, "/offen", chat=STAFF_CHAT)
+    assert h.api.sent_to(STAFF_CHAT_ID)[-1].message_id == listing.message_id
+
+
+async def test_the_form_cannot_be_opened_in_a_group_where_it_would_swallow_staff_replies(h: Harness) -> None:
+    user, staff = h.user(USER), h.user(STAFF, "Sabine")
+    await file_request(h, user)
+    await deliver(h)
+    [post] = staff_posts(h)
+    for forged in ("menu:beratung", "req:new:abcd", "req:reply:1"):
+        await h.press(staff, post, forged)
+        assert h.last_answer_text() == h.texts("requests.form.private_only"), forged
+    assert h.api.sent_to(STAFF_CHAT_ID) == [post]
+    await h.send(staff, "Guten Tag, wir kümmern uns.", chat=STAFF_CHAT, reply_to=post)
+    await deliver(h)
+    assert "wir kümmern uns" in h.api.sent_to(USER)[-1].text
+
+
+async def test_a_staff_member_removed_from_the_group_loses_the_buttons_and_the_relay(h: Harness) -> None:
+    user = h.user(USER)
+    sabine = h.user(STAFF, "Sabine")
+    await file_request(h, user)
+    await deliver(h)
+    [post] = staff_posts(h)
+    await h.press(sabine, post, data_of(post, "claim"))
+    # Removed from the group: within a minute at most (the membership answer is cached that long) she is out.
+    h.api.member_status[STAFF] = "kicked"
+    h.clock.advance(timedelta(seconds=61))
+    await h.press(sabine, post, data_of(post, "done"))
+    assert h.last_answer_text() == h.texts("requests.staff.not_staff")
+    await deliver(h)  # the claim's notice to the requester
+    before = len(h.api.sent_to(USER))
+    [refusal] = await h.send(sabine, "Noch eine Antwort", chat=STAFF_CHAT, reply_to=post)
+    assert refusal.text == h.texts("requests.staff.not_staff")
+    await deliver(h)
+    assert len(h.api.sent_to(USER)) == before
+    req = await h.db.get_request(1)
+    assert req is not None and req.status == "in_bearbeitung"

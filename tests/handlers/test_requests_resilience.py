@@ -145,8 +145,9 @@ async def test_a_permanently_rejected_staff_post_is_recorded_and_the_request_sta
     async with harness(tmp_path, api=api, broadcast_rate=30) as h:
         await file_request(h, h.user(USER))
         await deliver(h)
-        [row] = await h.db.outbox_by_ref("request:1")
+        [row, admin_notice] = await h.db.outbox_by_ref("request:1")
         assert row.state == "failed" and row.error is not None and "chat not found" in row.error.lower()
+        assert admin_notice.kind == "message" and admin_notice.state == "sent"
         [listing] = await h.send(h.user(USER), "/anfragen")
         assert "#1" in listing.text
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from bot.broadcast import (
     parse_send_time,
 )
 from bot.content import Texts, check_telegram_html, load_content, visible_length
+from tests.e2e.tghtml import parse_html
 
 ROOT = Path(__file__).resolve().parents[2]
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -76,10 +78,111 @@ def test_unsafe_links_and_unknown_entities_stay_plain() -> None:
     assert html == "klick mich @ijab #ija"
 
 
-def test_partial_overlap_is_dropped_not_broken() -> None:
+def test_partial_overlap_is_split_not_dropped() -> None:
     html = entities_to_html("abcdef", [entity(MessageEntity.BOLD, 0, 4), entity(MessageEntity.ITALIC, 2, 4)])
-    assert html == "<b>abcd</b>ef"
+    assert html == "<b>ab<i>cd</i></b><i>ef</i>"
     check_telegram_html(html)
+
+
+def test_offsets_inside_an_emoji_keep_the_emoji_whole() -> None:
+    # Offset 1 and end 4 fall inside the surrogate pairs of the two emoji: the emoji are kept, not mangled.
+    html = entities_to_html("😀a😀", [entity(MessageEntity.BOLD, 1, 3)])
+    assert html == "<b>😀a😀</b>"
+
+
+def test_spoiler_quotes_custom_emoji_and_links_with_quotes() -> None:
+    text = "Geheim 🎉 Zitat Link"
+    emoji = len("Geheim ".encode("utf-16-le")) // 2
+    html = entities_to_html(
+        text,
+        [
+            entity(MessageEntity.SPOILER, 0, 6),
+            entity(MessageEntity.CUSTOM_EMOJI, emoji, 2, custom_emoji_id="5368324170671202286"),
+            entity(MessageEntity.EXPANDABLE_BLOCKQUOTE, emoji + 3, 5),
+            entity(MessageEntity.TEXT_LINK, emoji + 9, 4, url="https://ijab.de/?q=\"a\"&x='b'<c>"),
+        ],
+    )
+    assert html == (
+        "<tg-spoiler>Geheim</tg-spoiler> 🎉 <blockquote expandable>Zitat</blockquote> "
+        '<a href="https://ijab.de/?q=&quot;a&quot;&amp;x=&#x27;b&#x27;&lt;c&gt;">Link</a>'
+    )
+    parsed = parse_html(html)
+    assert parsed.text == text
+    [link] = [e for e in parsed.entities if e["type"] == "text_link"]
+    assert link["url"] == "https://ijab.de/?q=\"a\"&x='b'<c>"
+
+
+# Every entity type Telegram sends, with the attributes they carry; those without a tag must stay plain text.
+_KINDS: list[tuple[str, dict[str, str]]] = [
+    (MessageEntity.BOLD, {}),
+    (MessageEntity.ITALIC, {}),
+    (MessageEntity.UNDERLINE, {}),
+    (MessageEntity.STRIKETHROUGH, {}),
+    (MessageEntity.SPOILER, {}),
+    (MessageEntity.CODE, {}),
+    (MessageEntity.PRE, {}),
+    (MessageEntity.PRE, {"language": "python"}),
+    (MessageEntity.PRE, {"language": 'x" onload="y'}),
+    (MessageEntity.BLOCKQUOTE, {}),
+    (MessageEntity.EXPANDABLE_BLOCKQUOTE, {}),
+    (MessageEntity.TEXT_LINK, {"url": 'https://ijab.de/?a="1"&b=<2>'}),
+    (MessageEntity.TEXT_LINK, {"url": "http://ijab.de/'x'"}),
+    (MessageEntity.TEXT_LINK, {"url": "javascript:alert(1)"}),
+    (MessageEntity.CUSTOM_EMOJI, {"custom_emoji_id": "5368324170671202286"}),
+    (MessageEntity.MENTION, {}),
+    (MessageEntity.URL, {}),
+    (MessageEntity.HASHTAG, {}),
+]
+_PIECES = [*"ab <>&\"'\n", "😀", "🇩🇪", "ä", "&amp;", "\u200d", "</b>", "<a href='x'>"]
+
+
+def _coverage(items: list[tuple[str, str, int, int]]) -> dict[tuple[str, str], set[int]]:
+    covered: dict[tuple[str, str], set[int]] = {}
+    for kind, argument, offset, length in items:
+        covered.setdefault((kind, argument), set()).update(range(offset, offset + length))
+    return covered
+
+
+def _utf16_edges(text: str) -> list[int]:
+    edges = [0]
+    for char in text:
+        edges.append(edges[-1] + (2 if ord(char) > 0xFFFF else 1))
+    return edges
+
+
+def test_any_entities_render_to_html_telegram_parses_with_the_same_text_and_formatting() -> None:
+    """Property over thousands of random texts and entity lists (nested, overlapping, crossing emoji): the
+    result passes Telegram's HTML parser, shows exactly the coordinator's text, and every kept entity covers
+    exactly the characters it covered in the coordinator's message."""
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = "".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 25)))
+        edges = _utf16_edges(text)
+        size = edges[-1]
+        entities = []
+        for _ in range(rng.randint(0, 7) if size else 0):
+            offset = rng.randrange(size)
+            kind, extra = rng.choice(_KINDS)
+            entities.append(entity(kind, offset, rng.randint(1, size - offset), **extra))
+        html = entities_to_html(text, entities)
+        parsed = parse_html(html)  # raises on anything Telegram would refuse
+        assert parsed.text == text, (text, html)
+        expected = []
+        for e in entities:
+            if e.type in (MessageEntity.MENTION, MessageEntity.URL, MessageEntity.HASHTAG):
+                continue
+            if e.type == MessageEntity.CUSTOM_EMOJI or (e.url or "").startswith("javascript"):
+                continue
+            # Snap to whole characters as the renderer does.
+            start = max(x for x in edges if x <= e.offset)
+            end = min(x for x in edges if x >= min(size, e.offset + e.length))
+            language = e.language if e.language and '"' not in e.language else ""
+            expected.append((e.type, e.url or language, start, end - start))
+        got = [
+            (e["type"], e.get("url") or e.get("language") or "", e["offset"], e["length"])
+            for e in parsed.entities
+        ]
+        assert _coverage(got) == _coverage(expected), (text, html)
 
 
 def test_code_blocks_and_quotes() -> None:

@@ -70,3 +70,46 @@ def test_check_content_names_the_problem(tmp_path: Path) -> None:
     result = run_cli("check-content", env={"BOT_CONTENT_DIR": str(content)})
     assert result.returncode == 1
     assert f"articles/{article.name}" in result.stderr and "https" in result.stderr
+
+
+def test_check_content_rejects_a_stand_in_the_future(tmp_path: Path) -> None:
+    import re
+    import shutil
+    from datetime import date
+
+    from bot.content import check_content
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    article = content / "articles" / "eurodesk.md"
+    article.write_text(re.sub(r"(?m)^stand: .*$", "stand: 2031-01-01", article.read_text()))
+    article.write_text(re.sub(r"(?m)^review: .*$", "review: 2032-01-01", article.read_text()))
+    errors, _ = check_content(content, date(2026, 11, 24))
+    assert errors == ["articles/eurodesk.md: stand 2031-01-01 lies in the future"]
+    assert check_content(content, date(2031, 1, 1))[0] == []
+
+
+def test_misses_lists_unanswered_questions_and_ratings_without_users(tmp_path: Path) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from bot.app import MIGRATIONS_DIR
+    from bot.db import Database
+
+    async def seed() -> None:
+        db = await Database.open(tmp_path / "db.sqlite3")
+        await db.migrate(MIGRATIONS_DIR)
+        now = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+        await db.log_miss("Zeltlager am Nordpol?", "recht-sicherheit", 0.12, now)
+        await db.rate_article(987654321, "foerderung-dpjw", False, now)
+        await db.rate_article(987654322, "foerderung-dpjw", True, now)
+        await db.close()
+
+    asyncio.run(seed())
+    result = run_cli("misses", env={"BOT_DATABASE": str(tmp_path / "db.sqlite3")})
+    assert result.returncode == 0, result.stderr
+    assert "[recht-sicherheit]  Zeltlager am Nordpol?" in result.stdout
+    assert "   1 / 1    foerderung-dpjw" in result.stdout
+    assert "98765432" not in result.stdout
+    missing = run_cli("misses", env={"BOT_DATABASE": str(tmp_path / "none.sqlite3")})
+    assert missing.returncode == 1 and "no database" in missing.stderr

@@ -35,12 +35,39 @@ def test_yearly_rule_shows_next_date_with_year(content) -> None:  # type: ignore
 
 
 def test_a_whole_day_deadline_lasts_until_local_midnight(content) -> None:  # type: ignore[no-untyped-def]
-    on_the_day = datetime(2026, 11, 30, 22, 30, tzinfo=UTC)  # 23:30 in Berlin
-    views = {v.rule.id: v for v in views_for(content.calendar, None, BERLIN, on_the_day)}
-    assert views["kjp-direkt"].next is not None and views["kjp-direkt"].next.day == date(2026, 11, 30)
-    after = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)  # midnight in Berlin
+    on_the_day = datetime(2026, 12, 1, 22, 30, tzinfo=UTC)  # 23:30 in Berlin
+    views = {v.rule.id: v for v in views_for(content.calendar, "NW", BERLIN, on_the_day)}
+    nrw = views["nrw-kjfp-antrag"]  # yearly, verified
+    assert nrw.next is not None and nrw.next.day == date(2026, 12, 1)
+    after = datetime(2026, 12, 1, 23, 0, tzinfo=UTC)  # midnight in Berlin
+    views = {v.rule.id: v for v in views_for(content.calendar, "NW", BERLIN, after)}
+    nrw = views["nrw-kjfp-antrag"]
+    assert nrw.next is not None and nrw.next.day == date(2027, 12, 1)
+
+
+def test_an_unconfirmed_yearly_date_does_not_roll_into_next_year(content) -> None:  # type: ignore[no-untyped-def]
+    # kjp-direkt (30 Nov) is 'uncertain': current while this year's date is ahead …
+    before = {v.rule.id: v for v in views_for(content.calendar, None, BERLIN, NOW)}
+    assert before["kjp-direkt"].next is not None and before["kjp-direkt"].next.day == date(2026, 11, 30)
+    # … but once it has passed, 30 Nov 2027 is not presented as the deadline, nor reminded of.
+    after = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
     views = {v.rule.id: v for v in views_for(content.calendar, None, BERLIN, after)}
-    assert views["kjp-direkt"].next is not None and views["kjp-direkt"].next.day == date(2027, 11, 30)
+    direkt = views["kjp-direkt"]
+    assert direkt.next is None and direkt.effective is None
+    assert direkt.unconfirmed is not None and direkt.unconfirmed.day == date(2027, 11, 30)
+    text = render_deadline(content.texts, direkt, after, BERLIN)
+    assert "Für 2027 ist noch kein Termin bestätigt – bisher jährlich am 30.11." in text
+    assert "⏳" not in text
+    check_telegram_html(text)
+    assert list(views).index("kjp-direkt") > list(views).index("kjp-zentralstellen")  # undated ones last
+    # The same for an unconfirmed yearly intermediary date (the DPJW Länderstelle BW, 'secondary').
+    bw = {v.rule.id: v for v in views_for(content.calendar, "BW", BERLIN, NOW)}
+    dpjw = bw["dpjw-antrag"]
+    assert dpjw.intermediary_next is None and dpjw.effective is None
+    assert dpjw.intermediary_unconfirmed is not None and dpjw.intermediary_unconfirmed.day == date(2027, 4, 1)
+    text = render_deadline(content.texts, dpjw, NOW, BERLIN)
+    assert "für 2027 noch kein Termin bestätigt (bisher jährlich bis 01.04.)" in text
+    check_telegram_html(text)
 
 
 def test_dated_rule_without_current_date_says_when_it_was_last(content) -> None:  # type: ignore[no-untyped-def]
@@ -62,13 +89,14 @@ def test_dated_rule_before_its_date_is_current(content) -> None:  # type: ignore
 
 
 def test_land_variant_brings_the_earlier_intermediary_deadline(content) -> None:  # type: ignore[no-untyped-def]
-    bw = {v.rule.id: v for v in views_for(content.calendar, "BW", BERLIN, NOW)}
+    early = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    bw = {v.rule.id: v for v in views_for(content.calendar, "BW", BERLIN, early)}
     dpjw = bw["dpjw-antrag"]
     assert dpjw.next is None
-    assert dpjw.intermediary_next is not None and dpjw.intermediary_next.day == date(2027, 4, 1)
+    assert dpjw.intermediary_next is not None and dpjw.intermediary_next.day == date(2026, 4, 1)
     assert dpjw.effective == dpjw.intermediary_next
-    text = render_deadline(content.texts, dpjw, NOW, BERLIN)
-    assert "01.04.2027" in text and "Länderstelle Baden-Württemberg" in text
+    text = render_deadline(content.texts, dpjw, early, BERLIN)
+    assert "01.04.2026" in text and "Länderstelle Baden-Württemberg" in text
     # Elsewhere: no fixed date, the general advice about intermediaries.
     he = {v.rule.id: v for v in views_for(content.calendar, "HE", BERLIN, NOW)}
     assert he["dpjw-antrag"].effective is None

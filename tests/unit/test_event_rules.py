@@ -236,3 +236,83 @@ def test_reminder_settings_are_validated(tmp_path: Path, content) -> None:  # ty
         assert any(message in line and "reminders.yaml" in line for line in caught.value.problems), (
             caught.value.problems
         )
+
+
+def _content_lines(body: bytes) -> list[str]:
+    """RFC 5545 3.1: CRLF-terminated lines of at most 75 octets; unfolded into content lines."""
+    assert body.endswith(b"\r\n")
+    raw = body.split(b"\r\n")[:-1]
+    assert all(len(line) <= 75 for line in raw), [line for line in raw if len(line) > 75]
+    assert all(b"\n" not in line and b"\r" not in line for line in raw)
+    lines: list[str] = []
+    for line in raw:
+        if line[:1] in (b" ", b"\t"):
+            lines[-1] += line[1:].decode()
+        else:
+            lines.append(line.decode())
+    return lines
+
+
+def _unescaped(value: str) -> list[str]:
+    """Characters RFC 5545 3.3.11 requires escaped in TEXT that appear bare (commas, semicolons, newlines)."""
+    bare, i = [], 0
+    while i < len(value):
+        if value[i] == "\\":
+            i += 2
+            continue
+        if value[i] in ",;\n":
+            bare.append(value[i])
+        i += 1
+    return bare
+
+
+def test_ics_files_hold_to_rfc5545_line_by_line(content) -> None:  # type: ignore[no-untyped-def]
+    event = _event(
+        title="Treffen; Köln, Bonn \\ Düsseldorf " + "lang " * 20,
+        place="Rathaus, Raum 3; EG",
+        online_url="https://example.org/a?b=c,d;e",
+        description="Zeile 1, mit Komma; Semikolon\nZeile 2 " + "ä" * 90,
+    )
+    early = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    deadlines = views_for(content.calendar, "BW", BERLIN, early, {"esk", "dpjw"})
+    for body in (
+        ics.event_ics(content, BERLIN, event, NOW, "https://t.me/bot?start=termin_7"),
+        ics.personal_ics(content, BERLIN, [(event, None)], deadlines, early),
+    ):
+        lines = _content_lines(body)
+        assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR"
+        for line in lines:
+            name, _, value = line.partition(":")
+            if name.split(";")[0] in ("SUMMARY", "LOCATION", "DESCRIPTION", "X-WR-CALNAME", "COMMENT"):
+                assert _unescaped(value) == [], line
+        tzids = {
+            p.split("=", 1)[1]
+            for line in lines
+            for p in line.split(":")[0].split(";")
+            if p.startswith("TZID=")
+        }
+        assert tzids == {"Europe/Berlin"} and "TZID:Europe/Berlin" in lines
+        stamps = [line for line in lines if line.startswith("DTSTAMP")]
+        vevents = lines.count("BEGIN:VEVENT")
+        assert len(stamps) == vevents and all(s.endswith("Z") for s in stamps)
+        assert sum(line.startswith("UID:") for line in lines) == vevents
+    [name] = [
+        line
+        for line in _content_lines(ics.event_ics(content, BERLIN, event, NOW, None))
+        if line.startswith("X-WR-CALNAME")
+    ]
+    assert name.startswith("X-WR-CALNAME:Treffen\\; Köln\\, Bonn \\\\ Düsseldorf")
+
+
+def test_calendar_files_hold_no_day_counts_that_go_stale(content) -> None:  # type: ignore[no-untyped-def]
+    early = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    deadlines = views_for(content.calendar, "BW", BERLIN, early, {"esk", "dpjw"})
+    cal = Calendar.from_ical(ics.personal_ics(content, BERLIN, [], deadlines, early))
+    descriptions = [str(e.get("description")) for e in cal.walk("VEVENT")]
+    assert len(descriptions) == 3
+    assert all("Tagen" not in d and "morgen" not in d and "heute" not in d for d in descriptions), (
+        descriptions
+    )
+    assert any("⏳ 18.02.2026, 12:00 Uhr" in d for d in descriptions)
+    assert any("⏳ 31.10.2026 (jährlich)" in d for d in descriptions)
+    assert any("bis 01.04.2026." in d for d in descriptions)

@@ -56,6 +56,11 @@ def dt(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
         ("29.2.2028 10:00", dt(2028, 2, 29, 10)),
         ("31.12.2026 23:59", dt(2026, 12, 31, 23, 59)),
         ("18.4.2026 0:00", dt(2026, 4, 18, 0)),
+        ("18.4.2026 10h30", dt(2026, 4, 18, 10, 30)),
+        ("18.4.2026 10 Uhr 30", dt(2026, 4, 18, 10, 30)),
+        ("18.4.2026 10 Uhr.", dt(2026, 4, 18, 10)),  # the end of a sentence
+        ("2026-04-18T10:00", dt(2026, 4, 18, 10)),
+        ("Sonnabend, 18.4.2026 10:00", dt(2026, 4, 18, 10)),
     ],
 )
 def test_single_points(text: str, expected: datetime) -> None:
@@ -74,6 +79,7 @@ def test_single_points(text: str, expected: datetime) -> None:
         ("18.4. 10 Uhr - 19.4. 14 Uhr", dt(2026, 4, 18, 10), dt(2026, 4, 19, 14)),
         ("30.12.2026 10:00 - 2.1. 12:00", dt(2026, 12, 30, 10), dt(2027, 1, 2, 12)),  # over New Year
         ("2026-04-18 10:00 - 2026-04-18 12:00", dt(2026, 4, 18, 10), dt(2026, 4, 18, 12)),
+        ("Sa 18.4.2026 10:00 bis So 19.4.2026 14:00", dt(2026, 4, 18, 10), dt(2026, 4, 19, 14)),
     ],
 )
 def test_ranges(text: str, start: datetime, end: datetime) -> None:
@@ -112,6 +118,7 @@ def test_ranges(text: str, start: datetime, end: datetime) -> None:
         ("18.4.2026 10-12-14", "format"),
         ("<b>18.4.2026</b> 10:00", "format"),
         ("18. Foo 2026 10:00", "format"),
+        ("18.4.2026 10:00 bis 17.4. 12:00", "range_order"),  # a day before, not a year later
     ],
 )
 def test_refused(text: str, code: str) -> None:
@@ -168,3 +175,30 @@ def test_local_at_keeps_wall_clock_across_dst() -> None:
     assert local_at(date(2026, 3, 28), nine, BERLIN) == datetime(2026, 3, 28, 8, 0, tzinfo=UTC)
     assert local_at(date(2026, 3, 29), nine, BERLIN) == datetime(2026, 3, 29, 7, 0, tzinfo=UTC)
     assert local_at(date(2026, 10, 25), nine, BERLIN) == datetime(2026, 10, 25, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "typed_day"),
+    [
+        ("Fr, 18.4.2026 10:00", date(2026, 4, 18)),  # 18 April 2026 is a Saturday
+        ("Sonntag, den 18. April 2026 um 10 Uhr", date(2026, 4, 18)),
+        ("Mo. 18.4. 10 Uhr", date(2026, 4, 18)),
+        ("18.4.2026 10:00 bis Mo 19.4.2026 14:00", date(2026, 4, 19)),  # the 19th is a Sunday
+    ],
+)
+def test_a_weekday_that_contradicts_the_date_is_refused(text: str, typed_day: date) -> None:
+    with pytest.raises(DateInputError) as caught:
+        parse_when(text, TODAY)
+    assert caught.value.code == "weekday" and caught.value.day == typed_day
+
+
+def test_an_end_date_without_year_before_the_start_is_not_taken_for_next_year() -> None:
+    # Start 18 April: "17.4." is a slip (the day before), not 17 April of the following year.
+    assert parse_end("17.4. 10:00", dt(2026, 4, 18, 10), TODAY) == dt(2026, 4, 17, 10)
+    assert parse_end("4.1. 10:00", dt(2027, 4, 18, 10), TODAY) == dt(2027, 1, 4, 10)
+    # Over New Year it is the next year, as meant; without a year the day follows the start, not today.
+    assert parse_end("2.1. 12:00", dt(2026, 12, 30, 10), TODAY) == dt(2027, 1, 2, 12)
+    assert parse_end("19.4. 14:00", dt(2028, 4, 18, 10), TODAY) == dt(2028, 4, 19, 14)
+    with pytest.raises(DateInputError) as caught:
+        parse_end("Mo 19.4.2026 14:00", dt(2026, 4, 18, 10), TODAY)
+    assert caught.value.code == "weekday"

@@ -14,7 +14,8 @@ from bot.app import MIGRATIONS_DIR
 from bot.clock import FakeClock
 from bot.db import Database, OutboxRow, Tx
 from bot.offline import OFFLINE_TOKEN, Call, OfflineBotApi
-from bot.outbox import MESSAGE, Outbox, payload
+from bot.outbox import HEADROOM, MESSAGE, TELEGRAM_PER_SECOND, Outbox, payload
+from tests.harness import harness
 
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -153,3 +154,163 @@ async def test_long_text_is_split(db: Database, bot_api: tuple[ExtBot[None], Off
     await outbox.deliver_due(bot)
     sent = api.sent_to(1)
     assert len(sent) == 3 and all(len(m.text) <= 4096 for m in sent)
+
+
+class VirtualTime:
+    """Monotonic time for the pacer: a send costs ``send_cost`` seconds, every sleep oversleeps a little (as
+    asyncio's does), so a pacer that counts from the end of each send drifts below its rate."""
+
+    def __init__(self, send_cost: float, oversleep: float = 0.001) -> None:
+        self.now = 100.0
+        self.send_cost = send_cost
+        self.oversleep = oversleep
+        self.sends: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds + self.oversleep
+
+    def on_call(self, call: Call) -> tuple[int, dict[str, Any]] | None:
+        if call.method == "sendMessage":
+            self.sends.append(self.now)
+            self.now += self.send_cost
+        return None
+
+
+async def test_pacing_keeps_the_configured_rate_without_bursts(
+    db: Database, bot_api: tuple[ExtBot[None], OfflineBotApi]
+) -> None:
+    bot, api = bot_api
+    rate, interval = 20.0, 0.05
+    time = VirtualTime(send_cost=0.005)
+    outbox = Outbox(FakeClock(NOW), rate=rate, monotonic=time.monotonic, sleep=time.sleep)
+    outbox.attach(db)
+    for chat_id in range(1, 251):  # more than one batch
+        await add(db, chat_id, "hallo")
+    api.fail = time.on_call
+    assert (await outbox.deliver_due(bot)).sent == 250
+    gaps = [b - a for a, b in zip(time.sends, time.sends[1:], strict=False)]
+    achieved = (len(time.sends) - 1) / (time.sends[-1] - time.sends[0])
+    assert rate * 0.999 <= achieved <= rate, achieved  # sending and oversleeping do not slow it down
+    assert min(gaps) >= interval - time.oversleep - 1e-9, min(gaps)  # and it never bursts
+
+
+async def test_a_slow_send_is_not_made_up_by_a_burst(
+    db: Database, bot_api: tuple[ExtBot[None], OfflineBotApi]
+) -> None:
+    bot, api = bot_api
+    time = VirtualTime(send_cost=0.005)
+    outbox = Outbox(FakeClock(NOW), rate=20, monotonic=time.monotonic, sleep=time.sleep)
+    outbox.attach(db)
+    for chat_id in range(1, 11):
+        await add(db, chat_id, "hallo")
+
+    def slow_third(call: Call) -> tuple[int, dict[str, Any]] | None:
+        result = time.on_call(call)
+        if len(time.sends) == 3:
+            time.now += 0.5  # one send hangs for ten intervals
+        return result
+
+    api.fail = slow_third
+    await outbox.deliver_due(bot)
+    gaps = [b - a for a, b in zip(time.sends, time.sends[1:], strict=False)]
+    assert len(time.sends) == 10 and min(gaps) >= 0.05 - 1e-9, gaps
+
+
+async def test_flood_control_pauses_every_row_until_retry_after(
+    db: Database, bot_api: tuple[ExtBot[None], OfflineBotApi]
+) -> None:
+    bot, api = bot_api
+    clock = FakeClock(NOW)
+    outbox = Outbox(clock, rate=1000)
+    outbox.attach(db)
+    await add(db, 1, "eins")
+    await add(db, 2, "zwei")
+    api.fail = failing(429, "Too Many Requests: retry after 7", times=1, parameters={"retry_after": 7})
+    await outbox.deliver_due(bot)
+    clock.advance(timedelta(seconds=6))
+    assert (await outbox.deliver_due(bot)).sent == 0  # the other row waits too: Telegram said "wait 7 s"
+    assert api.sent_to(2) == []
+    clock.advance(timedelta(seconds=1))
+    assert (await outbox.deliver_due(bot)).sent == 2
+
+
+async def test_the_outbox_leaves_room_for_a_burst_of_replies(
+    db: Database, bot_api: tuple[ExtBot[None], OfflineBotApi]
+) -> None:
+    bot, api = bot_api
+    time = VirtualTime(send_cost=0.001)
+    outbox = Outbox(FakeClock(NOW), rate=25, monotonic=time.monotonic, sleep=time.sleep)
+    outbox.attach(db)
+    burst_at = time.now
+    for _ in range(TELEGRAM_PER_SECOND - HEADROOM):  # the bot just answered many users at once
+        outbox.sends.note()
+    for chat_id in range(1, 31):
+        await add(db, chat_id, "hallo")
+
+    def noted(call: Call) -> tuple[int, dict[str, Any]] | None:
+        outbox.sends.note()  # what CountingRateLimiter does for every message in the running bot
+        return time.on_call(call)
+
+    api.fail = noted
+    await outbox.deliver_due(bot)
+    assert len(time.sends) == 30 and time.sends[0] >= burst_at + 1.0  # waited for the burst to age out
+    # In no second did the bot send more than Telegram allows.
+    everything = [burst_at] * (TELEGRAM_PER_SECOND - HEADROOM) + time.sends
+    assert max(sum(1 for t in everything if start <= t < start + 1.0) for start in everything) <= 30
+
+
+async def test_the_running_bot_notes_every_message_it_sends(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        sends = h.app.bot_data.outbox.sends
+        assert sends.wait(1) == 0.0
+        await h.send(h.user(5), "/start")
+        assert sends.wait(1) > 0.0  # the welcome went through CountingRateLimiter
+
+
+async def test_a_failing_after_send_hook_does_not_send_the_message_again_and_again(
+    db: Database, bot_api: tuple[ExtBot[None], OfflineBotApi]
+) -> None:
+    bot, api = bot_api
+    outbox = Outbox(FakeClock(NOW), rate=1000)
+    outbox.attach(db)
+
+    async def broken(tx: Tx, row: OutboxRow, message_id: int | None) -> None:
+        raise KeyError("bug")
+
+    outbox.register("broken", on_sent=broken)
+    async with db.transaction() as tx:
+        row_id = await db.enqueue(tx, kind="broken", chat_id=1, payload=payload("nur einmal"), now=NOW)
+        await db.enqueue(tx, kind="message", chat_id=2, payload=payload("danach"), now=NOW)
+    for _ in range(3):  # the worker of every tick
+        await outbox.deliver_due(bot)
+    assert [m.text for m in api.sent_to(1)] == ["nur einmal"]
+    assert [m.text for m in api.sent_to(2)] == ["danach"]  # the rows behind it are not held up
+    row = await db.outbox_row(row_id)
+    assert row is not None and row.state == "sent"
+
+
+async def test_a_failing_failure_hook_still_records_the_failure(
+    db: Database, bot_api: tuple[ExtBot[None], OfflineBotApi]
+) -> None:
+    bot, api = bot_api
+    outbox = Outbox(FakeClock(NOW), rate=1000)
+    outbox.attach(db)
+
+    async def broken(tx: Tx, row: OutboxRow, error: str) -> None:
+        raise KeyError("bug")
+
+    outbox.register("broken", on_failed=broken)
+    api.fail = lambda call: (
+        403,
+        {"error_code": 403, "description": "Forbidden: bot was blocked by the user"},
+    )
+    async with db.transaction() as tx:
+        row_id = await db.enqueue(tx, kind="broken", chat_id=1, payload=payload("x"), now=NOW)
+    for _ in range(3):
+        await outbox.deliver_due(bot)
+    assert len([c for c in api.calls if c.method == "sendMessage"]) == 1
+    row = await db.outbox_row(row_id)
+    assert row is not None and row.state == "failed" and row.error is not None and "blocked" in row.error

@@ -1,7 +1,8 @@
 """Every column that holds a Telegram user id is in the privacy registry, so /meine_daten and /loeschen cover it.
 
-The rule (DESIGN/BRIEF): such columns are named ``user_id``, ``*_user_id`` or ``*_by``; the few others are listed
-in ``bot.privacy.ID_COLUMNS_BY_OTHER_NAME``. A feature that adds such a column without registering its table
+The rule (DESIGN/BRIEF): such columns are named ``user_id``, ``*_user_id``, ``*_by`` or ``chat_id`` (a private
+chat's id is the user's id); the few others are listed in ``bot.privacy.ID_COLUMNS_BY_OTHER_NAME``, and a
+registration may declare a column of that name to hold none (``not_user_ids``, with the reason). A feature that adds such a column without registering its table
 (``app.bot_data.privacy.table(PersonalTable(...))`` in its handlers module) fails here.
 """
 
@@ -37,12 +38,14 @@ async def test_an_unregistered_id_column_is_reported(tmp_path: Path) -> None:
                 "CREATE TABLE follows (id INTEGER PRIMARY KEY, follower_user_id INTEGER, added_by INTEGER)"
             )
             await tx.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, user_id INTEGER, text TEXT)")
+            await tx.execute("CREATE TABLE pings (id INTEGER PRIMARY KEY, chat_id INTEGER, note_id INTEGER)")
         registry = core_registry()
         register_feature_tables(registry)
         problems = registry.problems(await db.schema())
         assert any(p.startswith("follows.follower_user_id:") for p in problems)
         assert any(p.startswith("follows.added_by:") for p in problems)
         assert any(p.startswith("notes.user_id:") for p in problems)
+        assert any(p.startswith("pings.chat_id:") for p in problems)
         registry.table(
             PersonalTable(
                 "follows",
@@ -52,6 +55,15 @@ async def test_an_unregistered_id_column_is_reported(tmp_path: Path) -> None:
             )
         )
         registry.table(PersonalTable("notes", label="y", ids={"user_id": Link.SUBJECT}, export=("text",)))
+        # A chat_id that is always a group's: registered through its parent, declared to hold no user id.
+        registry.table(
+            PersonalTable(
+                "pings",
+                label="y",
+                parent=Parent("note_id", "notes"),
+                not_user_ids={"chat_id": "the staff group"},
+            )
+        )
         assert registry.problems(await db.schema()) == []
         # A registration naming something the database does not have is reported too.
         registry.table(PersonalTable("ghosts", label="z", ids={"user_id": Link.SUBJECT}))
@@ -77,6 +89,10 @@ def test_registrations_are_checked_when_made() -> None:
         registry.table(PersonalTable("t; DROP TABLE users", label="x", ids={"user_id": Link.SUBJECT}))
     with pytest.raises(ValueError, match="parent"):
         registry.table(PersonalTable("child", label="x", parent=Parent("p_id", "not_registered")))
+    with pytest.raises(ValueError, match="either a user id or not"):
+        registry.table(
+            PersonalTable("t", label="x", ids={"chat_id": Link.SUBJECT}, not_user_ids={"chat_id": "group"})
+        )
     registry.table(PersonalTable("t", label="x", ids={"user_id": Link.SUBJECT}))
     with pytest.raises(ValueError, match="twice"):
         registry.table(PersonalTable("t", label="x", ids={"user_id": Link.SUBJECT}))

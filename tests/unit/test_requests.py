@@ -27,6 +27,7 @@ from bot.requests import (
     clean_phone,
     clean_question,
     find_land,
+    fit_utf16,
     limit_problem,
     local_day_start,
     plan_claim,
@@ -36,6 +37,7 @@ from bot.requests import (
     staff_post_text,
     submit_request,
     topic_name,
+    utf16_length,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -249,6 +251,31 @@ def test_the_largest_request_fits_one_telegram_message_and_is_valid_html() -> No
     assert '<b>&"' in topic_name(TEXTS, req) and "&amp;" not in topic_name(TEXTS, req)
 
 
+def test_lengths_count_as_telegram_does() -> None:
+    """Telegram counts UTF-16 code units: an emoji is two. Questions, topic names and alerts are measured so."""
+    assert clean_question("🙂" * 1000) == "🙂" * 1000
+    with pytest.raises(InvalidInput) as exc:
+        clean_question("🙂" * 1001)
+    assert exc.value.params["length"] == 2002
+    assert fit_utf16("kurz", 128) == "kurz"
+    cut = fit_utf16("Gemeinde " + "🏰" * 200, 128)
+    assert utf16_length(cut) <= 128 and cut.endswith("🏰…")
+    assert fit_utf16("ab" + "🙂" * 3, 5) == "ab🙂…"  # never half an emoji
+    # The largest request in emoji still fits: one staff message, a topic name Telegram accepts.
+    req = request(
+        kommune="Stadt " + "🏰" * 114,
+        question="🙂" * 1000,
+        requester_name="🙂" * 64 + " " + "🙂" * 64 + " (@" + "a" * 32 + ")",
+        contact_kind="email",
+        contact_value=("a" * 64) + "@" + ("b" * 185) + ".de",
+        claimed_by_name="🙂" * 129,
+        rating=5,
+        staff_thread_id=99,
+    )
+    assert visible_length(staff_post_text(TEXTS, CONTENT, req, BERLIN)) <= 4096
+    assert utf16_length(topic_name(TEXTS, replace(req, status="erledigt"))) <= 128
+
+
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = await Database.open(tmp_path / "r.sqlite3")
@@ -364,3 +391,33 @@ async def test_user_id_columns_are_named_for_the_privacy_feature(db: Database) -
     # No other column holds a user id under another name.
     suspicious = [c for cols in columns.values() for c in cols if "user" in c and c != "user_id"]
     assert suspicious == []
+
+
+async def test_the_daily_limit_follows_the_berlin_day_not_the_utc_day(db: Database) -> None:
+    async def file_closed(token: str, at: datetime) -> object:
+        result = await submit_request(db, new_request(token), at, BERLIN, None)
+        if isinstance(result, Submitted):
+            req = await db.get_request(result.request_id)
+            assert req is not None
+            await apply_change(
+                db, TEXTS, req, Change("erledigt", 7, "S", False, False), by=7, now=at, action="x"
+            )
+        return result
+
+    # 00:05 in Berlin on 25 November is still 24 November in UTC.
+    just_after_midnight = datetime(2026, 11, 24, 23, 5, tzinfo=UTC)
+    for n in range(5):
+        assert isinstance(await file_closed(f"1:a{n}", just_after_midnight), Submitted)
+    # 23:50 in Berlin the same local day (a different UTC day): still the same day, refused.
+    late_evening = datetime(2026, 11, 25, 22, 50, tzinfo=UTC)
+    assert await file_closed("1:b", late_evening) == Limited("requests.limits.daily")
+    # 00:01 in Berlin on 26 November (still 25 November in UTC): a new day.
+    assert isinstance(await file_closed("1:c", datetime(2026, 11, 25, 23, 1, tzinfo=UTC)), Submitted)
+    # In summer Berlin is two hours ahead: 23:59 on 1 July counts for 1 July, 00:30 and 00:40 for 2 July.
+    for n in range(4):
+        assert isinstance(await file_closed(f"1:s{n}", datetime(2027, 7, 1, 22, 30, tzinfo=UTC)), Submitted)
+    assert isinstance(await file_closed("1:s4", datetime(2027, 7, 1, 21, 59, tzinfo=UTC)), Submitted)
+    assert isinstance(await file_closed("1:s5", datetime(2027, 7, 1, 22, 40, tzinfo=UTC)), Submitted)
+    assert await file_closed("1:s6", datetime(2027, 7, 1, 22, 50, tzinfo=UTC)) == Limited(
+        "requests.limits.daily"
+    )

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.content import Article, Content, Link, ServicePoints, Source, Texts, load_content
+from bot.content import Article, Content, Land, Link, ServicePoints, Source, Texts, load_content
 from bot.search import CONFIDENCE_THRESHOLD, Hit, SearchIndex, fold, stem, validate_synonyms
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +48,9 @@ def article(article_id: str, title: str, body: str, keywords: list[str] | None =
     )
 
 
-def small_index(articles: list[Article], groups: list[list[str]] | None = None) -> SearchIndex:
+def small_index(
+    articles: list[Article], groups: list[list[str]] | None = None, laender: list[Land] | None = None
+) -> SearchIndex:
     """An index over a few hand-written articles, to pin one mechanism down at a time."""
     content = Content(
         root=Path("."),
@@ -58,7 +60,7 @@ def small_index(articles: list[Article], groups: list[list[str]] | None = None) 
         synonyms={"groups": groups or []},
         servicepoints=ServicePoints(
             stand=date(2026, 1, 1),
-            laender=[],
+            laender=laender or [],
             fallback=[Link(name="x", what="y", url="https://example.org/")],
         ),
     )
@@ -160,6 +162,28 @@ def test_a_word_found_only_inside_a_compound() -> None:
     assert [h.article_id for h in idx.search("Krankenversicherung")] == ["safety"]
 
 
+def test_no_compound_part_cut_from_a_verb_prefix() -> None:
+    """ "fahren" is no part of "Direktverfahren" (ver|fahren), "erfahren" none of it either (…v|erfahren)."""
+    idx = small_index(
+        [
+            article(
+                "route", "Antragswege", "Zwei Verfahren: das Direktverfahren und das Länderstellenverfahren."
+            ),
+            article("trip", "Die Reise", "Mit dem Bus zur Auslandsfahrt nach Polen."),
+        ]
+    )
+    assert [h.article_id for h in idx.search("fahren")] != ["route"]
+    assert not idx.search("erfahren")
+    assert [h.article_id for h in idx.search("Verfahren")] == ["route"]
+    assert [h.article_id for h in idx.search("Fahrt")] == ["trip"]
+
+
+def test_a_trip_is_no_application_procedure(index: SearchIndex) -> None:
+    assert top(index, "Wir wollen mit 20 Jugendlichen nach Polen fahren, über wen läuft der Antrag?") == (
+        "foerderung-dpjw"
+    )
+
+
 def test_compounds_in_the_real_content(index: SearchIndex) -> None:
     assert top(index, "Fachkräfteaustausch") == "qualifizierung"
     assert top(index, "Begegnung Israel") == "foerderung-conact"
@@ -173,6 +197,49 @@ def test_keyword_phrase_with_stop_words() -> None:
         ]
     )
     assert [h.article_id for h in idx.search("Wir haben noch gar nichts gemacht")][:1] == ["start"]
+
+
+def test_a_keyword_phrase_adds_only_what_its_words_lose() -> None:
+    """ "lohnt sich das" may not outweigh the two topic words of the question, and "lohnt sich" inside it counts
+    once (the longest phrase wins)."""
+    idx = small_index(
+        [
+            article("why", "Nutzen", "Warum es sich lohnt.", keywords=["lohnt sich das", "lohnt sich"]),
+            article(
+                "acc", "Akkreditierung", "Die Akkreditierung für Erasmus gilt Jahre.", keywords=["Erasmus"]
+            ),
+            article("other", "Haushalt", "Der Haushalt der Kommune wird jährlich beschlossen."),
+        ]
+    )
+    assert [h.article_id for h in idx.search("Erasmus Akkreditierung, lohnt sich das?")][:1] == ["acc"]
+    assert [h.article_id for h in idx.search("lohnt sich das?")] == ["why"]
+
+
+def test_who_and_where_the_asker_is_counts_less_than_the_topic() -> None:
+    idx = small_index(
+        [
+            article("office", "Servicestelle", "Eine Stelle für den Landkreis.", keywords=["Landkreis"]),
+            article("czech", "Tschechien", "Begegnungen mit Tschechien fördern.", keywords=["Tschechien"]),
+            article("state", "Bayern", "Landesmittel in Bayern.", keywords=["Bayern"]),
+        ],
+        groups=[["BY", "Bayern", "bayerisch"]],
+        laender=[Land(code="BY", name="Bayern")],
+    )
+    hits = idx.search("Wir sind ein Landkreis in Bayern und wollen mit Tschechien was machen")
+    assert hits[0].article_id == "czech"
+    # with nothing else to go on, the context still answers
+    assert idx.search("Landkreis")[0].article_id == "office"
+    assert idx.search("bayerisch")[0].article_id == "state"
+
+
+def test_a_self_introduction_does_not_decide_the_answer(index: SearchIndex) -> None:
+    assert top(index, "Wir sind ein kleiner Landkreis in Bayern. Wer fördert Austausch mit Tschechien?") == (
+        "foerderung-tandem"
+    )
+    assert top(
+        index, "Ich arbeite im Jugendamt eines Landkreises in Hessen, Begegnung mit Griechenland?"
+    ) == ("foerderung-dgjw")
+    assert top(index, "Wir sind ein Landkreis in Thüringen, wer hilft uns?") == "servicestellen-laender"
 
 
 # --- typos -----------------------------------------------------------------------------------------------------
@@ -220,6 +287,10 @@ def test_short_words_are_not_corrected() -> None:
         ("NRW", "servicestellen-laender"),
         ("Tschechische Republik", "foerderung-tandem"),
         ("Geld für Projekte mit Griechenland", "foerderung-dgjw"),
+        ("E+", "foerderung-erasmus-jugend"),
+        ("e+ KA2 kleine Partnerschaft", "foerderung-erasmus-jugend"),
+        ("wer zahlt, wenn sich einer im Ausland das Bein bricht", "recht-sicherheit"),
+        ("wie viel müssen wir selbst bezahlen", "eigenanteil-abrechnung"),
     ],
 )
 def test_abbreviations_and_synonyms(index: SearchIndex, query: str, expected: str) -> None:
@@ -362,6 +433,11 @@ def test_the_synonyms_file_is_valid(content: Content) -> None:
             "synonyms.yaml: groups[0][1]: 'der die das' has no searchable word (only stop words or punctuation)",
         ),
         (
+            {"groups": [["Bestandsaufnahme", "Ist-Stand"]]},
+            "synonyms.yaml: groups[0][1]: 'Ist-Stand' would match every question with the word 'stand' (its other"
+            " words are stop words); write 'stand' if that is meant, or drop the term",
+        ),
+        (
             {"groups": [["DFJW", "OFAJ", "dfjw"]]},
             "synonyms.yaml: groups[0][2]: 'dfjw' repeats term 0 ('DFJW')",
         ),
@@ -377,6 +453,20 @@ def test_the_synonyms_file_is_valid(content: Content) -> None:
 )
 def test_synonym_problems_are_named_precisely(raw: object, problem: str) -> None:
     assert problem in validate_synonyms(raw)
+
+
+def test_a_term_that_collapses_to_one_word_is_not_used() -> None:
+    """ "ins Ausland gehen" without its stop words is "Ausland": it would send every question about something
+    abroad to the article on going abroad."""
+    idx = small_index(
+        [
+            article("abroad", "Auslandsaufenthalt", "Beratung zum Auslandsaufenthalt für junge Menschen."),
+            article("insurance", "Versicherung", "Die Versicherung im Ausland klären."),
+        ],
+        groups=[["Auslandsaufenthalt", "ins Ausland gehen"]],
+    )
+    assert [h.article_id for h in idx.search("Versicherung im Ausland")] == ["insurance"]
+    assert [h.article_id for h in idx.search("Ausland")] == ["insurance"]
 
 
 def test_a_broken_synonym_group_is_skipped_not_fatal() -> None:

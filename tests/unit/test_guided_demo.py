@@ -1,0 +1,43 @@
+"""``python -m bot demo`` walks through the Förder-Finder and the Standortbestimmung from piped input."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from docx import Document
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Förder-Finder: Polen, Jugendbegegnung, 14–17, "10 Tage" typed, Bayern.
+FOERDERFINDER = ["/foerderfinder", "2", "1", "3", "10 Tage", "2"]
+# Standortbestimmung: name, Stadt, Nordrhein-Westfalen, eight answers (1 ja, 2 teilweise, 3 nein).
+STANDORT = ["/standort", "Musterstadt", "1", "10", "1", "2", "3", "3", "3", "1", "3", "3"]
+
+
+def test_demo_walks_through_both_guided_tools() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "demo"],
+        input="\n".join([*FOERDERFINDER, *STANDORT, "/quit"]) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "1. Deutsch-Polnisches Jugendwerk (DPJW)" in out
+    assert "Bayerische Jugendring (BJR)" in out
+    assert "Ihre Stufe: 2 von 5" in out
+    saved = re.search(r"Datei gespeichert: (\S+\.docx)", out)
+    assert saved is not None, out[-2000:]
+    path = Path(saved.group(1))
+    try:
+        assert "Musterstadt" in "\n".join(p.text for p in Document(str(path)).paragraphs)
+    finally:
+        path.unlink(missing_ok=True)
