@@ -145,12 +145,13 @@ class BotProcess:
         """Waits for the process to exit on its own and returns the exit code."""
         return self.process.wait(timeout)
 
-    def terminate(self, timeout: float = 5.0) -> BotExit:
-        """Sends SIGTERM and waits up to ``timeout`` seconds; kills the process if it does not exit."""
+    def terminate(self, timeout: float = 5.0, sig: signal.Signals = signal.SIGTERM) -> BotExit:
+        """Sends ``sig`` (SIGTERM; SIGINT is Ctrl-C) and waits up to ``timeout`` seconds; kills the process if
+        it does not exit."""
         process = self.process
         started = time.monotonic()
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(sig)
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:
