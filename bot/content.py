@@ -603,18 +603,8 @@ class GuidedContent:
     standort: StandortContent
 
 
-def _load_model(root: Path, name: str, model: type[_Model], problems: list[str]) -> Any:
-    raw = _read_yaml(root / name, problems)
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        problems.append(f"{name}: must be a mapping")
-        return None
-    try:
-        return model(**raw)
-    except ValidationError as exc:
-        problems.extend(_validation_lines(name, exc))
-    return None
+def _load_model(root: Path, name: str, model: type[_ModelT], problems: list[str]) -> _ModelT | None:
+    return _model_from(model, _read_yaml(root / name, problems), name, problems)
 
 
 def _duplicates(ids: list[str]) -> list[str]:
@@ -1063,9 +1053,7 @@ class CalendarContent:
         return next((r for r in self.deadlines if r.id == rule_id), None)
 
 
-def _model_from(
-    model: type[_ModelT], data: Any, where: str, problems: list[str], *, key: str | None = None
-) -> _ModelT | None:
+def _model_from(model: type[_ModelT], data: Any, where: str, problems: list[str]) -> _ModelT | None:
     if data is None:
         return None
     if not isinstance(data, dict):
@@ -1081,13 +1069,9 @@ def _model_from(
 
 
 def _load_calendar(root: Path, problems: list[str]) -> CalendarContent:
-    reminders = _model_from(
-        ReminderSettings, _read_yaml(root / "reminders.yaml", problems), "reminders.yaml", problems
-    )
-    events = _model_from(EventsFile, _read_yaml(root / "events.yaml", problems), "events.yaml", problems)
-    deadlines = _model_from(
-        DeadlinesFile, _read_yaml(root / "deadlines.yaml", problems), "deadlines.yaml", problems
-    )
+    reminders = _load_model(root, "reminders.yaml", ReminderSettings, problems)
+    events = _load_model(root, "events.yaml", EventsFile, problems)
+    deadlines = _load_model(root, "deadlines.yaml", DeadlinesFile, problems)
     calendar = CalendarContent()
     if events is not None:
         ids = [e.id for e in events.events]
