@@ -1,6 +1,7 @@
 """Registers every handler in one ordered place. Order matters:
 
-1. Group -1 holds cross-cutting guards that see every update (user bookkeeping); they never stop processing.
+1. Negative groups hold cross-cutting guards that see every update (user bookkeeping in -1, one dialogue at a
+   time in -10; one group each, as only the first matching handler of a group runs); they never stop processing.
 2. In group 0 the first matching handler wins, so specific handlers come before general ones: deep-link
    ``/start <payload>`` handlers of the features before the plain ``/start``; conversations (which own free text
    while they are active) before the free-text search; every feature's buttons before the fallbacks.
@@ -15,6 +16,7 @@ from bot.context import App
 from handlers import (
     advice,
     announcements,
+    dialogues,
     event_form,
     events,
     fallback,
@@ -55,3 +57,4 @@ def register(app: App) -> None:
     advice.register_free_text(app)
     start.register_menu_fallback(app)
     fallback.register(app)
+    dialogues.register(app)  # one dialogue at a time: needs every conversation registered above
