@@ -25,6 +25,16 @@ async def test_topic_menu_to_article_and_back(bot: Harness) -> None:
     assert 'href="https://' in article.text
     labels = [b["text"] for b in article.buttons()]
     assert bot.texts("advice.buttons.consultation") in labels
+    # Related articles (the first three the article names), each opening in place.
+    dpjw = bot.app.bot_data.content.articles["foerderung-dpjw"]
+    related = [bot.app.bot_data.content.articles[ref] for ref in dpjw.related[:3]]
+    for ref in related:
+        assert bot.texts("advice.buttons.related", title=ref.title) in labels
+    [other] = await bot.press_label(user, article, related[0].title)
+    assert other.message_id == article.message_id and related[0].title in other.text
+    [article] = await bot.press_label(user, other, "Zurück")
+    [sub] = await bot.press_label(user, article, "Bilaterale Jugendwerke")
+    [article] = await bot.press_label(user, sub, "Deutsch-Polnisches Jugendwerk")
     [back] = await bot.press_label(user, article, "Zurück")
     assert "Bilaterale Jugendwerke" in back.text
     [home] = await bot.press_label(user, back, "Hauptmenü")
