@@ -46,8 +46,18 @@ def check_question(raw: str) -> Question:
     """Normalise a typed question: NFC, collapsed whitespace, capped length; does it contain any words?"""
     full = re.sub(r"\s+", " ", unicodedata.normalize("NFC", raw)).strip()
     text = full[:QUESTION_LIMIT]
-    has_words = any(ch.isalnum() for ch in text)
+    has_words = any(ch.isalpha() for ch in text)  # a number alone is no question
     return Question(text, has_words, len(full) > QUESTION_LIMIT, full)
+
+
+def small_talk(text: str, texts: Texts) -> str | None:
+    """The key of a short answer when the message is only a greeting or a thank-you, else None."""
+    said = " ".join(re.findall(r"\w+", text.casefold()))
+    for kind in ("greeting", "thanks"):
+        words = {w.strip().casefold() for w in texts(f"advice.smalltalk.{kind}_words").split(",")}
+        if said in words:
+            return f"advice.smalltalk.{kind}"
+    return None
 
 
 _ENGLISH = {

@@ -156,7 +156,10 @@ async def run_demo(settings: Settings, database: Path | None) -> int:
                 print(terminal.texts("demo.now_private"), flush=True)
                 continue
             update: Update
-            if text.isdigit():
+            literal = text.startswith("'") and len(text) > 1
+            if literal:
+                text = text[1:]  # 'text: sent as typed, e.g. a number the bot asks for
+            if text.isdigit() and not literal:
                 pressed = (terminal.group_buttons if in_group else terminal.buttons).get(int(text))
                 if pressed is None:
                     print(terminal.texts("demo.no_such_button"), flush=True)

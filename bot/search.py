@@ -710,6 +710,8 @@ class SearchIndex:
             return []
         text = html.unescape(_TAG.sub(" ", query[:MAX_QUERY_CHARS]))
         tokens = _tokens(text)[: 3 * MAX_QUERY_UNITS]
+        if not any(t.isalpha() for t in tokens):
+            return []  # numbers alone ("1", "2026") name no topic
         scores = [0.0] * len(self._articles)
         possible = 0.0
         units = self._units(tokens)

@@ -6,12 +6,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks
-from bot.advice import article_pages, check_question, looks_english
+from bot.advice import article_pages, check_question, looks_english, small_talk
 from bot.content import Article, Content, Texts
 from bot.context import App, Context
 from bot.db import Rating
 from bot.requests import QUESTION_MIN
-from handlers.common import answer, home_button, parse_press, send_html, show
+from handlers.common import answer, home_button, main_menu, parse_press, send_html, show
 from handlers.requests import request_offer_button
 
 PREFIX = "adv"
@@ -164,6 +164,9 @@ async def free_text(update: Update, context: Context) -> None:
     question = check_question(message.text)
     if not question.has_words:
         await send_html(update, context, texts("advice.empty_question"))
+        return
+    if (reply := small_talk(question.text, texts)) is not None:
+        await send_html(update, context, texts(reply), main_menu(texts))
         return
     hits = bot_data.search.search(question.text, limit=5)
     note = texts("advice.long_question") + "\n\n" if question.truncated else ""

@@ -25,6 +25,16 @@ async def test_topic_menu_to_article_and_back(bot: Harness) -> None:
     assert 'href="https://' in article.text
     labels = [b["text"] for b in article.buttons()]
     assert bot.texts("advice.buttons.consultation") in labels
+    # Related articles (the first three the article names), each opening in place.
+    dpjw = bot.app.bot_data.content.articles["foerderung-dpjw"]
+    related = [bot.app.bot_data.content.articles[ref] for ref in dpjw.related[:3]]
+    for ref in related:
+        assert bot.texts("advice.buttons.related", title=ref.title) in labels
+    [other] = await bot.press_label(user, article, related[0].title)
+    assert other.message_id == article.message_id and related[0].title in other.text
+    [article] = await bot.press_label(user, other, "Zurück")
+    [sub] = await bot.press_label(user, article, "Bilaterale Jugendwerke")
+    [article] = await bot.press_label(user, sub, "Deutsch-Polnisches Jugendwerk")
     [back] = await bot.press_label(user, article, "Zurück")
     assert "Bilaterale Jugendwerke" in back.text
     [home] = await bot.press_label(user, back, "Hauptmenü")
@@ -145,8 +155,27 @@ async def test_bad_input_always_gets_one_valid_answer(bot: Harness) -> None:
         for reply in replies:
             check_telegram_html(reply.text)
             assert visible_length(reply.text) <= 4096
-    [empty] = await bot.send(user, "🙂🙂🙂")
-    assert empty.text == bot.texts("advice.empty_question")
+    for no_words in ("🙂🙂🙂", "1", "-1", "2026"):  # a number alone is no question either
+        [empty] = await bot.send(user, no_words)
+        assert empty.text == bot.texts("advice.empty_question"), no_words
+
+
+async def test_a_greeting_or_thanks_gets_a_friendly_answer_not_a_miss(bot: Harness) -> None:
+    user = bot.user(USER)
+    for text, key in [
+        ("Hallo!", "advice.smalltalk.greeting"),
+        ("Guten Morgen", "advice.smalltalk.greeting"),
+        ("moin 👋", "advice.smalltalk.greeting"),
+        ("Vielen Dank!", "advice.smalltalk.thanks"),
+        ("ok, danke", "advice.smalltalk.thanks"),
+    ]:
+        [reply] = await bot.send(user, text)
+        assert reply.text == bot.texts(key), text
+        assert reply.buttons(), text  # the main menu to go on from
+    assert await bot.db.recent_misses(10) == []
+    # A greeting in front of a real question does not swallow it.
+    [answer] = await bot.send(user, "Hallo, wie beantragen wir Geld beim DPJW?")
+    assert "Deutsch-Polnisches Jugendwerk" in answer.text
 
 
 async def test_stale_and_forged_article_buttons_change_nothing(bot: Harness) -> None:

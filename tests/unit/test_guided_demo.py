@@ -12,8 +12,8 @@ from docx import Document
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Förder-Finder: Polen, Jugendbegegnung, 14–17, "10 Tage" typed, Bayern.
-FOERDERFINDER = ["/foerderfinder", "2", "1", "3", "10 Tage", "2"]
+# Förder-Finder: Polen, Jugendbegegnung, 14–17, the number 10 typed as text ('10), Bayern.
+FOERDERFINDER = ["/foerderfinder", "2", "1", "3", "'10", "2"]
 # Standortbestimmung: name, Stadt, Nordrhein-Westfalen, eight answers (1 ja, 2 teilweise, 3 nein).
 STANDORT = ["/standort", "Musterstadt", "1", "10", "1", "2", "3", "3", "3", "1", "3", "3"]
 

@@ -393,10 +393,19 @@ def test_hits_are_ranked_scored_and_flagged(index: SearchIndex) -> None:
         "Wie spät ist es?",
         "Hundesteuer anmelden",
         "Passwort vergessen",
+        "1",
+        "2",
+        "-1",
+        "2026",
     ],
 )
 def test_nonsense_is_not_confident(index: SearchIndex, query: str) -> None:
     assert not any(hit.confident for hit in index.search(query))
+
+
+@pytest.mark.parametrize("query", ["1", "42", "-1", "2026 2027", "14 - 17"])
+def test_numbers_alone_name_no_topic(index: SearchIndex, query: str) -> None:
+    assert index.search(query) == []
 
 
 def test_a_clear_question_is_confident(index: SearchIndex) -> None:

@@ -22,6 +22,10 @@ from bot.search import SearchIndex
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 SETS = ["eval_questions.yaml", "eval_questions_unseen.yaml", "eval_questions_review.yaml"]
+# The project's own set beside the checkout (../shared/eval), when it is there: it may be newer than the copy.
+SHARED = "../../../shared/eval/questions.yaml"
+if (DATA / SHARED).is_file():
+    SETS.append(SHARED)
 TOP1_SHARE = 0.90
 
 

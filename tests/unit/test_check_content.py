@@ -1,0 +1,96 @@
+"""check-content names each kind of content mistake an editor can make (on a copy of the real content)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.content import check_content
+
+ROOT = Path(__file__).resolve().parents[2]
+TODAY = date(2026, 11, 24)
+
+
+def _sub(path: Path, pattern: str, replacement: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    changed = re.sub(pattern, replacement, text, count=1, flags=re.M | re.S)
+    assert changed != text, f"{pattern!r} not found in {path.name}"
+    path.write_text(changed, encoding="utf-8")
+
+
+def _copy(tmp_path: Path) -> Path:
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    return content
+
+
+def test_the_real_content_is_clean() -> None:
+    errors, warnings = check_content(ROOT / "content", TODAY)
+    assert errors == [] and warnings == []
+
+
+EURODESK = "articles/eurodesk.md"
+CASES: list[tuple[str, Callable[[Path], None], str]] = [
+    (
+        "duplicate id",
+        lambda c: shutil.copy(c / EURODESK, c / "articles" / "eurodesk-kopie.md"),
+        "articles/eurodesk.md: duplicate id 'eurodesk'",
+    ),
+    (
+        "unknown related article",
+        lambda c: _sub(c / EURODESK, r"^related: \[", "related: [gibt-es-nicht, "),
+        "articles/eurodesk.md: related id 'gibt-es-nicht' does not exist",
+    ),
+    (
+        "unknown menu node",
+        lambda c: _sub(c / EURODESK, r"^topic: unterstuetzung", "topic: nirgendwo"),
+        "articles/eurodesk.md: topic 'nirgendwo' is not a menu node",
+    ),
+    (
+        "unknown parent node",
+        lambda c: _sub(c / "menu.yaml", r"^  parent: foerderung$", "  parent: weg"),
+        "menu.yaml: foerderung-jugendwerke: parent 'weg' does not exist",
+    ),
+    (
+        "review before stand",
+        lambda c: _sub(c / EURODESK, r"^review: .*?$", "review: 2026-01-01"),
+        "articles/eurodesk.md: review 2026-01-01 is before stand 2026-11-24",
+    ),
+    (
+        "unknown Bundesland",
+        lambda c: _sub(c / "servicepoints.yaml", r"^  - code: BW$", "  - code: XX"),
+        "unknown Bundesland code 'XX'",
+    ),
+    (
+        "a Bundesland missing",
+        lambda c: _sub(c / "servicepoints.yaml", r"^  - code: BW$.*?(?=^  - code: )", ""),
+        "servicepoints.yaml: Länder missing: BW",
+    ),
+    (
+        "plain http source",
+        lambda c: _sub(c / EURODESK, r"url: https://ijab\.de/", "url: http://ijab.de/"),
+        "articles/eurodesk.md",
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutate", "expected"), [(m, e) for _, m, e in CASES], ids=[n for n, _, _ in CASES])
+def test_each_mistake_is_named(tmp_path: Path, mutate: Callable[[Path], None], expected: str) -> None:
+    content = _copy(tmp_path)
+    mutate(content)
+    errors, _ = check_content(content, TODAY)
+    assert any(expected in line for line in errors), errors
+
+
+def test_an_article_past_its_review_date_is_a_warning_not_an_error(tmp_path: Path) -> None:
+    content = _copy(tmp_path)
+    _sub(content / EURODESK, r"^stand: .*?$", "stand: 2026-01-01")
+    _sub(content / EURODESK, r"^review: .*?$", "review: 2026-11-01")
+    errors, warnings = check_content(content, TODAY)
+    assert errors == []
+    assert warnings == ["articles/eurodesk.md: review date 2026-11-01 has passed"]
