@@ -1,9 +1,13 @@
-"""The bot as a process: a coordinator creates an event, a user follows it and gets its .ics, and the
-reminder arrives (once) when the clock passes its time — and again not after a restart."""
+"""The bot as a process: an admin makes a user coordinator with /rolle, the coordinator (not an admin) creates an
+event, a plain user is refused the form, a user follows the event and gets its .ics, and the reminder arrives
+(once) when the clock passes its time — and again not after a restart."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import time
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,6 +18,7 @@ from .botprocess import BotStarter
 from .fakeapi import FakeBotApi, FakeUser, StoredMessage
 
 BERLIN = ZoneInfo("Europe/Berlin")
+ADMIN = FakeUser(2000, "Ada", username="ada_admin")
 COORDINATOR = FakeUser(2001, "Kora", username="kora_koordination")
 USER = FakeUser(2002, "Udo", username="udo_jugendamt")
 
@@ -38,6 +43,11 @@ def press_and_wait(
     return api.wait_for_message(user, expect, since=mark)
 
 
+def query(db_path: Path, sql: str, *args: object) -> list[tuple[object, ...]]:
+    with closing(sqlite3.connect(db_path)) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
 def reminders(api: FakeBotApi, user: FakeUser) -> list[StoredMessage]:
     return [m for m in api.messages(user) if m.content.startswith("⏰")]
 
@@ -46,13 +56,35 @@ def test_event_created_followed_exported_and_reminded(
     fake_api: FakeBotApi, bot_process: BotStarter, tmp_path: Path
 ) -> None:
     clock = tmp_path / "clock.txt"
+    db_path = tmp_path / "bot.sqlite3"
     set_clock(clock, "2026-11-24T10:00:00+00:00")
     env = {
         "IJA_LOTSE_TEST_CLOCK_FILE": str(clock),
-        "BOT_ADMIN_IDS": str(COORDINATOR.id),  # admins may manage events
+        "BOT_ADMIN_IDS": str(ADMIN.id),  # the coordinator is not an admin: the role alone must do
         "BOT_TICK_SECONDS": "0.3",
     }
     bot = bot_process(env)
+
+    # Without the role, /termin_neu is refused clearly, and what follows is no event title.
+    for user in (USER, COORDINATOR):
+        answer_and_wait(fake_api, user, "/termin_neu", "nur Koordinatorinnen und Koordinatoren")
+    mark = fake_api.mark()
+    fake_api.send_text(USER, "Online-Sprechstunde Förderung")
+    reply = fake_api.wait_for_message(USER, since=mark)
+    assert "Wann beginnt" not in reply.content
+    assert query(db_path, "SELECT COUNT(*) FROM events") == [(0,)]
+
+    # The admin grants the coordinator role by user id, as the app does; the coordinator is told.
+    granted = answer_and_wait(
+        fake_api, ADMIN, f"/rolle geben {COORDINATOR.id} koordination", "hat jetzt die Rolle"
+    )
+    assert str(COORDINATOR.id) in granted.content
+    fake_api.wait_for_message(COORDINATOR, "Sie haben jetzt die Rolle")
+    assert query(db_path, "SELECT role, granted_by FROM roles WHERE user_id = ?", COORDINATOR.id) == [
+        ("coordinator", ADMIN.id)
+    ]
+    # A coordinator, not an admin.
+    answer_and_wait(fake_api, COORDINATOR, "/rolle", "nur Administratorinnen")
 
     # The coordinator creates an event through the guided form.
     answer_and_wait(fake_api, COORDINATOR, "/termin_neu", "Wie heißt der Termin")
@@ -90,6 +122,13 @@ def test_event_created_followed_exported_and_reminded(
     time.sleep(1.0)
     assert len(reminders(fake_api, USER)) == 1
     assert bot.terminate(timeout=5).code == 0, bot.output()
+
+    # One event, created by the coordinator; the refused user has no form open or stored.
+    assert query(db_path, "SELECT id, created_by FROM events") == [(1, COORDINATOR.id)]
+    forms = query(db_path, "SELECT key FROM conversations WHERE name = 'event_form'")
+    assert all(USER.id not in json.loads(str(key)) for (key,) in forms), forms
+    user_data = query(db_path, "SELECT data FROM user_data WHERE user_id = ?", USER.id)
+    assert all("event_form" not in json.loads(str(data)) for (data,) in user_data), user_data
 
     # After a restart nothing is sent again.
     set_clock(clock, "2026-11-30T09:00:00+00:00")

@@ -4,6 +4,7 @@ a stale button, and restarts of the bot in the middle of a dialogue (graceful an
 from __future__ import annotations
 
 import io
+import json
 import sqlite3
 import time
 from contextlib import closing
@@ -154,4 +155,91 @@ def test_standort_result_docx_update_and_restart(
     with closing(sqlite3.connect(tmp_path / "bot.sqlite3")) as conn:
         rows = conn.execute("SELECT user_id, kommune, stage FROM standort_results ORDER BY id").fetchall()
     assert rows == [(STEFAN.id, "Landkreis Musterland", 2), (STEFAN.id, "Landkreis Musterland", 3)]
+    no_failed_calls(fake_api)
+
+
+def test_standort_restart_cancel_and_stale_buttons(
+    fake_api: FakeBotApi, bot_process: BotStarter, tmp_path: Path
+) -> None:
+    fake_api.add_user(STEFAN)
+    bot = bot_process()
+
+    # A first run up to question 2 ...
+    send(fake_api, STEFAN, "/standort", "Wie heißt Ihre Kommune")
+    step = send(fake_api, STEFAN, "Stadt Altdorf", "Stadt, ein Landkreis")
+    step = press(fake_api, STEFAN, step, "st:t:stadt", "Bundesland")
+    step = press(fake_api, STEFAN, step, "st:l:BY", "Frage 1 von 8")
+    old = press(fake_api, STEFAN, step, "st:a:allies.yes", "Frage 2 von 8")
+    # ... /standort again continues it in a new message; the first one keeps its (now older) buttons.
+    step = send(fake_api, STEFAN, "/standort", "mitten in der Standortbestimmung")
+    assert "Frage 2 von 8" in step.content
+    step = press(fake_api, STEFAN, step, "st:a:network.partly", "Frage 3 von 8")
+
+    # A stale button of an earlier step: a polite answer, the current step is shown again, nothing changes.
+    mark = fake_api.mark()
+    query_id = fake_api.press_button(STEFAN, old, "st:a:network.no")
+    again = fake_api.wait_for_message(STEFAN, "Frage 3 von 8", since=mark)
+    answered = fake_api.wait_for(lambda: fake_api.callback_answer(query_id), message="stale press answered")
+    assert "früheren Schritt" in str(answered.get("text"))
+    current = fake_api.message(STEFAN, old.message_id)
+    assert current is not None and current.content == old.content and current.edited_at == old.edited_at
+
+    # "Neu starten": back to the first step, the answers so far dropped.
+    step = press(fake_api, STEFAN, again, "st:restart", "Schritt 1 von 11")
+    assert "Wie heißt Ihre Kommune" in step.content
+    # The old question's button is stale after the restart as well: answered, the name step shown again.
+    mark = fake_api.mark()
+    query_id = fake_api.press_button(STEFAN, old, "st:a:network.yes")
+    fake_api.wait_for_message(STEFAN, "Wie heißt Ihre Kommune", since=mark)
+    answered = fake_api.wait_for(lambda: fake_api.callback_answer(query_id), message="stale press answered")
+    assert "früheren Schritt" in str(answered.get("text"))
+
+    # The restarted run is a new Kommune with new answers; nothing of the first run is stored with it.
+    step = send(fake_api, STEFAN, "Gemeinde Neudorf", "Stadt, ein Landkreis")
+    step = press(fake_api, STEFAN, step, "st:t:gemeinde", "Bundesland")
+    step = press(fake_api, STEFAN, step, "st:l:BY", "Frage 1 von 8")
+    assert "Letztes Mal" not in step.content
+    questions = ["allies", "network", "overview", "plan", "jha", "contact", "staff", "evaluation"]
+    for number, question in enumerate(questions[:-1], start=2):
+        step = press(fake_api, STEFAN, step, f"st:a:{question}.no", f"Frage {number} von 8")
+    mark = fake_api.mark()
+    fake_api.press_button(STEFAN, step, "st:a:evaluation.no")
+    result = fake_api.wait_for_message(STEFAN, "Ihre Stufe", since=mark)
+    assert "Gemeinde Neudorf" in result.content and "Stadt Altdorf" not in result.content
+    fake_api.wait_for_message(STEFAN, since=mark, predicate=lambda m: m.document is not None)
+
+    def stored() -> list[tuple[object, ...]]:
+        with closing(sqlite3.connect(tmp_path / "bot.sqlite3")) as conn:
+            return conn.execute("SELECT kommune, answers FROM standort_results ORDER BY id").fetchall()
+
+    [(kommune, answers)] = stored()
+    assert kommune == "Gemeinde Neudorf"
+    assert json.loads(str(answers)) == dict.fromkeys(questions, "no")
+
+    # An update, cancelled with /abbrechen in the middle: its answers are dropped, the stored result stays.
+    summary = send(fake_api, STEFAN, "/standort", "Ihre letzte Standortbestimmung")
+    step = press(fake_api, STEFAN, summary, "stv:update", "Wie heißt Ihre Kommune")
+    step = press(fake_api, STEFAN, step, "st:keep", "Stadt, ein Landkreis")
+    step = press(fake_api, STEFAN, step, "st:t:gemeinde", "Bundesland")
+    step = press(fake_api, STEFAN, step, "st:l:BY", "Frage 1 von 8")
+    step = press(fake_api, STEFAN, step, "st:a:allies.yes", "Frage 2 von 8")
+    send(fake_api, STEFAN, "/abbrechen", "Standortbestimmung ist beendet")
+
+    # Its buttons are stale now: a polite answer and an offer to start again; nothing is stored or shown as
+    # if the dialogue went on.
+    mark = fake_api.mark()
+    query_id = fake_api.press_button(STEFAN, step, "st:a:network.yes")
+    offer = fake_api.wait_for_message(STEFAN, "schon abgeschlossen", since=mark)
+    answered = fake_api.wait_for(lambda: fake_api.callback_answer(query_id), message="stale press answered")
+    assert "schon abgeschlossen" in str(answered.get("text"))
+    assert not [m for m in fake_api.messages(STEFAN) if m.last_change > mark and "Frage 3 von 8" in m.content]
+    assert len(stored()) == 1
+    # /standort shows the stored result, not the cancelled update.
+    summary = send(fake_api, STEFAN, "/standort", "Ihre letzte Standortbestimmung")
+    assert "Gemeinde Neudorf" in summary.content and "mitten in" not in summary.content
+    # The offer starts afresh from the first step.
+    press(fake_api, STEFAN, offer, "stv:update", "Schritt 1 von 11")
+
+    assert bot.terminate(timeout=5).code == 0, bot.output()
+    assert len(stored()) == 1
     no_failed_calls(fake_api)
