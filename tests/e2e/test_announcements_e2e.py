@@ -1,7 +1,8 @@
 """Announcements end to end: the bot process against the fake Bot API with Telegram's flood control on.
 
 A coordinator composes in the chat; 1,000 subscribers get it exactly once, paced under 30 messages/s with no
-429 served; blocked users are unsubscribed and counted; a SIGKILL halfway loses nobody and doubles at most one.
+429 served, while a user's /start mid-broadcast is answered promptly; blocked and deactivated users are
+unsubscribed and counted; a SIGKILL halfway loses nobody and doubles at most one.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from .fakeapi import FakeBotApi, FakeUser, StoredMessage
 
 COORD = FakeUser(5001, "Kora", username="kora_koordination")
 STRANGER = FakeUser(5002, "Max")
+PAULA = FakeUser(5003, "Paula")  # not subscribed: only writes /start while the broadcast runs
 RATE = 25.0  # BOT_BROADCAST_RATE, the default
+PROMPT_REPLY = 3.0  # seconds: an interactive reply during a broadcast still arrives about at once
 
 
 def subscribers(n: int) -> list[FakeUser]:
@@ -69,34 +72,55 @@ def test_thousand_subscribers_once_each_under_flood_control(
 ) -> None:
     users = subscribers(1000)
     blocked = users[::100]  # 10 users who blocked the bot
+    deactivated = users[50::100]  # 10 users who deleted their account ("Forbidden: user is deactivated")
+    unreachable = {u.id for u in blocked + deactivated}
     db_path = tmp_path / "bot.sqlite3"
     seed(db_path, COORD.id, [u.id for u in users])
-    for user in [COORD, *users]:
+    for user in [COORD, PAULA, *users]:
         fake_api.add_user(user)
     for user in blocked:
         fake_api.block_user(user)
+    for user in deactivated:
+        fake_api.deactivate_user(user)
     fake_api.set_flood_limits(global_per_second=30, retry_after=None)
     bot_process({"BOT_BROADCAST_RATE": str(RATE)})
 
     compose_and_send(fake_api, "1.000")
+
+    # Mid-broadcast an unrelated user writes /start: the welcome comes promptly, and still no 429 is served.
+    def delivered() -> int:
+        return sum(1 for c in fake_api.calls("sendMessage") if c.ok and int(c.params["chat_id"]) >= 700_000)
+
+    fake_api.wait_for(lambda: delivered() >= 250 or None, timeout=60, message="a quarter delivered")
+    asked = fake_api.send_text(PAULA, "/start")
+    welcome = fake_api.wait_for_message(PAULA, "Willkommen", timeout=30)
+    waited = welcome.timestamp - asked.timestamp
+    assert waited <= PROMPT_REPLY, f"the welcome took {waited:.1f} s during the broadcast"
+    assert delivered() < 900, "the broadcast should still be running"
+    assert fake_api.too_many_requests_count == 0, fake_api.describe()
+
     report = fake_api.wait_for_message(COORD, "Bericht zu Ankündigung", timeout=1000 / RATE + 30)
 
     received = announcements_to(fake_api, users)
-    blocked_ids = {u.id for u in blocked}
-    assert all(len(got) == 1 for uid, got in received.items() if uid not in blocked_ids)
-    assert all(not received[uid] for uid in blocked_ids)
+    assert all(len(got) == 1 for uid, got in received.items() if uid not in unreachable)
+    assert all(not received[uid] for uid in unreachable)
     assert all(got[0].button_texts() == ["🔕 Abbestellen"] for uid, got in received.items() if got)
+    assert not [m for m in fake_api.messages(PAULA) if m.content.startswith("📣")]
     assert fake_api.too_many_requests_count == 0, fake_api.describe()
-    for line in ("Empfänger: 1.000", "Zugestellt: 990", "Blockiert (Abos beendet): 10", "Fehlgeschlagen: 0"):
+    # Blocked and deactivated alike: Telegram's 403, so the subscriptions end and they count as blocked.
+    for line in ("Empfänger: 1.000", "Zugestellt: 980", "Blockiert (Abos beendet): 20", "Fehlgeschlagen: 0"):
         assert line in report.content, report.content
     # Paced at the configured rate: 1,000 messages take about 1000 / 25 = 40 s.
     stamps = sorted(m.timestamp for got in received.values() for m in got)
     span = stamps[-1] - stamps[0]
     achieved = (len(stamps) - 1) / span
     assert RATE * 0.85 <= achieved <= RATE * 1.02, (achieved, span)
-    # The blocked users' subscriptions ended.
+    assert stamps[-1] > welcome.timestamp  # the welcome really came in the middle of the broadcast
+    # The unreachable users' subscriptions ended; everyone else's stay.
     ended = query(db_path, "SELECT user_id FROM subscriptions WHERE ended = 'blocked' AND announcements = 0")
-    assert {row[0] for row in ended} == blocked_ids
+    assert {row[0] for row in ended} == unreachable
+    still = query(db_path, "SELECT COUNT(*) FROM subscriptions WHERE announcements = 1")
+    assert still == [(980,)]
     # A live progress message was edited while sending, at most every few seconds (the final edit with the
     # totals comes when the last row is done).
     progress = [m for m in fake_api.messages(COORD) if m.content.startswith("📤")]
@@ -105,7 +129,7 @@ def test_thousand_subscribers_once_each_under_flood_control(
     throttled = edits[:-1]
     gaps = [round(b - a, 2) for a, b in itertools.pairwise(throttled)]
     assert min(gaps) >= 2.9, gaps
-    assert "990 von 1.000" not in progress[0].content and "1.000 von 1.000" in progress[0].content
+    assert "980 von 1.000" not in progress[0].content and "1.000 von 1.000" in progress[0].content
 
 
 def test_sigkill_halfway_then_restart_delivers_to_everyone(
