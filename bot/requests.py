@@ -236,7 +236,7 @@ class Refusal:
 
 
 def plan_claim(req: RequestRow, staff_id: int, staff_name: str) -> Change | Refusal:
-    """ "Übernehmen": the staff member takes the request; a request someone else has stays theirs."""
+    """The claim button: the staff member takes the request; a request someone else has stays theirs."""
     if req.status == "erledigt":
         return Refusal("requests.staff.is_closed", {"number": req.id})
     if req.claimed_by == staff_id:

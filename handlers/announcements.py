@@ -106,7 +106,7 @@ async def got_text(update: Update, context: Context) -> str | int:
         await send_html(update, context, texts(exc.key, **exc.params))
         return TEXT
     draft["body"] = body
-    if draft.get("edited"):  # "Text ändern" from the preview: keep button and audience
+    if draft.get("edited"):  # "edit text" from the preview: keep button and audience
         return await _send_preview(update, context, draft)
     markup = InlineKeyboardMarkup(
         [[_button(texts("announcements.buttons.no_button"), "nobutton")], _cancel_row(context)]
@@ -233,7 +233,7 @@ async def got_when(update: Update, context: Context) -> str | int:
 
 
 async def cancel(update: Update, context: Context) -> int:
-    """/abbrechen or the "Abbrechen" button: the draft is dropped, nothing is sent."""
+    """/abbrechen or the cancel button: the draft is dropped, nothing is sent."""
     _clear(context)
     await answer(update.callback_query)
     await send_html(update, context, context.bot_data.texts("announcements.cancelled"))

@@ -2,8 +2,8 @@
 
 One persistent conversation: the answers so far live in ``user_data["event_form"]`` (JSON), so a restart
 continues where the coordinator was. A new event is asked field by field; an edit starts at the preview, where
-every field can be changed. Rights are checked on every step, and nothing is stored before "Veröffentlichen" /
-"Speichern".
+every field can be changed. Rights are checked on every step, and nothing is stored before publish /
+save.
 """
 
 from __future__ import annotations
@@ -319,7 +319,7 @@ async def back_to_preview(update: Update, context: Context) -> str | int:
 
 
 async def save(update: Update, context: Context) -> str | int:
-    """ "Veröffentlichen" / "Speichern": re-check rights and times, then store (and notify followers)."""
+    """Publish / save: re-check rights and times, then store (and notify followers)."""
     form = _form(context)
     user = update.effective_user
     if form is None or user is None or _draft(form).missing() is not None:

@@ -312,7 +312,7 @@ async def on_text(update: Update, context: Context) -> str | None:
 
 
 async def ended_press(update: Update, context: Context) -> None:
-    """A Förder-Finder button while no Förder-Finder runs: say so and offer a fresh start."""
+    """A funding-finder button while no funding finder runs: say so and offer a fresh start."""
     texts = context.bot_data.texts
     await answer(update.callback_query, texts("foerderfinder.ended_toast"))
     markup = InlineKeyboardMarkup(
@@ -378,7 +378,7 @@ def states(app: App) -> dict[object, list[BaseHandler[Update, Context, Any]]]:
 
 
 def fallbacks() -> list[BaseHandler[Update, Context, Any]]:
-    """Förder-Finder buttons while the other guided tool runs."""
+    """Funding-finder buttons while the other guided tool runs."""
     return [CallbackQueryHandler(ended_press, pattern=callbacks.pattern(PREFIX))]
 
 

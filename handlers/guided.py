@@ -26,7 +26,7 @@ NAME = "guided"
 FF_KEY = "ff"  # Förder-Finder answers in user_data
 ST_KEY = "st"  # Standortbestimmung answers in user_data
 END = ConversationHandler.END
-# "Hauptmenü" under a question (ends the dialogue, the question becomes the menu) and under a result (the
+# The home button under a question (ends the dialogue, the question becomes the menu) and under a result (the
 # menu comes as a new message below, the result stays readable).
 HOME = "home"
 MENU = "menu"
@@ -93,7 +93,7 @@ async def show_parts(
 
 
 async def leave_to_menu(update: Update, context: Context) -> int:
-    """ "Hauptmenü" on a question: the guided dialogue ends – what the user types next is no longer taken as
+    """The home button on a question: the guided dialogue ends – what the user types next is no longer taken as
     an answer (the Kommune's name) but goes to the search – and the question becomes the main menu."""
     if context.user_data is not None:
         for key in (FF_KEY, ST_KEY):
@@ -105,7 +105,7 @@ async def leave_to_menu(update: Update, context: Context) -> int:
 
 
 async def menu_below(update: Update, context: Context) -> None:
-    """ "Hauptmenü" under a result: the menu as a new message; the result is not overwritten."""
+    """The home button under a result: the menu as a new message; the result is not overwritten."""
     await answer(update.callback_query)
     texts = context.bot_data.texts
     await send_html(update, context, texts("start.menu_prompt"), main_menu(texts))
@@ -126,7 +126,7 @@ async def cancel(update: Update, context: Context) -> int:
 
 
 def menu_handlers() -> list[CallbackQueryHandler[Context, Any]]:
-    """The "Hauptmenü" buttons of both tools, inside the dialogue and outside it alike."""
+    """The home buttons of both tools, inside the dialogue and outside it alike."""
     return [
         CallbackQueryHandler(leave_to_menu, pattern=rf"^(ff|st):{HOME}$"),
         CallbackQueryHandler(menu_below, pattern=rf"^(ff|stv):{MENU}$"),

@@ -867,7 +867,7 @@ async def _reply_in_place(message: Message, text: str) -> None:
 
 
 async def staff_press(update: Update, context: Context) -> None:
-    """Übernehmen, Status ändern (and the status chosen), Zurück, Erledigt — rights re-checked on every press."""
+    """The staff buttons: claim, change status (and the status chosen), back, done — rights re-checked on every press."""
     query = update.callback_query
     parsed = parse_press(update, CALLBACK_PREFIX)
     services = context.bot_data

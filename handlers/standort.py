@@ -235,7 +235,7 @@ async def update_press(update: Update, context: Context) -> str:
 
 
 async def restart_press(update: Update, context: Context) -> str:
-    """ "Neu starten" inside the dialogue: from the first question, keeping last time's hints."""
+    """The restart button inside the dialogue: from the first question, keeping last time's hints."""
     await answer(update.callback_query)
     return await _begin(update, context, await _latest(context, update))
 

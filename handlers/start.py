@@ -27,7 +27,7 @@ async def help_command(update: Update, context: Context) -> None:
 
 
 async def menu_home(update: Update, context: Context) -> None:
-    """The "Hauptmenü" button: back to the main menu in place."""
+    """The main-menu (home) button: back to the main menu in place."""
     await answer(update.callback_query)
     texts = context.bot_data.texts
     await show(update, context, texts("start.menu_prompt"), main_menu(texts))

@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.demo_run import run_demo
 
 
 def test_demo_shows_welcome_menu_and_presses_buttons() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "demo"],
-        input="/hilfe\n99\n/quit\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
+    out = run_demo(["/hilfe", "99", "/quit"])
     assert "Willkommen beim IJA-Lotsen" in out
     assert "[1] 📚 Themen" in out
     assert "<b>" not in out  # HTML rendered as plain text

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from docx import Document
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.demo_run import run_demo
 
 # Förder-Finder: Polen, Jugendbegegnung, 14–17, the number 10 typed as text ('10), Bayern.
 FOERDERFINDER = ["/foerderfinder", "2", "1", "3", "'10", "2"]
@@ -19,18 +16,7 @@ STANDORT = ["/standort", "Musterstadt", "1", "10", "1", "2", "3", "3", "3", "1",
 
 
 def test_demo_walks_through_both_guided_tools() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "demo"],
-        input="\n".join([*FOERDERFINDER, *STANDORT, "/quit"]) + "\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
+    out = run_demo([*FOERDERFINDER, *STANDORT, "/quit"])
     assert "1. Deutsch-Polnisches Jugendwerk (DPJW)" in out
     assert "Bayerische Jugendring (BJR)" in out
     assert "Ihre Stufe: 2 von 5" in out

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.demo_run import run_demo
 
 WALK = [
     "/beratung",
@@ -34,18 +29,7 @@ WALK = [
 
 
 def test_a_request_can_be_walked_through_in_the_demo() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "demo"],
-        input="\n".join(WALK) + "\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
+    out = run_demo(WALK)
     staff_post = out.index("── Staff-Gruppe\n📨 Anfrage #1 · neu")
     assert "Kommune: Stadt <b>Demo</b>" in out[staff_post:]  # shown as typed
     assert "(als Antwort auf Anfrage #1)" in out
