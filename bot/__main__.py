@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return asyncio.run(run_demo(settings, args.database))
         if command == "ask":
-            from bot.search import ask_command
+            from bot.answers import ask_command
 
             return ask_command(settings, args.question, as_json=args.json, limit=args.limit)
         if command == "misses":

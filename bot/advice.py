@@ -7,8 +7,9 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 
+from bot.answers import Answer
 from bot.config import Settings
-from bot.content import Article, Html, Texts, escape, load_content, split_message
+from bot.content import Article, Content, Html, Texts, escape, load_content, split_message, visible_length
 
 # Leave room for the page line under Telegram's 4096 characters.
 PAGE_LIMIT = 3800
@@ -32,6 +33,45 @@ def article_pages(article: Article, texts: Texts) -> list[str]:
     if len(pages) > 1:
         pages = [f"{p}\n\n{texts('advice.page', page=i + 1, pages=len(pages))}" for i, p in enumerate(pages)]
     return pages
+
+
+def answer_text(answer: Answer, content: Content) -> str:
+    """The first message of an answer: the passage (never cut), its source and Stand, which Land it assumed;
+    for an inexact answer the honest "not exactly" first and the consultation offer last."""
+    texts = content.texts
+    passage = answer.passage
+    if passage is None:
+        return ""
+    parts: list[str] = []
+    if not answer.exact:
+        parts.append(texts("advice.nearby"))
+    head = texts("advice.passage_title", title=passage.title)
+    parts.append(f"{head}\n{passage.html}" if passage.html else head)
+    if answer.notes:
+        parts.append("\n".join(answer.notes))
+    footer: list[str] = []
+    if passage.sources:
+        links = " · ".join(f'<a href="{escape(s.url)}">{escape(s.title)}</a>' for s in passage.sources)
+        if passage.stand is not None:
+            footer.append(
+                texts("advice.passage_sources", links=Html(links), stand=f"{passage.stand:%d.%m.%Y}")
+            )
+        else:
+            footer.append(texts("advice.passage_sources_nostand", links=Html(links)))
+    if answer.land is not None and passage.land is not None:
+        land = content.land_name(answer.land)
+        if answer.land_source == "profile":
+            footer.append(texts("advice.assumed_land", land=land))
+        elif answer.land_source == "context":
+            footer.append(texts("advice.context_land", land=land))
+    if not answer.exact:
+        footer.append(texts("advice.nearby_offer"))
+    if footer:
+        parts.append("\n".join(footer))
+    text = "\n\n".join(parts)
+    if visible_length(text) > PAGE_LIMIT:  # a passage is never cut: too long for one message → the first page
+        return split_message(parts, limit=PAGE_LIMIT)[0]
+    return text
 
 
 @dataclass(frozen=True, slots=True)

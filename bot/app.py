@@ -16,6 +16,7 @@ from telegram.ext import ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 import handlers
+from bot.answers import Answerer
 from bot.clock import Clock, SystemClock, clock_from_environment
 from bot.commands import register_command_menu
 from bot.config import Settings
@@ -85,6 +86,7 @@ async def _post_init(app: App) -> None:
     app.bot_data.content = load_content(settings.content_dir)
     await _check_privacy_registry(app)
     app.bot_data.search = SearchIndex.build(app.bot_data.content)
+    app.bot_data.answers = Answerer.build(app.bot_data.content, app.bot_data.search)
     await register_command_menu(
         app.bot,
         app.bot_data.texts,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
@@ -12,10 +12,14 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content import Content, Texts
 from bot.db import MIGRATIONS_DIR, Database
+from bot.followup import FollowupStore
 from bot.outbox import Outbox
 from bot.privacy import PrivacyRegistry
 from bot.requests import RequestDesk
 from bot.search import SearchIndex
+
+if TYPE_CHECKING:
+    from bot.answers import Answerer
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +36,9 @@ class BotData:
         self._privacy: PrivacyRegistry | None = None
         self._requests: RequestDesk | None = None
         self._search: SearchIndex | None = None
+        self._answers: Answerer | None = None
+        # Follow-up context of free-text answers, per chat, in memory only (bot/followup.py).
+        self.followups = FollowupStore()
         self._opening = asyncio.Lock()
 
     async def open_database(self) -> Database:
@@ -120,6 +127,17 @@ class BotData:
     @search.setter
     def search(self, value: SearchIndex) -> None:
         self._search = value
+
+    @property
+    def answers(self) -> Answerer:
+        """Precise answers (passages, structured facts); built with the search index."""
+        if self._answers is None:
+            raise RuntimeError("answers not built (post_init has not run)")
+        return self._answers
+
+    @answers.setter
+    def answers(self, value: Answerer) -> None:
+        self._answers = value
 
     @property
     def texts(self) -> Texts:

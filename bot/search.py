@@ -68,18 +68,16 @@ Work per question is capped (the first ``MAX_QUERY_CHARS`` characters, ``MAX_QUE
 from __future__ import annotations
 
 import html
-import json
 import math
 import re
-import sys
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
-from bot.config import Settings
-from bot.content import Article, Content, ContentError, load_content
+from bot.content import Content
 
 CONFIDENCE_THRESHOLD = 0.30
 MAX_QUERY_CHARS = 600
@@ -150,6 +148,23 @@ burgermeisterburo
 _CONTEXT_WEIGHT = 0.4
 # Inseparable verb prefixes: a compound is never cut right after or inside one (ver|fahren, be|gegnung).
 _VERB_PREFIXES = ("be", "emp", "ent", "er", "ge", "miss", "ver", "zer")
+
+
+class Document(Protocol):
+    """What the index reads of a document: an article, or a passage of one (bot/passages.py)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def keywords(self) -> Sequence[str]: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def related(self) -> Sequence[str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,7 +430,7 @@ def _collapses(term: str) -> bool:
     return len(_tokens(term)) > 1 and len(_term_key(term)) == 1
 
 
-def _context_stems(content: Content) -> frozenset[str]:
+def context_stems(content: Content) -> frozenset[str]:
     """The stems of words that say who and where the asker is: _ASKER_WORDS and the Länder, each with all the
     terms of its synonym groups (NRW, BaWü, bayerisch …)."""
     stems = {stem(fold(word)) for word in _ASKER_WORDS_RAW.split()}
@@ -585,7 +600,7 @@ class SearchIndex:
 
     def __init__(
         self,
-        articles: Sequence[Article],
+        articles: Sequence[Document],
         postings: _Postings,
         vocabulary: _Vocabulary,
         fuzzy_words: list[str],
@@ -628,9 +643,16 @@ class SearchIndex:
     def build(cls, content: Content) -> SearchIndex:
         """Index every article of the content, with the synonym groups of content/synonyms.yaml."""
         articles = sorted(content.articles.values(), key=lambda a: a.id)
+        return cls.from_documents(articles, content.synonyms, context_stems(content))
+
+    @classmethod
+    def from_documents(
+        cls, articles: Sequence[Document], synonyms: object, context: frozenset[str] = frozenset()
+    ) -> SearchIndex:
+        """Index any documents (articles, or the passages of bot/passages.py) with the given synonym groups."""
         field_runs = [_field_runs(article) for article in articles]
         surface = {t for runs in field_runs for field in runs.values() for run in field for t in run}
-        vocabulary = _Vocabulary(surface, _synonym_concepts(content.synonyms), _context_stems(content))
+        vocabulary = _Vocabulary(surface, _synonym_concepts(synonyms), context)
 
         field_tf: list[dict[str, dict[str, float]]] = []
         field_len: list[dict[str, int]] = []
@@ -708,6 +730,18 @@ class SearchIndex:
         """The best-matching articles, best first; [] for an empty question or one with nothing to match."""
         if limit <= 0:
             return []
+        hits = []
+        for score, doc in self._rank(query)[:limit]:
+            article = self._articles[doc]
+            value = round(min(score, 1.0), 4)
+            hits.append(Hit(article.id, article.title, value, value >= CONFIDENCE_THRESHOLD))
+        return hits
+
+    def scores(self, query: str) -> dict[str, float]:
+        """Document id -> score (0..1) of every document that matches the question at all."""
+        return {self._articles[doc].id: min(score, 1.0) for score, doc in self._rank(query)}
+
+    def _rank(self, query: str) -> list[tuple[float, int]]:
         text = html.unescape(_TAG.sub(" ", query[:MAX_QUERY_CHARS]))
         tokens = _tokens(text)[: 3 * MAX_QUERY_UNITS]
         if not any(t.isalpha() for t in tokens):
@@ -738,16 +772,10 @@ class SearchIndex:
                 scores[doc] += value
         if possible <= 0:
             return []
-        ranked = sorted(
+        return sorted(
             ((score / possible * self._boost[doc], doc) for doc, score in enumerate(scores) if score > 0),
             key=lambda pair: (-pair[0], self._articles[pair[1]].id),
         )
-        hits = []
-        for score, doc in ranked[:limit]:
-            article = self._articles[doc]
-            value = round(min(score, 1.0), 4)
-            hits.append(Hit(article.id, article.title, value, value >= CONFIDENCE_THRESHOLD))
-        return hits
 
     def _saturation(self, terms: tuple[str, ...]) -> dict[int, float]:
         """Article number -> the mean BM25 saturation tf/(k1+tf) of the terms in it (0..1)."""
@@ -916,7 +944,7 @@ def _phrase_stems(text: str) -> tuple[str, ...]:
     return tuple(stem(t) for t in _tokens(text) if t not in FILLER_WORDS)
 
 
-def _article_phrase_stems(article: Article) -> list[str]:
+def _article_phrase_stems(article: Document) -> list[str]:
     texts = [article.title, *article.keywords, article.summary, _MD_LINK.sub("]", article.body)]
     return [s for text in texts for s in (*_phrase_stems(text), "")]  # "" keeps texts apart
 
@@ -925,7 +953,7 @@ def _ngrams(stems: list[str], sizes: Iterable[int]) -> set[tuple[str, ...]]:
     return {tuple(stems[i : i + n]) for n in sizes for i in range(len(stems) - n + 1)}
 
 
-def _field_runs(article: Article) -> dict[str, list[list[str]]]:
+def _field_runs(article: Document) -> dict[str, list[list[str]]]:
     """Each field as runs of content tokens: one run per keyword or body line, so no phrase spans two."""
     body = _MD_LINK.sub("]", article.body)
     return {
@@ -940,43 +968,6 @@ def _content_tokens(text: str) -> list[str]:
     return [t for t in _tokens(text) if t not in STOP_WORDS]
 
 
-# --- command line ---------------------------------------------------------------------------------------------
-
-
-def ask_command(settings: Settings, question: str, *, as_json: bool, limit: int) -> int:
-    """``python -m bot ask "FRAGE" [--json]``: print the ranked answers to a question."""
-    try:
-        content = load_content(settings.content_dir)
-    except ContentError as exc:
-        for line in exc.problems:
-            print(f"error: {line}", file=sys.stderr)
-        return 1
-    hits = SearchIndex.build(content).search(question, limit=max(limit, 0))
-    if as_json:
-        rows = [
-            {"id": h.article_id, "title": h.title, "score": h.score, "confident": h.confident} for h in hits
-        ]
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-        return 0
-    if not hits:
-        print("no matching article")
-        return 0
-    print(_table(["#", "score", "confident", "id", "title"], _rows(hits)))
-    return 0
-
-
-def _rows(hits: Iterable[Hit]) -> list[list[str]]:
-    return [
-        [str(rank), f"{h.score:.3f}", "yes" if h.confident else "no", h.article_id, h.title]
-        for rank, h in enumerate(hits, start=1)
-    ]
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in [header, *rows]
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+def words(text: str) -> list[str]:
+    """The folded words of a text as the search reads them (umlauts folded, "E+" read as Erasmus)."""
+    return _tokens(text)

@@ -6,9 +6,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks
-from bot.advice import article_pages, check_question, looks_english, small_talk
+from bot.advice import answer_text, article_pages, check_question, looks_english, small_talk
+from bot.answers import Answer
 from bot.content import Article, Content, Texts
-from bot.context import App, Context
+from bot.context import App, BotData, Context
 from bot.db import Rating
 from bot.requests import QUESTION_MIN
 from handlers.common import answer, home_button, main_menu, parse_press, send_html, show
@@ -65,24 +66,6 @@ def _article_keyboard(content: Content, article: Article, page: int, pages: int)
         rows.append([_button(texts("advice.buttons.related", title=content.articles[ref].title), "art", ref)])
     rows.append([_consultation_button(texts)])
     rows.append([_button(texts("menu.buttons.back"), "node", article.topic), home_button(texts)])
-    return InlineKeyboardMarkup(rows)
-
-
-def _answer_keyboard(
-    content: Content, article: Article, alternatives: list[Article], pages: int
-) -> InlineKeyboardMarkup:
-    texts = content.texts
-    rows = [
-        [
-            _button(texts("advice.buttons.helpful"), "up", article.id),
-            _button(texts("advice.buttons.unhelpful"), "down", article.id),
-        ]
-    ]
-    if pages > 1:
-        rows.append([_button(texts("advice.buttons.next_page"), "pg", f"{article.id}.1")])
-    rows += [[_button(texts("advice.buttons.maybe", title=alt.title), "art", alt.id)] for alt in alternatives]
-    rows.append([_consultation_button(texts)])
-    rows.append([_button(texts("advice.buttons.topics"), "root"), home_button(texts)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -154,7 +137,9 @@ async def open_article_link(update: Update, context: Context) -> None:
 
 
 async def free_text(update: Update, context: Context) -> None:
-    """A question typed in the chat: the best article with up to two alternatives, or an honest miss."""
+    """A question typed in the chat: the passage that answers it (for the asker's Land, read in the context of
+    the last answer when it is a follow-up), with the whole article and alternatives one tap away; or an
+    honest miss with the consultation offer."""
     message = update.effective_message
     if message is None or message.text is None:
         return
@@ -168,25 +153,43 @@ async def free_text(update: Update, context: Context) -> None:
     if (reply := small_talk(question.text, texts)) is not None:
         await send_html(update, context, texts(reply), main_menu(texts))
         return
-    hits = bot_data.search.search(question.text, limit=5)
+    now = bot_data.clock.now()
+    chat = update.effective_chat
+    chat_id = chat.id if chat is not None else 0
+    user = update.effective_user
+    profile = await bot_data.db.get_user(user.id) if user is not None else None
+    result = bot_data.answers.answer(
+        question.text,
+        now=now,
+        tz=bot_data.settings.tz,
+        profile_land=profile.bundesland if profile else None,
+        previous=bot_data.followups.recall(chat_id, now),
+    )
     note = texts("advice.long_question") + "\n\n" if question.truncated else ""
-    if hits and hits[0].confident:
-        best = content.articles[hits[0].article_id]
-        alternatives = [content.articles[h.article_id] for h in hits[1:3] if h.confident]
-        pages = article_pages(best, texts)
-        maybe = "\n\n" + texts("advice.alternatives") if alternatives else ""
+    if result.passage is not None:
+        bot_data.followups.remember(chat_id, result.topic, now)
+        if not result.exact:
+            await bot_data.db.log_miss(
+                question.text, result.article_id, result.hits[0].score if result.hits else None, now
+            )
+        offer = None
+        if not result.exact and context.user_data is not None:
+            context.user_data[PENDING_QUESTION] = question.full
+            offer = request_offer_button(context, question.full)
         await send_html(
             update,
             context,
-            note + pages[0] + maybe,
-            _answer_keyboard(content, best, alternatives, len(pages)),
+            note + answer_text(result, content),
+            _passage_keyboard(content, result, offer),
         )
         return
+    bot_data.followups.forget(chat_id)
+    hits = result.hits
     await bot_data.db.log_miss(
         question.text,
         hits[0].article_id if hits else None,
         hits[0].score if hits else None,
-        bot_data.clock.now(),
+        now,
     )
     if context.user_data is None:
         return
@@ -218,8 +221,58 @@ async def free_text(update: Update, context: Context) -> None:
     await send_html(update, context, note + text, InlineKeyboardMarkup(rows))
 
 
+def _passage_keyboard(
+    content: Content, result: Answer, offer: InlineKeyboardButton | None
+) -> InlineKeyboardMarkup:
+    """Rating, the whole article, "Meinten Sie …?", changing the assumed Land, consultation, topics/home."""
+    texts = content.texts
+    rows: list[list[InlineKeyboardButton]] = []
+    article = content.articles.get(result.article_id or "")
+    if article is not None:
+        rows.append(
+            [
+                _button(texts("advice.buttons.helpful"), "up", article.id),
+                _button(texts("advice.buttons.unhelpful"), "down", article.id),
+            ]
+        )
+        rows.append([_button(texts("advice.buttons.whole_article", title=article.title), "art", article.id)])
+    shown = {result.article_id}
+    for hit in result.hits[:4]:
+        if len(shown) > 2:
+            break
+        if hit.confident and hit.article_id not in shown and hit.article_id in content.articles:
+            shown.add(hit.article_id)
+            rows.append([_button(texts("advice.buttons.maybe", title=hit.title), "art", hit.article_id)])
+    if result.assumed_land:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    texts("advice.buttons.change_land"), callback_data=callbacks.encode("abo", "lands")
+                )
+            ]
+        )
+    if offer is not None:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    texts("advice.buttons.consultation_with_question"), callback_data=offer.callback_data
+                )
+            ]
+        )
+    else:
+        rows.append([_consultation_button(texts)])
+    rows.append([_button(texts("advice.buttons.topics"), "root"), home_button(texts)])
+    return InlineKeyboardMarkup(rows)
+
+
+async def forget_followup(services: BotData, user_id: int) -> None:
+    """/loeschen: the follow-up context of the person's private chat (its id is the user id) goes too."""
+    services.followups.forget(user_id)
+
+
 def register(app: App) -> None:
     private = filters.ChatType.PRIVATE
+    app.bot_data.privacy.after_erase(forget_followup)
     app.add_handler(
         CommandHandler("start", open_article_link, filters=private & filters.Regex(r"^/start thema_"))
     )

@@ -499,26 +499,34 @@ def _ask(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_ask_json_lists_the_ranked_answers() -> None:
+def test_ask_json_shows_the_passage_and_the_ranked_answers() -> None:
     result = _ask("Zuschuss für Austausch mit Polen", "--json")
     assert result.returncode == 0, result.stderr
-    rows = json.loads(result.stdout)
+    answer = json.loads(result.stdout)
+    rows = answer["ranking"]
     assert rows[0]["id"] == "foerderung-dpjw"
     assert set(rows[0]) == {"id", "title", "score", "confident"}
     assert rows[0]["confident"] is True
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
+    passage = answer["passage"]
+    assert passage["article"] == "foerderung-dpjw" and passage["text"]
+    assert {"section", "sources", "stand"} <= set(passage)
 
 
-def test_ask_json_for_nonsense_is_an_empty_list() -> None:
+def test_ask_json_for_nonsense_has_no_passage_and_no_ranking() -> None:
     result = _ask("asdf qwer", "--json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == []
+    answer = json.loads(result.stdout)
+    assert answer["passage"] is None and answer["ranking"] == []
 
 
-def test_ask_prints_a_table() -> None:
+def test_ask_prints_the_passage_then_a_table() -> None:
     result = _ask("Was macht Eurodesk?", "--limit", "2")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["#", "score", "confident", "id", "title"]
-    assert "eurodesk" in lines[2]
-    assert len(lines) == 4
+    assert lines[0].startswith("passage: ") and "eurodesk" in lines[0]
+    header = next(
+        i for i, line in enumerate(lines) if line.split() == ["#", "score", "confident", "id", "title"]
+    )
+    assert "eurodesk" in lines[header + 2]
+    assert len(lines) == header + 4

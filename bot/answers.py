@@ -1,0 +1,936 @@
+"""Precise answers: the passage that answers a question, for the asker's Land, from structured data where it
+holds the fact, read in the context of the last answer for follow-ups.
+
+How a question is answered (``Answerer.answer``):
+
+1. **Slots** — the question is read for a Land (name, abbreviation, adjective, a city or district of
+   servicepoints.yaml ``places``), a programme (its name, short name or synonyms; a partner country stands for
+   its programme: "Polen" → DPJW) and an *intent*: deadline, lead time, rate, limit (age/duration), who is
+   responsible, Land funding, service point. Cue words are listed below (not user-facing).
+2. **Follow-up** — a short message shaped like "und in Bayern?", "und für Polen?", "wie lange vorher?" within
+   ``bot.followup.FOLLOWUP_TTL`` of the last answer keeps that answer's topic, Land, programme and intent and
+   changes only what it names. Any other message starts fresh.
+3. **Land** — the question's Land, else the follow-up's, else (for Land-dependent intents only) the user's
+   stored Bundesland; the answer then says which Land it assumed.
+4. **Structured answers** — deadline, lead time, rate, limit and responsibility questions about a programme are
+   answered from deadlines.yaml (through bot.deadlines, exactly as /fristen shows them), programmes.yaml (the
+   Förder-Finder's data) and servicepoints.yaml, so answer and tools never disagree.
+5. **Passages** — everything else: the article ranking of bot.search picks the article, the passage index
+   (bot.passages) the section inside it. A section is chosen only when it clearly beats the article's overview
+   on words that are not just the article's name; a broad question ("Was ist der KJP?") gets the overview.
+6. **Honest edges** — a specific question (a rate, a deadline …) that no passage answers is marked inexact:
+   the handler says so, shows what is known nearby and offers the consultation request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot import deadlines as deadline_rules
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.content import Content, ContentError, Html, Texts, html_to_plain, load_content
+from bot.followup import Topic, is_followup
+from bot.passages import Passage, PassageIndex, SourceRef, field_of
+from bot.search import STOP_WORDS, Hit, SearchIndex, stem, words
+
+# --- intents ---------------------------------------------------------------------------------------------------
+
+DEADLINE, LEAD, RATE, LIMIT, BODY, LAND_FUNDING, SERVICE = (
+    "deadline",
+    "lead",
+    "rate",
+    "limit",
+    "body",
+    "land_funding",
+    "service",
+)
+# Intents whose answer depends on the Land (a stored Bundesland is assumed for them).
+LAND_INTENTS = frozenset({DEADLINE, BODY, LAND_FUNDING, SERVICE})
+
+# Cue words (folded, then stemmed) and phrases (folded words) per intent, checked in this order.
+_CUES_RAW: dict[str, tuple[str, tuple[str, ...]]] = {
+    LEAD: (
+        "vorher vorlauf vorlaufzeit vorlaufzeiten rechtzeitig vorab fruhzeitig",
+        ("wie fruh", "im voraus"),
+    ),
+    DEADLINE: (
+        "frist fristen antragsfrist antragsfristen einreichungsfrist stichtag stichtage deadline deadlines "
+        "termin termine antragstermin antragstermine antragsrunde antragsrunden einsendeschluss "
+        "bewerbungsfrist abgabetermin bewerbungsschluss antragsschluss",
+        ("bis wann", "nachste runde"),
+    ),
+    RATE: (
+        "zahlt zahlen bezahlt bezahlen fordersatz fordersatze tagessatz tagessatze pauschale pauschalen "
+        "festbetrag festbetrage forderhohe fordersumme fahrtkostenzuschuss reisekostenzuschuss euro",
+        (
+            "wie viel geld",
+            "wie hoch",
+            "pro tag",
+            "je tag",
+            "pro person",
+            "pro kopf",
+            "pro teilnehmer",
+            "pro teilnehmerin",
+            "pro teilnehmende",
+            "je teilnehmer",
+            "je teilnehmende",
+            "wieviel geld",
+        ),
+    ),
+    LIMIT: (
+        "alter altersgrenze altersgrenzen mindestalter hochstalter jahrig dauer mindestdauer hochstdauer "
+        "gruppengrosse teilnehmerzahl",
+        ("wie alt", "wie jung", "wie lange", "wie viele tage", "wie lang", "jahre alt"),
+    ),
+    BODY: (
+        "zustandig zustandige zustandigen zustandigkeit ansprechpartner ansprechpartnerin landerstelle "
+        "landerstellen zentralstelle zentralstellen antragsweg",
+        ("an wen", "bei wem", "wo beantrage", "wo beantragen", "wo einreichen", "wo reiche", "wer nimmt"),
+    ),
+    LAND_FUNDING: (
+        "landesforderung landesprogramm landesprogramme landesmittel landesjugendplan landesforderplan "
+        "landesfordermittel landeszuschuss landeszuschusse",
+        ("vom land", "des landes", "foerderung land"),
+    ),
+    SERVICE: (
+        "servicestelle servicestellen anlaufstelle anlaufstellen beratungsstelle beratungsstellen fachstelle",
+        (),
+    ),
+}
+_AGE_WORDS = frozenset(
+    stem(w)
+    for w in ["alter", "alt", "altersgrenze", "mindestalter", "hochstalter", "jung", "jahrig", "jahre"]
+)
+_DAY_WORDS = frozenset(
+    stem(w)
+    for w in ["dauer", "lange", "lang", "tage", "tag", "wochen", "monate", "mindestdauer", "hochstdauer"]
+)
+# Words with which a follow-up asks for the same again ("und in Bayern?"); they name no topic of their own.
+_FOLLOW_WORDS = frozenset(
+    [
+        "und",
+        "auch",
+        "wie",
+        "ist",
+        "es",
+        "sieht",
+        "aus",
+        "mit",
+        "bei",
+        "fur",
+        "in",
+        "was",
+        "gilt",
+        "dort",
+        "da",
+    ]
+)
+# Section headings that cover an intent (folded stems; a heading starting with one matches).
+_HEADING_CUES: dict[str, tuple[str, ...]] = {
+    DEADLINE: ("frist", "termin", "antragsrund", "zeitplan"),
+    LEAD: ("frist", "termin", "vorlauf", "zeitplan"),
+    RATE: (
+        "fordersatz",
+        "fordersatz",
+        "zuschuss",
+        "kost",
+        "finanz",
+        "forderhoh",
+        "betrag",
+        "pauschal",
+        "geld",
+    ),
+    LIMIT: ("alter", "dauer", "bedingung", "voraussetz", "kriteri", "wer kann", "teilnehm", "gruppe"),
+    BODY: ("zustand", "antragsweg", "wer ", "landerstell", "wo ", "antrag"),
+    LAND_FUNDING: ("land",),
+    SERVICE: ("servicestell", "beratung", "ansprech", "kontakt"),
+}
+# Article of the Land facts (servicepoints.yaml) and of Land funding, for "whole article".
+LAND_ARTICLE = "servicestellen-laender"
+LAND_FUNDING_ARTICLE = "foerderung-laender"
+# A section is chosen over the overview only with at least this score and this lead over the overview.
+SECTION_MIN_SCORE = 0.12
+SECTION_MARGIN = 0.02
+# Extra spellings of Länder (folded) that are not in synonyms.yaml; upper-case codes are matched as typed.
+_LAND_EXTRA = {
+    "nds": "NI",
+    "nrw": "NW",
+    "rlp": "RP",
+    "bawu": "BW",
+    "mecklenburg": "MV",
+    "meckpomm": "MV",
+    "lsa": "ST",
+}
+_CODE_ALIASES = {"NRW": "NW", "NDS": "NI", "RLP": "RP", "LSA": "ST"}
+# Leading words of a place name that users leave out ("Landkreis Fulda" → "Fulda").
+_PLACE_PREFIXES = ("landkreis", "kreis", "stadt", "hansestadt", "region", "stadtkreis", "lkr", "lk")
+
+
+@dataclass(frozen=True, slots=True)
+class Slots:
+    """What a question names: a Land, a programme (deadlines.yaml id), a country's programme, an intent."""
+
+    land: str | None = None
+    programme: str | None = None
+    country_programme: str | None = None
+    intent: str | None = None
+    age: bool = False  # a limit question about ages
+    days: bool = False  # a limit question about durations
+    topic_words: int = 0  # content words beyond the slots and follow-up words
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the user reads first, and why."""
+
+    question: str
+    hits: list[Hit]
+    passage: Passage | None
+    exact: bool  # the passage answers the question (False: what is known nearby)
+    article_id: str | None  # the topic (its whole article is one tap away)
+    land: str | None = None
+    land_source: str | None = None  # question | context | profile
+    programme: str | None = None
+    intent: str | None = None
+    followup: bool = False
+    notes: list[str] = field(default_factory=list)  # extra HTML lines (a Land's Länderstelle …)
+
+    @property
+    def topic(self) -> Topic:
+        return Topic(self.article_id, self.programme, self.land, self.intent)
+
+    @property
+    def assumed_land(self) -> bool:
+        """The Land came from the user's profile and the answer depends on it."""
+        return self.land_source == "profile" and self.passage is not None and self.passage.land is not None
+
+
+class Answerer:
+    """Built once from the content (with the article index); ``answer`` is pure and fast."""
+
+    def __init__(self, content: Content, search: SearchIndex, passages: PassageIndex) -> None:
+        self.content = content
+        self.search = search
+        self.passages = passages
+        self._texts = content.texts
+        self._laender = {land.code: land for land in content.servicepoints.laender}
+        self._land_terms, self._programme_terms, self._country_terms = _terms(content)
+        self._longest = max(
+            (len(k) for d in (self._land_terms, self._programme_terms, self._country_terms) for k in d),
+            default=1,
+        )
+        self._cues = {
+            intent: (frozenset(stem(w) for w in raw.split()), tuple(tuple(p.split()) for p in phrases))
+            for intent, (raw, phrases) in _CUES_RAW.items()
+        }
+        self._fp_by_key: dict[str, list[Any]] = {}
+        self._article_programme: dict[str, str] = {}
+        guided = content.guided
+        keys = set(content.calendar.programmes)
+        if guided is not None:
+            for fp in guided.programmes.programmes:
+                key = programme_key(fp.id, keys)
+                if key is None:
+                    continue
+                self._fp_by_key.setdefault(key, []).append(fp)
+                self._article_programme.setdefault(fp.article, key)
+        self._name_stems = {
+            article.id: frozenset(stem(w) for w in words(article.title))
+            for article in content.articles.values()
+        }
+
+    @classmethod
+    def build(cls, content: Content, search: SearchIndex | None = None) -> Answerer:
+        return cls(content, search or SearchIndex.build(content), PassageIndex.build(content))
+
+    # -- reading the question ---------------------------------------------------------------------------------
+
+    def slots(self, text: str) -> Slots:
+        tokens = words(text)
+        land, programme, country = self._find_land(text, tokens), None, None
+        used: set[int] = set()
+        i = 0
+        while i < len(tokens):
+            for size in range(min(self._longest, len(tokens) - i), 0, -1):
+                key = tuple(tokens[i : i + size])
+                if key in self._land_terms:
+                    used.update(range(i, i + size))
+                elif key in self._programme_terms:
+                    programme = programme or self._programme_terms[key]
+                    used.update(range(i, i + size))
+                elif key in self._country_terms:
+                    country = country or self._country_terms[key]
+                    used.update(range(i, i + size))
+                else:
+                    continue
+                i += size - 1
+                break
+            i += 1
+        stems = [stem(t) for t in tokens]
+        intent = None
+        for name, (cue_stems, phrases) in self._cues.items():
+            hit = [k for k, s in enumerate(stems) if s in cue_stems or tokens[k] in cue_stems]
+            hit += [k for p in phrases for k in _phrase_at(tokens, p)]
+            if hit:
+                intent = intent or name
+                used.update(hit)
+        if (
+            intent is None
+            and "wann" in tokens
+            and any(s.startswith(("antrag", "beantrag", "einreich", "anmeld", "bewerb")) for s in stems)
+        ):
+            intent = DEADLINE
+        age = intent == LIMIT and any(s in _AGE_WORDS for s in stems)
+        days = intent == LIMIT and any(s in _DAY_WORDS for s in stems)
+        if intent == LIMIT and not age and not days:
+            age = days = True
+        topic = sum(
+            1
+            for k, t in enumerate(tokens)
+            if k not in used
+            and t not in STOP_WORDS
+            and stem(t) not in STOP_WORDS
+            and t not in _FOLLOW_WORDS
+            and not t.isdigit()
+        )
+        return Slots(land, programme, country, intent, age, days, topic)
+
+    def _find_land(self, text: str, tokens: Sequence[str]) -> str | None:
+        for match in re.finditer(r"(?<![\w-])([A-Z]{2,3})(?![\w-])", text):
+            code = _CODE_ALIASES.get(match.group(1), match.group(1))
+            if code in self._laender:
+                return code
+        best: tuple[int, str] | None = None
+        for i in range(len(tokens)):
+            for size in range(min(self._longest, len(tokens) - i), 0, -1):
+                found = self._land_terms.get(tuple(tokens[i : i + size]))
+                if found is not None:
+                    if best is None or size > best[0]:
+                        best = (size, found)
+                    break
+        return best[1] if best else None
+
+    # -- answering -------------------------------------------------------------------------------------------
+
+    def answer(
+        self,
+        question: str,
+        *,
+        now: datetime,
+        tz: ZoneInfo,
+        profile_land: str | None = None,
+        previous: Topic | None = None,
+    ) -> Answer:
+        slots = self.slots(question)
+        hits = self.search.search(question, limit=5)
+        followup = previous is not None and is_followup(question, slots)
+        if followup and previous is not None:
+            programme = slots.programme or slots.country_programme or previous.programme
+            intent = slots.intent or previous.intent
+            land, land_source = slots.land, "question" if slots.land else None
+            if land is None and previous.land is not None:
+                land, land_source = previous.land, "context"
+            article_id = previous.article_id
+            if programme is not None and programme != previous.programme:
+                article_id = self._programme_article(programme) or article_id
+            if slots.land and not slots.programme and not slots.country_programme and intent is None:
+                intent = None if programme else LAND_FUNDING
+            hits = [h for h in hits if h.article_id != article_id]
+        else:
+            programme = slots.programme or slots.country_programme
+            intent = slots.intent
+            land, land_source = slots.land, "question" if slots.land else None
+            confident = bool(hits) and hits[0].confident
+            article_id = hits[0].article_id if confident else None
+            if programme is None and intent is not None and article_id is not None:
+                programme = self._article_programme.get(article_id)
+            own = self._article_programme.get(article_id) if article_id else None
+            if programme is not None and own != programme and (slots.programme or intent is not None):
+                # a programme asked about by name (or with a specific question) is the topic: its article
+                article_id = self._programme_article(programme) or article_id
+        if land is None and profile_land in self._laender and (intent in LAND_INTENTS):
+            land, land_source = profile_land, "profile"
+        base = Answer(question, hits, None, False, article_id, land, land_source, programme, intent, followup)
+        structured = self._structured(base, slots, now, tz)
+        if structured is not None:
+            return structured
+        if article_id is None:
+            if (
+                land is not None
+                and slots.land
+                and (slots.topic_words == 0 or not hits or not hits[0].confident)
+            ):
+                return self._land_answer(base, LAND_FUNDING if intent is None else intent)
+            return base  # nothing confident: the handler's honest miss
+        return self._passage_answer(base, slots)
+
+    def _programme_article(self, programme: str) -> str | None:
+        fps = self._fp_by_key.get(programme, [])
+        if fps:
+            return str(fps[0].article)
+        return None
+
+    # -- structured answers ----------------------------------------------------------------------------------
+
+    def _structured(self, base: Answer, slots: Slots, now: datetime, tz: ZoneInfo) -> Answer | None:
+        intent, programme, land = base.intent, base.programme, base.land
+        if intent in (LAND_FUNDING, SERVICE) and land is not None:
+            return self._land_answer(base, intent)
+        if intent is None or programme is None:
+            if intent == BODY and land is not None:
+                return self._land_answer(base, BODY)
+            return None
+        if intent == DEADLINE:
+            return self._deadline_answer(base, now, tz)
+        if intent == LEAD:
+            return self._lead_answer(base, now, tz)
+        if intent == RATE:
+            return self._rate_answer(base)
+        if intent == LIMIT:
+            return self._limit_answer(base, slots)
+        if intent == BODY:
+            return self._body_answer(base)
+        return None
+
+    def _section_for(self, article_id: str | None, intent: str) -> str | None:
+        if article_id is None:
+            return None
+        passage = self.passages.section(article_id, _HEADING_CUES.get(intent, ()))
+        return passage.section if passage else None
+
+    def _programme_name(self, programme: str) -> str:
+        known = self.content.calendar.programmes.get(programme)
+        return known.name if known else programme
+
+    def _deadline_answer(self, base: Answer, now: datetime, tz: ZoneInfo) -> Answer | None:
+        texts, programme = self._texts, base.programme
+        assert programme is not None
+        views = deadline_rules.views_for(self.content.calendar, base.land, tz, now, {programme})
+        if not views:
+            return None
+        items = [deadline_rules.render_deadline(texts, v, now, tz) for v in views[:3]]
+        if len(views) > 3:
+            items.append(texts("advice.answer.more_deadlines", n=len(views) - 3))
+        notes = self._laenderstelle_lines(base.land, programme)
+        title = texts("advice.answer.deadline_title", programme=self._programme_name(programme))
+        passage = Passage(
+            f"deadline:{programme}:{base.land or '-'}",
+            "deadline",
+            base.article_id,
+            self._section_for(base.article_id, DEADLINE),
+            "\n\n".join(items),
+            title,
+            land=base.land if notes or any(v.intermediary is not None for v in views) else None,
+            programme=programme,
+        )
+        return replace(base, passage=passage, exact=True, notes=notes)
+
+    def _lead_answer(self, base: Answer, now: datetime, tz: ZoneInfo) -> Answer | None:
+        texts, programme = self._texts, base.programme
+        assert programme is not None
+        fps = self._fp_by_key.get(programme, [])
+        leads = list(dict.fromkeys(str(fp.lead_time) for fp in fps))
+        if not leads:
+            return self._deadline_answer(base, now, tz)
+        lines = [texts("advice.answer.bullet", text=lead) for lead in leads]
+        extra = [
+            texts("advice.answer.bullet", text=str(fp.deadline.by_land[base.land]))
+            for fp in fps
+            if base.land is not None and base.land in getattr(fp.deadline, "by_land", {})
+        ]
+        notes = self._laenderstelle_lines(base.land, programme)
+        title = texts("advice.answer.lead_title", programme=self._programme_name(programme))
+        passage = Passage(
+            f"lead:{programme}:{base.land or '-'}",
+            "lead",
+            base.article_id,
+            self._section_for(base.article_id, LEAD),
+            "\n".join([*lines, *extra]),
+            title,
+            _fp_sources(fps),
+            _fp_stand(fps),
+            land=base.land if notes or extra else None,
+            programme=programme,
+        )
+        return replace(base, passage=passage, exact=True, notes=notes)
+
+    def _rate_answer(self, base: Answer) -> Answer | None:
+        texts, programme = self._texts, base.programme
+        assert programme is not None
+        fps = self._fp_by_key.get(programme, [])
+        lines: list[str] = []
+        sources: list[SourceRef] = []
+        checked: list[date] = []
+        seen: set[tuple[str, str]] = set()
+        for fp in fps:
+            for rate in getattr(fp, "rates", None) or []:
+                key = (str(field_of(rate, "what")), str(field_of(rate, "amount")))
+                if key in seen:
+                    continue
+                seen.add(key)
+                lines.append(texts("advice.answer.rate", what=key[0], amount=key[1]))
+                source = field_of(rate, "source")
+                if source is not None:
+                    ref = SourceRef(str(field_of(source, "title")), str(field_of(source, "url")))
+                    if ref not in sources:
+                        sources.append(ref)
+                if isinstance(day := field_of(rate, "checked"), date):
+                    checked.append(day)
+        if not lines:
+            return None  # the article's sections may still say it (see _passage_answer)
+        title = texts("advice.answer.rate_title", programme=self._programme_name(programme))
+        passage = Passage(
+            f"rates:{programme}",
+            "rates",
+            base.article_id,
+            self._section_for(base.article_id, RATE),
+            "\n".join(lines),
+            title,
+            tuple(sources[:3]) or _fp_sources(fps),
+            min(checked) if checked else _fp_stand(fps),
+            programme=programme,
+        )
+        return replace(base, passage=passage, exact=True)
+
+    def _limit_answer(self, base: Answer, slots: Slots) -> Answer | None:
+        texts, programme = self._texts, base.programme
+        assert programme is not None
+        fps = self._fp_by_key.get(programme, [])
+        lines: list[str] = []
+        for fp in fps:
+            parts = []
+            if slots.age and fp.ages is not None:
+                parts.append(texts("advice.answer.ages", min=fp.ages.min, max=fp.ages.max))
+            if slots.days and fp.days is not None:
+                parts.append(texts("advice.answer.days", min=fp.days.min, max=fp.days.max))
+            if not parts:
+                continue
+            wanted = (_AGE_WORDS if slots.age else frozenset()) | (_DAY_WORDS if slots.days else frozenset())
+            details = [c for c in fp.conditions if {stem(w) for w in words(c)} & wanted]
+            line = texts("advice.answer.limit_line", programme=fp.name, limits=Html(" · ".join(parts)))
+            lines.append("\n".join([line, *(texts("advice.answer.bullet", text=c) for c in details)]))
+        if not lines:
+            return None
+        lines = list(dict.fromkeys(lines))
+        title = texts("advice.answer.limit_title", programme=self._programme_name(programme))
+        passage = Passage(
+            f"limits:{programme}",
+            "limits",
+            base.article_id,
+            self._section_for(base.article_id, LIMIT),
+            "\n\n".join(lines),
+            title,
+            _fp_sources(fps),
+            _fp_stand(fps),
+            programme=programme,
+        )
+        return replace(base, passage=passage, exact=True)
+
+    def _body_answer(self, base: Answer) -> Answer | None:
+        texts, programme, land = self._texts, base.programme, base.land
+        assert programme is not None
+        fps = self._fp_by_key.get(programme, [])
+        routes = {fp.route for fp in fps}
+        name = self._programme_name(programme)
+        lines: list[str] = []
+        sources: list[SourceRef] = []
+        checked: list[date] = []
+        passage_land = None
+        if land is not None and routes != {"direkt"}:
+            entries = self._laenderstellen(land, programme)
+            land_name = self._laender[land].name
+            for entry in entries:
+                lines.append(_entry_html(texts, entry))
+                url = field_of(entry, "url")
+                if url:
+                    sources.append(SourceRef(str(field_of(entry, "who")), str(url)))
+                if isinstance(day := field_of(entry, "checked"), date):
+                    checked.append(day)
+            if not lines:
+                lines += [
+                    texts("advice.answer.laenderstelle", who=who, what=texts("advice.answer.variant_what"))
+                    for who in self._variant_intermediaries(land, programme)
+                ]
+            if not lines:
+                note = self._laender[land].note
+                lines.append(texts("advice.answer.no_laenderstelle", land=land_name, programme=name))
+                if note:
+                    lines.append(texts("advice.answer.land_note", note=note))
+            passage_land = land
+            title = texts("advice.answer.body_title_land", programme=name, land=land_name)
+        else:
+            for fp in fps:
+                lines.append(texts(f"advice.answer.route.{fp.route}", programme=fp.name, note=fp.route_note))
+            lines = list(dict.fromkeys(lines))
+            if land is None and routes != {"direkt"}:
+                lines.append(texts("advice.answer.name_your_land"))
+            title = texts("advice.answer.body_title", programme=name)
+        if not lines:
+            return None
+        passage = Passage(
+            f"body:{programme}:{passage_land or '-'}",
+            "laenderstelle",
+            base.article_id,
+            self._section_for(base.article_id, BODY),
+            "\n".join(lines),
+            title,
+            tuple(sources[:3]) or _fp_sources(fps),
+            min(checked) if checked else (self._land_stand() if passage_land else _fp_stand(fps)),
+            land=passage_land,
+            programme=programme,
+        )
+        return replace(base, passage=passage, exact=True)
+
+    def _land_answer(self, base: Answer, intent: str) -> Answer:
+        texts, land = self._texts, base.land
+        assert land is not None
+        info = self._laender[land]
+        lines: list[str] = []
+        show_funding = intent in (LAND_FUNDING, DEADLINE, LIMIT, RATE, LEAD)
+        show_points = intent in (SERVICE, LAND_FUNDING)
+        show_stellen = intent in (BODY, SERVICE, LAND_FUNDING)
+        if show_funding:
+            if info.programmes:
+                lines.append(texts("advice.answer.land_programmes", land=info.name))
+                lines += [_link_html(texts, item) for item in info.programmes]
+            else:
+                no_programme = getattr(info, "no_programme", None)
+                lines.append(
+                    texts("advice.answer.land_no_programme", note=no_programme)
+                    if no_programme
+                    else texts("advice.answer.land_none_known", land=info.name)
+                )
+        if show_points and info.points:
+            lines.append(texts("advice.answer.land_points", land=info.name))
+            lines += [_link_html(texts, item) for item in info.points]
+        if show_stellen:
+            entries = list(getattr(info, "laenderstelle", None) or [])
+            if entries:
+                lines.append(texts("advice.answer.land_laenderstellen", land=info.name))
+                lines += [_entry_html(texts, e, with_programmes=self._programme_shorts(e)) for e in entries]
+        if info.note and (not lines or intent in (BODY, SERVICE)):
+            lines.append(texts("advice.answer.land_note", note=info.note))
+        if not lines:
+            lines.append(texts("advice.answer.land_none_known", land=info.name))
+        article = LAND_FUNDING_ARTICLE if intent == LAND_FUNDING else LAND_ARTICLE
+        article_id = article if article in self.content.articles else base.article_id
+        title = texts(
+            f"advice.answer.land_title.{intent if intent in (LAND_FUNDING, SERVICE, BODY) else LAND_FUNDING}",
+            land=info.name,
+        )
+        sources = [SourceRef(item.name, item.url) for item in [*info.programmes, *info.points]][:3]
+        passage = Passage(
+            f"land:{land}:{intent}",
+            "land",
+            article_id,
+            self._section_for(article_id, intent) if article_id else None,
+            "\n".join(lines),
+            title,
+            tuple(sources),
+            self._land_stand(),
+            land=land,
+            programme=base.programme,
+        )
+        return replace(base, passage=passage, exact=True, article_id=article_id, intent=intent)
+
+    def _programme_shorts(self, entry: object) -> str:
+        ids = field_of(entry, "programmes") or []
+        shorts = [
+            self.content.calendar.programmes[p].short if p in self.content.calendar.programmes else str(p)
+            for p in ids
+        ]
+        return ", ".join(shorts)
+
+    def _land_stand(self) -> date | None:
+        value = getattr(self.content.servicepoints, "stand", None)
+        return value if isinstance(value, date) else None
+
+    def _laenderstellen(self, land: str, programme: str) -> list[Any]:
+        info = self._laender.get(land)
+        if info is None:
+            return []
+        return [
+            e
+            for e in getattr(info, "laenderstelle", None) or []
+            if programme in (field_of(e, "programmes") or [])
+        ]
+
+    def _variant_intermediaries(self, land: str, programme: str) -> list[str]:
+        """Who takes applications in this Land according to deadlines.yaml's Land variants (older content)."""
+        found: list[str] = []
+        for rule in self.content.calendar.deadlines:
+            if rule.programme != programme:
+                continue
+            for variant in rule.variants:
+                if land in variant.laender and variant.intermediary.who not in found:
+                    found.append(variant.intermediary.who)
+        return found
+
+    def _laenderstelle_lines(self, land: str | None, programme: str) -> list[str]:
+        if land is None:
+            return []
+        return [
+            self._texts(
+                "advice.answer.laenderstelle_note", land=self._laender[land].name, who=str(field_of(e, "who"))
+            )
+            for e in self._laenderstellen(land, programme)
+        ]
+
+    # -- article passages ------------------------------------------------------------------------------------
+
+    def _passage_answer(self, base: Answer, slots: Slots) -> Answer:
+        article_id = base.article_id
+        assert article_id is not None
+        question = base.question
+        overview = self.passages.overview(article_id)
+        ranked = self.passages.rank(question, article_id)
+        names = self._name_stems.get(article_id, frozenset())
+        own = [
+            t
+            for t in words(question)
+            if t not in STOP_WORDS
+            and stem(t) not in STOP_WORDS
+            and stem(t) not in names
+            and t not in _FOLLOW_WORDS
+        ]
+        chosen = overview
+        if ranked and own:
+            best, score = ranked[0]
+            overview_score = next((s for p, s in ranked if p.kind == "overview"), 0.0)
+            if (
+                best.kind == "section"
+                and score >= SECTION_MIN_SCORE
+                and score >= overview_score + SECTION_MARGIN
+            ):
+                chosen = best
+        if base.intent is not None and chosen is not None and chosen.kind == "overview":
+            # a specific question: a section whose heading covers the intent, if the article has one
+            cued = self.passages.section(article_id, _HEADING_CUES.get(base.intent, ()))
+            if cued is not None:
+                chosen = cued
+        exact = chosen is not None and (
+            chosen.kind == "section" or base.intent is None or (base.intent == LIMIT and False)
+        )
+        if chosen is not None and chosen.kind == "overview" and base.intent is None:
+            exact = True
+        notes = (
+            self._laenderstelle_lines(base.land, base.programme)
+            if base.programme and base.land and base.land_source != "profile"
+            else []
+        )
+        return replace(base, passage=chosen, exact=exact, notes=notes)
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------
+
+
+def programme_key(fp_id: str, keys: Iterable[str]) -> str | None:
+    """The deadlines.yaml programme a Förder-Finder entry belongs to (kjp-begegnung → kjp)."""
+    known = set(keys)
+    if fp_id in known:
+        return fp_id
+    head = fp_id.split("-")[0]
+    return head if head in known else None
+
+
+def _phrase_at(tokens: Sequence[str], phrase: tuple[str, ...]) -> list[int]:
+    n = len(phrase)
+    for i in range(len(tokens) - n + 1):
+        if tuple(tokens[i : i + n]) == phrase:
+            return list(range(i, i + n))
+    return []
+
+
+def _fp_sources(fps: Sequence[Any]) -> tuple[SourceRef, ...]:
+    refs: list[SourceRef] = []
+    for fp in fps:
+        for source in fp.sources:
+            ref = SourceRef(source.title, source.url)
+            if ref not in refs:
+                refs.append(ref)
+    return tuple(refs[:3])
+
+
+def _fp_stand(fps: Sequence[Any]) -> date | None:
+    days = [
+        d
+        for fp in fps
+        for d in (getattr(fp, "checked", None), getattr(fp, "stand", None))
+        if isinstance(d, date)
+    ]
+    return min(days) if days else None
+
+
+def _link_html(texts: Texts, item: Any) -> str:
+    return texts("advice.answer.link", name=str(item.name), what=str(item.what), url=str(item.url))
+
+
+def _entry_html(texts: Texts, entry: Any, with_programmes: str = "") -> str:
+    url = field_of(entry, "url")
+    who, what = str(field_of(entry, "who") or ""), str(field_of(entry, "what") or "")
+    key = "advice.answer.laenderstelle_link" if url else "advice.answer.laenderstelle"
+    line = texts(key, who=who, what=what, url=str(url or ""))
+    if with_programmes:
+        line += texts("advice.answer.for_programmes", programmes=with_programmes)
+    return line
+
+
+def _terms(
+    content: Content,
+) -> tuple[dict[tuple[str, ...], str], dict[tuple[str, ...], str], dict[tuple[str, ...], str]]:
+    """(Land terms, programme terms, country terms) as folded word tuples."""
+    groups = content.synonyms.get("groups") if isinstance(content.synonyms, dict) else None
+    group_list = [g for g in groups if isinstance(g, list)] if isinstance(groups, list) else []
+
+    def key(term: str) -> tuple[str, ...]:
+        return tuple(words(term))
+
+    def expand(seed: set[tuple[str, ...]]) -> set[tuple[str, ...]]:
+        out = set(seed)
+        for group in group_list:
+            keys = {key(t) for t in group if isinstance(t, str)}
+            if keys & seed:
+                out |= keys
+        return {k for k in out if k}
+
+    land_terms: dict[tuple[str, ...], str] = {}
+    place_terms: dict[tuple[str, ...], set[str]] = {}
+    for land in content.servicepoints.laender:
+        for term in expand({key(land.name)}):
+            if len(term) == 1 and len(term[0]) <= 2:
+                continue  # two-letter codes only as typed in capitals (see _find_land)
+            land_terms[term] = land.code
+        for place in getattr(land, "places", None) or []:
+            place_key = key(str(place))
+            variants = {place_key}
+            if len(place_key) > 1 and place_key[0] in _PLACE_PREFIXES:
+                variants.add(place_key[1:])
+            for variant in variants:
+                if variant:
+                    place_terms.setdefault(variant, set()).add(land.code)
+    for alias, code in _LAND_EXTRA.items():
+        land_terms.setdefault((alias,), code)
+    for term, codes in place_terms.items():
+        if len(codes) == 1 and term not in land_terms and not (len(term) == 1 and term[0] in STOP_WORDS):
+            land_terms[term] = next(iter(codes))
+
+    programme_terms: dict[tuple[str, ...], str] = {}
+    for pid, programme in content.calendar.programmes.items():
+        seeds = {key(programme.short), key(programme.name), key(pid)}
+        for term in expand(seeds):
+            programme_terms.setdefault(term, pid)
+    country_terms: dict[tuple[str, ...], str] = {}
+    guided = content.guided
+    if guided is not None:
+        keys = set(content.calendar.programmes)
+        for country in guided.programmes.countries:
+            if country.id in ("eu", "other"):
+                continue
+            fitting = sorted(
+                (
+                    fp
+                    for fp in guided.programmes.programmes
+                    if country.id in fp.countries and fp.caution is None
+                ),
+                key=lambda fp: fp.rank,
+            )
+            target = next((k for fp in fitting if (k := programme_key(fp.id, keys))), None)
+            if target is None:
+                continue
+            for name in [country.label, *country.aliases]:
+                term_key = tuple(w for w in key(name) if w.isalpha())
+                if term_key:
+                    country_terms.setdefault(term_key, target)
+    # a country named in a programme's synonym group is a country, not the programme itself
+    for term in list(programme_terms):
+        if term in country_terms:
+            del programme_terms[term]
+    return land_terms, programme_terms, country_terms
+
+
+# --- command line ----------------------------------------------------------------------------------------------
+
+
+def ask_command(settings: Settings, question: str, *, as_json: bool, limit: int) -> int:
+    """``python -m bot ask "FRAGE" [--json]``: the passage a user would read first, and the article ranking."""
+    try:
+        content = load_content(settings.content_dir)
+    except ContentError as exc:
+        for line in exc.problems:
+            print(f"error: {line}", file=sys.stderr)
+        return 1
+    answerer = Answerer.build(content)
+    result = answerer.answer(question, now=SystemClock().now(), tz=settings.tz)
+    hits = result.hits[: max(limit, 0)]
+    passage = result.passage
+    if as_json:
+        print(json.dumps(answer_json(result, hits), ensure_ascii=False, indent=2))
+        return 0
+    if passage is None:
+        print("no passage: the bot says it has no sure answer and offers a consultation")
+    else:
+        where = f"{passage.article_id or '-'} / {passage.section or '(overview)'}"
+        print(f"passage: {passage.kind} {where}{'' if result.exact else ' (inexact: nearby)'}")
+        print(f"stand: {passage.stand or '-'}; sources: {', '.join(s.url for s in passage.sources) or '-'}")
+        print(html_to_plain(passage.html))
+        print()
+    if not hits:
+        print("no matching article")
+        return 0
+    print(_table(["#", "score", "confident", "id", "title"], _rows(hits)))
+    return 0
+
+
+def answer_json(result: Answer, hits: Sequence[Hit]) -> dict[str, Any]:
+    """The answer as ``ask --json`` prints it: the chosen passage, the slots read, and the article ranking."""
+    passage = result.passage
+    return {
+        "question": result.question,
+        "passage": None
+        if passage is None
+        else {
+            "id": passage.id,
+            "kind": passage.kind,
+            "article": passage.article_id,
+            "section": passage.section,
+            "title": passage.title,
+            "text": html_to_plain(passage.html),
+            "sources": [{"title": s.title, "url": s.url} for s in passage.sources],
+            "stand": passage.stand.isoformat() if passage.stand else None,
+            "land": passage.land,
+            "programme": passage.programme,
+        },
+        "exact": result.exact,
+        "land": result.land,
+        "land_source": result.land_source,
+        "programme": result.programme,
+        "intent": result.intent,
+        "ranking": [
+            {"id": h.article_id, "title": h.title, "score": h.score, "confident": h.confident} for h in hits
+        ],
+    }
+
+
+def _rows(hits: Iterable[Hit]) -> list[list[str]]:
+    return [
+        [str(rank), f"{h.score:.3f}", "yes" if h.confident else "no", h.article_id, h.title]
+        for rank, h in enumerate(hits, start=1)
+    ]
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

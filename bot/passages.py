@@ -1,0 +1,200 @@
+"""Passages: the parts of the content a question can be answered with, and the index that finds them.
+
+An article is split at its ``## `` headings: the lead paragraph is the article's *overview*, every section is
+one passage (one answerable topic, see content/README.md). Sections are never cut further, so an answer is never
+broken off mid-list or mid-sentence. Answers built from structured data (deadlines, rates, limits, Länder
+contacts) are passages too (bot/answers.py builds them per question); they carry the article section that
+covers the same topic, so "whole article" opens the right page and the eval can check the section.
+
+The section index is a second BM25F index (bot/search.py) over the passages: a section's heading is its title,
+the article's title its summary (so the article's name counts less than the section's own words), its text the
+body; the overview carries the article's title, keywords and summary. The article ranking stays with the
+article index; this index only picks the passage inside the article it chose.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from bot.content import Article, Content, render_markdown_sections
+from bot.search import SearchIndex, context_stems, stem, words
+
+_HEADING = re.compile(r"^## +(.+?)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """One answer-sized piece of content."""
+
+    id: str  # "foerderung-kjp#2" (a section), "foerderung-kjp#0" (the overview), "deadline:erasmus:HE" …
+    kind: str  # overview | section | deadline | rates | limits | lead | laenderstelle | land
+    article_id: str | None  # the article "whole article" opens
+    section: str | None  # the heading of the article section it matches (None: the overview)
+    html: str  # Telegram HTML, without the title line
+    title: str  # the title line (plain text)
+    sources: tuple[SourceRef, ...] = ()
+    stand: date | None = None
+    land: str | None = None
+    programme: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Doc:
+    """A passage as the search index reads it (see bot.search.Document)."""
+
+    id: str
+    title: str
+    keywords: tuple[str, ...]
+    summary: str
+    body: str
+    related: tuple[str, ...] = field(default=())
+
+
+def article_stand(article: Article) -> date | None:
+    """The article's Stand: the oldest ``checked`` of its facts (new format), else its ``stand``."""
+    checked = [
+        d
+        for fact in getattr(article, "facts", None) or []
+        if isinstance(d := field_of(fact, "checked"), date)
+    ]
+    if checked:
+        return min(checked)
+    value = getattr(article, "stand", None)
+    return value if isinstance(value, date) else None
+
+
+def field_of(item: object, name: str) -> Any:
+    """A field of a content entry, whether it is a model or (in content not yet migrated) a mapping."""
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
+def split_sections(body: str) -> list[tuple[str | None, str]]:
+    """(heading, Markdown text) of the lead (heading None) and of every ``## `` section, in order."""
+    parts: list[tuple[str | None, list[str]]] = [(None, [])]
+    for line in body.strip().splitlines():
+        match = _HEADING.match(line)
+        if match:
+            parts.append((match.group(1).strip(), []))
+        else:
+            parts[-1][1].append(line)
+    return [
+        (heading, "\n".join(lines).strip()) for heading, lines in parts if heading or "\n".join(lines).strip()
+    ]
+
+
+def section_sources(article: Article, text: str) -> tuple[SourceRef, ...]:
+    """The sources of the facts a section states (new format: ``facts`` with a source each), else the
+    article's sources."""
+    folded = {stem(w) for w in words(text)}
+    found: list[SourceRef] = []
+    for fact in getattr(article, "facts", None) or []:
+        claim_words = {stem(w) for w in words(str(field_of(fact, "claim") or "")) if len(w) > 2}
+        source = field_of(fact, "source")
+        if (
+            claim_words
+            and len(claim_words & folded) >= max(2, len(claim_words) * 2 // 3)
+            and source is not None
+        ):
+            ref = SourceRef(str(field_of(source, "title")), str(field_of(source, "url")))
+            if ref not in found:
+                found.append(ref)
+    if found:
+        return tuple(found[:3])
+    return tuple(SourceRef(s.title, s.url) for s in article.sources[:3])
+
+
+class PassageIndex:
+    """The passages of every article and an index to pick the one inside an article that answers a question."""
+
+    def __init__(self, passages: Sequence[Passage], index: SearchIndex) -> None:
+        self._passages = {p.id: p for p in passages}
+        self._by_article: dict[str, list[Passage]] = {}
+        for passage in passages:
+            if passage.article_id is not None:
+                self._by_article.setdefault(passage.article_id, []).append(passage)
+        self._index = index
+
+    @classmethod
+    def build(cls, content: Content) -> PassageIndex:
+        passages: list[Passage] = []
+        docs: list[_Doc] = []
+        for article in sorted(content.articles.values(), key=lambda a: a.id):
+            stand = article_stand(article)
+            for number, (heading, text) in enumerate(split_sections(article.body)):
+                rendered = render_markdown_sections(text)
+                html = "\n\n".join(rendered)
+                pid = f"{article.id}#{number}"
+                if heading is None:
+                    passages.append(
+                        Passage(
+                            pid,
+                            "overview",
+                            article.id,
+                            None,
+                            html,
+                            article.title,
+                            section_sources(article, text),
+                            stand,
+                        )
+                    )
+                    docs.append(_Doc(pid, article.title, tuple(article.keywords), article.summary, text))
+                else:
+                    passages.append(
+                        Passage(
+                            pid,
+                            "section",
+                            article.id,
+                            heading,
+                            html,
+                            f"{article.title} – {heading}",
+                            section_sources(article, text),
+                            stand,
+                        )
+                    )
+                    docs.append(_Doc(pid, heading, (), article.title, text))
+        index = SearchIndex.from_documents(docs, content.synonyms, context_stems(content))
+        return cls(passages, index)
+
+    def get(self, passage_id: str) -> Passage | None:
+        return self._passages.get(passage_id)
+
+    def of_article(self, article_id: str) -> list[Passage]:
+        return list(self._by_article.get(article_id, ()))
+
+    def overview(self, article_id: str) -> Passage | None:
+        passages = self._by_article.get(article_id, [])
+        return next((p for p in passages if p.kind == "overview"), passages[0] if passages else None)
+
+    def section(self, article_id: str, heading_words: Sequence[str]) -> Passage | None:
+        """The first section of the article whose heading has one of the (folded, stemmed) words."""
+        wanted = set(heading_words)
+        for passage in self._by_article.get(article_id, []):
+            if passage.section and any(_matches(w, wanted) for w in words(passage.section)):
+                return passage
+        return None
+
+    def rank(self, question: str, article_id: str) -> list[tuple[Passage, float]]:
+        """The passages of one article, best first, with their score for the question (0..1)."""
+        scores = self._index.scores(question)
+        ranked = [(p, scores.get(p.id, 0.0)) for p in self._by_article.get(article_id, [])]
+        return sorted(ranked, key=lambda pair: -pair[1])
+
+    @property
+    def size(self) -> int:
+        return len(self._passages)
+
+
+def _matches(word: str, wanted: set[str]) -> bool:
+    """A folded word matches a stem, or starts with it (Fördersätze ~ "fordersatz", Fristen ~ "frist")."""
+    stemmed = stem(word)
+    return any(stemmed.startswith(w) or word.startswith(w) for w in wanted)
