@@ -159,6 +159,14 @@ LAND_FUNDING_ARTICLE = "foerderung-laender"
 # A section is chosen over the overview only with at least this score and this lead over the overview.
 SECTION_MIN_SCORE = 0.12
 SECTION_MARGIN = 0.02
+# The lead paragraph sums the article up and so mentions much in passing: it competes with the sections at this
+# weight (a question that names no section's topic still gets the overview).
+OVERVIEW_WEIGHT = 0.7
+# A section that scores this much over all passages answers a question no article matches confidently (the
+# off-topic questions of bot/search.py's docstring score at most 0.22 here).
+RESCUE_SCORE = 0.4
+# Added to a section's score per question word its heading names (at most two).
+HEADING_BONUS = 0.2
 # Extra spellings of Länder (folded) that are not in synonyms.yaml; upper-case codes are matched as typed.
 _LAND_EXTRA = {
     "nds": "NI",
@@ -242,10 +250,20 @@ class Answerer:
                     continue
                 self._fp_by_key.setdefault(key, []).append(fp)
                 self._article_programme.setdefault(fp.article, key)
-        self._name_stems = {
-            article.id: frozenset(stem(w) for w in words(article.title))
-            for article in content.articles.values()
-        }
+        # An article's name: its title words that no section heading uses (the title of "Recht und Sicherheit:
+        # Versicherung, Aufsicht, Visum, Notfall" lists its sections; those words still point to a section).
+        names: dict[str, set[str]] = {}
+        for article in content.articles.values():
+            headed = {
+                stem(w) for p in self.passages.of_article(article.id) if p.section for w in words(p.section)
+            }
+            names[article.id] = {stem(w) for w in words(article.title)} - headed
+        for article_id, key in self._article_programme.items():
+            for terms in (self._programme_terms, self._country_terms):
+                names.setdefault(article_id, set()).update(
+                    stem(w) for t, k in terms.items() if k == key for w in t
+                )
+        self._name_stems = {article_id: frozenset(stems) for article_id, stems in names.items()}
 
     @classmethod
     def build(cls, content: Content, search: SearchIndex | None = None) -> Answerer:
@@ -362,6 +380,10 @@ class Answerer:
         structured = self._structured(base, slots, now, tz)
         if structured is not None:
             return structured
+        if article_id is None and not followup:
+            rescued = self._rescue(question, hits)
+            if rescued is not None:
+                return replace(base, passage=rescued, exact=True, article_id=rescued.article_id)
         if article_id is None:
             if (
                 land is not None
@@ -371,6 +393,19 @@ class Answerer:
                 return self._land_answer(base, LAND_FUNDING if intent is None else intent)
             return base  # nothing confident: the handler's honest miss
         return self._passage_answer(base, slots)
+
+    def _rescue(self, question: str, hits: Sequence[Hit]) -> Passage | None:
+        """When no article is a confident match, a single section that matches the question very well (its
+        heading and text say what was asked) still answers it, if its article is among the first three."""
+        candidates = {h.article_id for h in hits[:3]}
+        scores = self.passages.scores(question)
+        best = max(scores.items(), key=lambda kv: kv[1], default=None)
+        if best is None or best[1] < RESCUE_SCORE:
+            return None
+        passage = self.passages.get(best[0])
+        if passage is None or passage.kind != "section" or passage.article_id not in candidates:
+            return None
+        return passage
 
     def _programme_article(self, programme: str) -> str | None:
         fps = self._fp_by_key.get(programme, [])
@@ -400,11 +435,26 @@ class Answerer:
             return self._body_answer(base)
         return None
 
-    def _section_for(self, article_id: str | None, intent: str) -> str | None:
+    def _section_for(self, article_id: str | None, intent: str, question: str = "") -> str | None:
+        """The heading of the article section on the same topic as a structured answer (for "whole article"
+        and the eval): one whose heading covers the intent, else the one the question points to."""
         if article_id is None:
             return None
         passage = self.passages.section(article_id, _HEADING_CUES.get(intent, ()))
+        if passage is None and question:
+            passage = self.choose_section(question, article_id, None)
         return passage.section if passage else None
+
+    def _section_stating(self, article_id: str | None, phrases: Sequence[str]) -> str | None:
+        """The first article section that states one of the phrases ("12 bis 26"): where the article says the
+        same as the structured answer."""
+        if article_id is None or not phrases:
+            return None
+        for passage in self.passages.of_article(article_id):
+            text = html_to_plain(passage.html)
+            if passage.section and any(phrase in text for phrase in phrases):
+                return passage.section
+        return None
 
     def _programme_name(self, programme: str) -> str:
         known = self.content.calendar.programmes.get(programme)
@@ -425,7 +475,7 @@ class Answerer:
             f"deadline:{programme}:{base.land or '-'}",
             "deadline",
             base.article_id,
-            self._section_for(base.article_id, DEADLINE),
+            self._section_for(base.article_id, DEADLINE, base.question),
             "\n\n".join(items),
             title,
             land=base.land if notes or any(v.intermediary is not None for v in views) else None,
@@ -452,7 +502,7 @@ class Answerer:
             f"lead:{programme}:{base.land or '-'}",
             "lead",
             base.article_id,
-            self._section_for(base.article_id, LEAD),
+            self._section_for(base.article_id, LEAD, base.question),
             "\n".join([*lines, *extra]),
             title,
             _fp_sources(fps),
@@ -491,7 +541,7 @@ class Answerer:
             f"rates:{programme}",
             "rates",
             base.article_id,
-            self._section_for(base.article_id, RATE),
+            self._section_for(base.article_id, RATE, base.question),
             "\n".join(lines),
             title,
             tuple(sources[:3]) or _fp_sources(fps),
@@ -525,7 +575,8 @@ class Answerer:
             f"limits:{programme}",
             "limits",
             base.article_id,
-            self._section_for(base.article_id, LIMIT),
+            self._section_stating(base.article_id, _limit_phrases(fps, slots))
+            or self._section_for(base.article_id, LIMIT, base.question),
             "\n\n".join(lines),
             title,
             _fp_sources(fps),
@@ -579,7 +630,7 @@ class Answerer:
             f"body:{programme}:{passage_land or '-'}",
             "laenderstelle",
             base.article_id,
-            self._section_for(base.article_id, BODY),
+            self._section_for(base.article_id, BODY, base.question),
             "\n".join(lines),
             title,
             tuple(sources[:3]) or _fp_sources(fps),
@@ -631,7 +682,7 @@ class Answerer:
             f"land:{land}:{intent}",
             "land",
             article_id,
-            self._section_for(article_id, intent) if article_id else None,
+            self._land_section(article_id, info.name, intent),
             "\n".join(lines),
             title,
             tuple(sources),
@@ -640,6 +691,16 @@ class Answerer:
             programme=base.programme,
         )
         return replace(base, passage=passage, exact=True, article_id=article_id, intent=intent)
+
+    def _land_section(self, article_id: str | None, land_name: str, intent: str) -> str | None:
+        """The article's section about this Land (servicestellen-laender has one per Land), else by intent."""
+        if article_id is None:
+            return None
+        wanted = tuple(words(land_name))
+        for passage in self.passages.of_article(article_id):
+            if passage.section and tuple(words(passage.section)) == wanted:
+                return passage.section
+        return self._section_for(article_id, intent)
 
     def _programme_shorts(self, entry: object) -> str:
         ids = field_of(entry, "programmes") or []
@@ -689,9 +750,24 @@ class Answerer:
     def _passage_answer(self, base: Answer, slots: Slots) -> Answer:
         article_id = base.article_id
         assert article_id is not None
-        question = base.question
+        chosen = self.choose_section(base.question, article_id, base.intent)
         overview = self.passages.overview(article_id)
-        ranked = self.passages.rank(question, article_id)
+        if chosen is None:
+            chosen = overview
+        # a specific question (a rate, a deadline …) that only the overview answers is not answered exactly
+        exact = chosen is not None and (chosen.kind == "section" or base.intent is None)
+        notes = (
+            self._laenderstelle_lines(base.land, base.programme)
+            if base.programme and base.land and base.land_source != "profile"
+            else []
+        )
+        return replace(base, passage=chosen, exact=exact, notes=notes)
+
+    def choose_section(self, question: str, article_id: str, intent: str | None) -> Passage | None:
+        """The section of the article that answers the question, None when none clearly beats the overview.
+
+        The article's own name (title words, programme names and their synonyms) is taken out of the question
+        first: it says which article, not which section ("Was ist der KJP?" names no section)."""
         names = self._name_stems.get(article_id, frozenset())
         own = [
             t
@@ -701,32 +777,32 @@ class Answerer:
             and stem(t) not in names
             and t not in _FOLLOW_WORDS
         ]
-        chosen = overview
-        if ranked and own:
-            best, score = ranked[0]
-            overview_score = next((s for p, s in ranked if p.kind == "overview"), 0.0)
+        if not own:
+            return None
+        # words most sections use say which article, not which section – unless a heading names them
+        common = self.passages.common_in(article_id, [stem(t) for t in own])
+        headings = [p.section for p in self.passages.of_article(article_id) if p.section]
+        own = [
+            t for t in own if stem(t) not in common or any(_heading_bonus([t], h) for h in headings)
+        ] or own
+        ranked = self.passages.rank(" ".join(own), article_id)
+        if ranked:
+            overview_score = next((s for p, s in ranked if p.kind == "overview"), 0.0) * OVERVIEW_WEIGHT
+            best, score = max(
+                ((p, s + _heading_bonus(own, p.section)) for p, s in ranked if p.kind == "section"),
+                key=lambda pair: pair[1],
+                default=(ranked[0][0], 0.0),
+            )
             if (
                 best.kind == "section"
                 and score >= SECTION_MIN_SCORE
                 and score >= overview_score + SECTION_MARGIN
             ):
-                chosen = best
-        if base.intent is not None and chosen is not None and chosen.kind == "overview":
+                return best
+        if intent is not None:
             # a specific question: a section whose heading covers the intent, if the article has one
-            cued = self.passages.section(article_id, _HEADING_CUES.get(base.intent, ()))
-            if cued is not None:
-                chosen = cued
-        exact = chosen is not None and (
-            chosen.kind == "section" or base.intent is None or (base.intent == LIMIT and False)
-        )
-        if chosen is not None and chosen.kind == "overview" and base.intent is None:
-            exact = True
-        notes = (
-            self._laenderstelle_lines(base.land, base.programme)
-            if base.programme and base.land and base.land_source != "profile"
-            else []
-        )
-        return replace(base, passage=chosen, exact=exact, notes=notes)
+            return self.passages.section(article_id, _HEADING_CUES.get(intent, ()))
+        return None
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
@@ -739,6 +815,36 @@ def programme_key(fp_id: str, keys: Iterable[str]) -> str | None:
         return fp_id
     head = fp_id.split("-")[0]
     return head if head in known else None
+
+
+def _limit_phrases(fps: Sequence[Any], slots: Slots) -> list[str]:
+    spans = [fp.ages for fp in fps if slots.age] + [fp.days for fp in fps if slots.days]
+    return [f"{span.min} bis {span.max}" for span in spans if span is not None]
+
+
+def _heading_bonus(own: Sequence[str], heading: str | None) -> float:
+    """What a section's heading adds when it names a word of the question: the heading says what the section
+    answers. Words match by stem or by a common beginning of at least five letters (sicher ~ Sicherheit)."""
+    if not heading:
+        return 0.0
+    heading_words = [w for w in words(heading) if w not in STOP_WORDS and len(w) >= 4]
+    matched = 0
+    for word in own:
+        if len(word) < 4:
+            continue
+        for candidate in heading_words:
+            common = len(_common_prefix(word, candidate))
+            if stem(word) == stem(candidate) or common >= min(5, len(word), len(candidate)):
+                matched += 1
+                break
+    return HEADING_BONUS * min(matched, 2)
+
+
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
 
 
 def _phrase_at(tokens: Sequence[str], phrase: tuple[str, ...]) -> list[int]:

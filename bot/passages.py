@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.content import Article, Content, render_markdown_sections
+from bot.content import Article, Content, html_to_plain, render_markdown_sections
 from bot.search import SearchIndex, context_stems, stem, words
 
 _HEADING = re.compile(r"^## +(.+?)\s*$")
@@ -123,6 +123,19 @@ class PassageIndex:
             if passage.article_id is not None:
                 self._by_article.setdefault(passage.article_id, []).append(passage)
         self._index = index
+        # the stems each passage uses (heading and text), for words common to a whole article
+        self._stems = {
+            p.id: frozenset(stem(w) for w in words(f"{p.section or p.title}\n{html_to_plain(p.html)}"))
+            for p in passages
+        }
+
+    def common_in(self, article_id: str, stems: Sequence[str]) -> set[str]:
+        """The stems that more than half of the article's passages use: they say which article, not which
+        section ("Begegnung" in a programme article)."""
+        passages = self._by_article.get(article_id, [])
+        if len(passages) < 3:
+            return set()
+        return {s for s in stems if sum(s in self._stems[p.id] for p in passages) * 2 > len(passages)}
 
     @classmethod
     def build(cls, content: Content) -> PassageIndex:
@@ -147,7 +160,7 @@ class PassageIndex:
                             stand,
                         )
                     )
-                    docs.append(_Doc(pid, article.title, tuple(article.keywords), article.summary, text))
+                    docs.append(_Doc(pid, article.title, (), "", text))
                 else:
                     passages.append(
                         Passage(
@@ -161,7 +174,7 @@ class PassageIndex:
                             stand,
                         )
                     )
-                    docs.append(_Doc(pid, heading, (), article.title, text))
+                    docs.append(_Doc(pid, heading, _participles(heading), "", text))
         index = SearchIndex.from_documents(docs, content.synonyms, context_stems(content))
         return cls(passages, index)
 
@@ -183,6 +196,10 @@ class PassageIndex:
                 return passage
         return None
 
+    def scores(self, question: str) -> dict[str, float]:
+        """Passage id -> score (0..1) over all passages."""
+        return self._index.scores(question)
+
     def rank(self, question: str, article_id: str) -> list[tuple[Passage, float]]:
         """The passages of one article, best first, with their score for the question (0..1)."""
         scores = self._index.scores(question)
@@ -192,6 +209,11 @@ class PassageIndex:
     @property
     def size(self) -> int:
         return len(self._passages)
+
+
+def _participles(heading: str) -> tuple[str, ...]:
+    """A heading's participles without their "ge-" ("Was wird gefördert" is also found by "fördert")."""
+    return tuple(w[2:] for w in words(heading) if w.startswith("ge") and len(w) >= 7)
 
 
 def _matches(word: str, wanted: set[str]) -> bool:
