@@ -257,7 +257,8 @@ class Answerer:
             headed = {
                 stem(w) for p in self.passages.of_article(article.id) if p.section for w in words(p.section)
             }
-            names[article.id] = {stem(w) for w in words(article.title)} - headed
+            title = {stem(w) for w in words(article.title)}
+            names[article.id] = (title - headed) | self.passages.common_in(article.id, sorted(title))
         for article_id, key in self._article_programme.items():
             for terms in (self._programme_terms, self._country_terms):
                 names.setdefault(article_id, set()).update(
@@ -273,12 +274,13 @@ class Answerer:
 
     def slots(self, text: str) -> Slots:
         tokens = words(text)
-        land, programme, country = self._find_land(text, tokens), None, None
+        stems = [stem(t) for t in tokens]
+        land, programme, country = self._find_land(text, stems), None, None
         used: set[int] = set()
         i = 0
         while i < len(tokens):
             for size in range(min(self._longest, len(tokens) - i), 0, -1):
-                key = tuple(tokens[i : i + size])
+                key = tuple(stems[i : i + size])
                 if key in self._land_terms:
                     used.update(range(i, i + size))
                 elif key in self._programme_terms:
@@ -292,7 +294,6 @@ class Answerer:
                 i += size - 1
                 break
             i += 1
-        stems = [stem(t) for t in tokens]
         intent = None
         for name, (cue_stems, phrases) in self._cues.items():
             hit = [k for k, s in enumerate(stems) if s in cue_stems or tokens[k] in cue_stems]
@@ -321,15 +322,15 @@ class Answerer:
         )
         return Slots(land, programme, country, intent, age, days, topic)
 
-    def _find_land(self, text: str, tokens: Sequence[str]) -> str | None:
+    def _find_land(self, text: str, stems: Sequence[str]) -> str | None:
         for match in re.finditer(r"(?<![\w-])([A-Z]{2,3})(?![\w-])", text):
             code = _CODE_ALIASES.get(match.group(1), match.group(1))
             if code in self._laender:
                 return code
         best: tuple[int, str] | None = None
-        for i in range(len(tokens)):
-            for size in range(min(self._longest, len(tokens) - i), 0, -1):
-                found = self._land_terms.get(tuple(tokens[i : i + size]))
+        for i in range(len(stems)):
+            for size in range(min(self._longest, len(stems) - i), 0, -1):
+                found = self._land_terms.get(tuple(stems[i : i + size]))
                 if found is not None:
                     if best is None or size > best[0]:
                         best = (size, found)
@@ -392,6 +393,8 @@ class Answerer:
             ):
                 return self._land_answer(base, LAND_FUNDING if intent is None else intent)
             return base  # nothing confident: the handler's honest miss
+        if base.programme is None:  # the topic's programme, for follow-ups ("wie lange vorher?")
+            base = replace(base, programme=self._article_programme.get(article_id))
         return self._passage_answer(base, slots)
 
     def _rescue(self, question: str, hits: Sequence[Hit]) -> Passage | None:
@@ -892,12 +895,12 @@ def _entry_html(texts: Texts, entry: Any, with_programmes: str = "") -> str:
 def _terms(
     content: Content,
 ) -> tuple[dict[tuple[str, ...], str], dict[tuple[str, ...], str], dict[tuple[str, ...], str]]:
-    """(Land terms, programme terms, country terms) as folded word tuples."""
+    """(Land terms, programme terms, country terms) as tuples of stems."""
     groups = content.synonyms.get("groups") if isinstance(content.synonyms, dict) else None
     group_list = [g for g in groups if isinstance(g, list)] if isinstance(groups, list) else []
 
     def key(term: str) -> tuple[str, ...]:
-        return tuple(words(term))
+        return tuple(stem(w) for w in words(term))
 
     def expand(seed: set[tuple[str, ...]]) -> set[tuple[str, ...]]:
         out = set(seed)
@@ -917,13 +920,13 @@ def _terms(
         for place in getattr(land, "places", None) or []:
             place_key = key(str(place))
             variants = {place_key}
-            if len(place_key) > 1 and place_key[0] in _PLACE_PREFIXES:
+            if len(place_key) > 1 and place_key[0] in {stem(p) for p in _PLACE_PREFIXES}:
                 variants.add(place_key[1:])
             for variant in variants:
                 if variant:
                     place_terms.setdefault(variant, set()).add(land.code)
     for alias, code in _LAND_EXTRA.items():
-        land_terms.setdefault((alias,), code)
+        land_terms.setdefault((stem(alias),), code)
     for term, codes in place_terms.items():
         if len(codes) == 1 and term not in land_terms and not (len(term) == 1 and term[0] in STOP_WORDS):
             land_terms[term] = next(iter(codes))
@@ -952,7 +955,7 @@ def _terms(
             if target is None:
                 continue
             for name in [country.label, *country.aliases]:
-                term_key = tuple(w for w in key(name) if w.isalpha())
+                term_key = tuple(stem(w) for w in words(name) if w.isalpha())
                 if term_key:
                     country_terms.setdefault(term_key, target)
     # a country named in a programme's synonym group is a country, not the programme itself
