@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from bot.advice import article_pages, check_question
-from bot.content import Article, Source, check_telegram_html, visible_length
+from bot.content import Article, Source, check_telegram_html, html_to_plain, visible_length
 from bot.offline import SentMessage
 from tests.handlers.requests_support import data_of
 from tests.harness import Harness
@@ -220,3 +222,75 @@ def test_question_check() -> None:
     assert not check_question("  🙂 ").has_words
     long = check_question("a" * 10_000)
     assert long.truncated and len(long.text) == 500 and len(long.full) == 10_000
+
+
+# --- precise answers -------------------------------------------------------------------------------------------
+
+
+def _article_length(bot: Harness, article_id: str) -> int:
+    article = bot.app.bot_data.content.articles[article_id]
+    return sum(visible_length(page) for page in article_pages(article, bot.app.bot_data.texts))
+
+
+async def test_a_fact_question_gets_the_section_first_and_short(bot: Harness) -> None:
+    user = bot.user(USER)
+    [reply] = await bot.send(user, "Welche Versicherungen brauchen wir für die Fahrt?")
+    text = html_to_plain(reply.text)
+    assert "Haftpflicht" in text and "Auslandskrankenversicherung" in text
+    assert "Notfallplan" not in text  # the other sections wait behind the button
+    assert visible_length(reply.text) <= _article_length(bot, "recht-sicherheit") / 3 + 200
+    assert "Quelle:" in text and "Stand:" in text
+    article = bot.app.bot_data.content.articles["recht-sicherheit"]
+    labels = [b["text"] for b in reply.buttons()]
+    assert bot.texts("advice.buttons.whole_article", title=article.title) in labels
+    [whole] = await bot.press_label(
+        user, reply, bot.texts("advice.buttons.whole_article", title=article.title)
+    )
+    assert "Notfallplan" in whole.text
+
+
+async def test_a_stored_land_is_assumed_and_can_be_changed(bot: Harness) -> None:
+    user = bot.user(USER)
+    await bot.send(user, "/start")
+    await bot.db.set_user_land(USER, "BY", bot.clock.now())
+    [reply] = await bot.send(user, "Wer ist für KJP-Anträge zuständig?")
+    text = html_to_plain(reply.text)
+    assert "Bayerische Jugendring" in text or "BJR" in text
+    assert html_to_plain(bot.texts("advice.assumed_land", land="Bayern")) in text
+    [lands] = await bot.press_label(user, reply, bot.texts("advice.buttons.change_land"))
+    assert lands.text == bot.texts("subscriptions.land_prompt")
+
+
+async def test_follow_ups_within_minutes_then_fresh(bot: Harness) -> None:
+    user = bot.user(USER)
+    [first] = await bot.send(user, "Wer ist in Bayern für KJP-Anträge von Kommunen zuständig?")
+    assert "Bayern" in html_to_plain(first.text)
+    bot.clock.advance(timedelta(minutes=2))
+    [second] = await bot.send(user, "und in Brandenburg?")
+    body = bot.texts("advice.answer.body_title_land", programme="x", land="y").split("x")[0]
+    assert html_to_plain(second.text).startswith(html_to_plain(body)) and "Brandenburg" in second.text
+    assert "MBJS" in second.text
+    bot.clock.advance(timedelta(minutes=30))
+    [late] = await bot.send(user, "und in Brandenburg?")
+    assert not html_to_plain(late.text).startswith(html_to_plain(body))  # the context has expired
+
+
+async def test_erasure_forgets_the_follow_up_context(bot: Harness) -> None:
+    user = bot.user(USER)
+    await bot.send(user, "Wer ist in Bayern für KJP-Anträge von Kommunen zuständig?")
+    followups = bot.app.bot_data.followups
+    assert USER in followups
+    [confirm] = await bot.send(user, "/loeschen")
+    await bot.press_label(user, confirm, bot.texts("privacy.buttons.confirm"))
+    assert USER not in followups
+
+
+async def test_an_inexact_answer_says_so_and_offers_the_question_to_the_team(bot: Harness) -> None:
+    user = bot.user(USER)
+    question = "Wie hoch ist der Tagessatz bei Tandem pro Teilnehmerin?"
+    [reply] = await bot.send(user, question)
+    if "Fördersätze" in reply.text:
+        pytest.skip("programmes.yaml now holds Tandem's rates")
+    assert reply.text.startswith(bot.texts("advice.nearby")) or reply.text == bot.texts("advice.no_answer")
+    assert bot.texts("advice.buttons.consultation_with_question") in [b["text"] for b in reply.buttons()]
+    assert bot.app.user_data[USER]["advice_question"] == question
