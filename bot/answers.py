@@ -36,9 +36,21 @@ from zoneinfo import ZoneInfo
 from bot import deadlines as deadline_rules
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.content import Content, ContentError, Html, Texts, html_to_plain, load_content
+from bot.content import (
+    Content,
+    ContentError,
+    FundingProgramme,
+    Html,
+    Laenderstelle,
+    Link,
+    Source,
+    Texts,
+    html_to_plain,
+    load_content,
+    oldest,
+)
 from bot.followup import Topic, is_followup
-from bot.passages import Passage, PassageIndex, SourceRef, field_of
+from bot.passages import Passage, PassageIndex, SourceRef
 from bot.search import STOP_WORDS, Hit, SearchIndex, stem, words
 
 # --- intents ---------------------------------------------------------------------------------------------------
@@ -239,7 +251,7 @@ class Answerer:
             intent: (frozenset(stem(w) for w in raw.split()), tuple(tuple(p.split()) for p in phrases))
             for intent, (raw, phrases) in _CUES_RAW.items()
         }
-        self._fp_by_key: dict[str, list[Any]] = {}
+        self._fp_by_key: dict[str, list[FundingProgramme]] = {}
         self._article_programme: dict[str, str] = {}
         guided = content.guided
         keys = set(content.calendar.programmes)
@@ -497,7 +509,7 @@ class Answerer:
         extra = [
             texts("advice.answer.bullet", text=str(fp.deadline.by_land[base.land]))
             for fp in fps
-            if base.land is not None and base.land in getattr(fp.deadline, "by_land", {})
+            if base.land is not None and base.land in fp.deadline.by_land
         ]
         notes = self._laenderstelle_lines(base.land, programme)
         title = texts("advice.answer.lead_title", programme=self._programme_name(programme))
@@ -524,19 +536,15 @@ class Answerer:
         checked: list[date] = []
         seen: set[tuple[str, str]] = set()
         for fp in fps:
-            for rate in getattr(fp, "rates", None) or []:
-                key = (str(field_of(rate, "what")), str(field_of(rate, "amount")))
-                if key in seen:
+            for rate in fp.rates:
+                if (rate.what, rate.amount) in seen:
                     continue
-                seen.add(key)
-                lines.append(texts("advice.answer.rate", what=key[0], amount=key[1]))
-                source = field_of(rate, "source")
-                if source is not None:
-                    ref = SourceRef(str(field_of(source, "title")), str(field_of(source, "url")))
-                    if ref not in sources:
-                        sources.append(ref)
-                if isinstance(day := field_of(rate, "checked"), date):
-                    checked.append(day)
+                seen.add((rate.what, rate.amount))
+                lines.append(texts("advice.answer.rate", what=rate.what, amount=rate.amount))
+                ref = SourceRef(rate.source.title, rate.source.url)
+                if ref not in sources:
+                    sources.append(ref)
+                checked.append(rate.checked)
         if not lines:
             return None  # the article's sections may still say it (see _passage_answer)
         title = texts("advice.answer.rate_title", programme=self._programme_name(programme))
@@ -603,11 +611,9 @@ class Answerer:
             land_name = self._laender[land].name
             for entry in entries:
                 lines.append(_entry_html(texts, entry))
-                url = field_of(entry, "url")
-                if url:
-                    sources.append(SourceRef(str(field_of(entry, "who")), str(url)))
-                if isinstance(day := field_of(entry, "checked"), date):
-                    checked.append(day)
+                sources.append(_proof(entry.who, entry.url, entry.source))
+                if entry.checked is not None:
+                    checked.append(entry.checked)
             if not lines:
                 lines += [
                     texts("advice.answer.laenderstelle", who=who, what=texts("advice.answer.variant_what"))
@@ -637,7 +643,7 @@ class Answerer:
             "\n".join(lines),
             title,
             tuple(sources[:3]) or _fp_sources(fps),
-            min(checked) if checked else (self._land_stand() if passage_land else _fp_stand(fps)),
+            min(checked) if checked else (self._land_stand(passage_land) if passage_land else _fp_stand(fps)),
             land=passage_land,
             programme=programme,
         )
@@ -656,17 +662,16 @@ class Answerer:
                 lines.append(texts("advice.answer.land_programmes", land=info.name))
                 lines += [_link_html(texts, item) for item in info.programmes]
             else:
-                no_programme = getattr(info, "no_programme", None)
                 lines.append(
-                    texts("advice.answer.land_no_programme", note=no_programme)
-                    if no_programme
+                    texts("advice.answer.land_no_programme", note=info.no_programme)
+                    if info.no_programme
                     else texts("advice.answer.land_none_known", land=info.name)
                 )
         if show_points and info.points:
             lines.append(texts("advice.answer.land_points", land=info.name))
             lines += [_link_html(texts, item) for item in info.points]
         if show_stellen:
-            entries = list(getattr(info, "laenderstelle", None) or [])
+            entries = info.laenderstelle
             if entries:
                 lines.append(texts("advice.answer.land_laenderstellen", land=info.name))
                 lines += [_entry_html(texts, e, with_programmes=self._programme_shorts(e)) for e in entries]
@@ -680,7 +685,11 @@ class Answerer:
             f"advice.answer.land_title.{intent if intent in (LAND_FUNDING, SERVICE, BODY) else LAND_FUNDING}",
             land=info.name,
         )
-        sources = [SourceRef(item.name, item.url) for item in [*info.programmes, *info.points]][:3]
+        shown = [*info.laenderstelle] if intent == BODY else []
+        shown_links = [*(info.programmes if show_funding else []), *(info.points if show_points else [])]
+        sources = [_proof(e.who, e.url, e.source) for e in shown] + [
+            _proof(item.name, item.url, item.source) for item in shown_links
+        ]
         passage = Passage(
             f"land:{land}:{intent}",
             "land",
@@ -688,8 +697,8 @@ class Answerer:
             self._land_section(article_id, info.name, intent),
             "\n".join(lines),
             title,
-            tuple(sources),
-            self._land_stand(),
+            tuple(dict.fromkeys(sources))[:3],
+            self._land_stand(land),
             land=land,
             programme=base.programme,
         )
@@ -705,27 +714,23 @@ class Answerer:
                 return passage.section
         return self._section_for(article_id, intent)
 
-    def _programme_shorts(self, entry: object) -> str:
-        ids = field_of(entry, "programmes") or []
-        shorts = [
-            self.content.calendar.programmes[p].short if p in self.content.calendar.programmes else str(p)
-            for p in ids
+    def _programme_shorts(self, entry: Laenderstelle) -> str:
+        known = self.content.calendar.programmes
+        return ", ".join(known[p].short if p in known else p for p in entry.programmes)
+
+    def _land_stand(self, land: str) -> date | None:
+        """The oldest check of the Land's entries (servicepoints.yaml), or the file's old top-level Stand."""
+        info = self._laender[land]
+        checks = [e.checked for e in info.laenderstelle] + [
+            e.checked for e in [*info.points, *info.programmes]
         ]
-        return ", ".join(shorts)
+        return oldest(checks) or self.content.servicepoints.stand
 
-    def _land_stand(self) -> date | None:
-        value = getattr(self.content.servicepoints, "stand", None)
-        return value if isinstance(value, date) else None
-
-    def _laenderstellen(self, land: str, programme: str) -> list[Any]:
+    def _laenderstellen(self, land: str, programme: str) -> list[Laenderstelle]:
         info = self._laender.get(land)
         if info is None:
             return []
-        return [
-            e
-            for e in getattr(info, "laenderstelle", None) or []
-            if programme in (field_of(e, "programmes") or [])
-        ]
+        return [e for e in info.laenderstelle if programme in e.programmes]
 
     def _variant_intermediaries(self, land: str, programme: str) -> list[str]:
         """Who takes applications in this Land according to deadlines.yaml's Land variants (older content)."""
@@ -742,9 +747,7 @@ class Answerer:
         if land is None:
             return []
         return [
-            self._texts(
-                "advice.answer.laenderstelle_note", land=self._laender[land].name, who=str(field_of(e, "who"))
-            )
+            self._texts("advice.answer.laenderstelle_note", land=self._laender[land].name, who=e.who)
             for e in self._laenderstellen(land, programme)
         ]
 
@@ -820,7 +823,7 @@ def programme_key(fp_id: str, keys: Iterable[str]) -> str | None:
     return head if head in known else None
 
 
-def _limit_phrases(fps: Sequence[Any], slots: Slots) -> list[str]:
+def _limit_phrases(fps: Sequence[FundingProgramme], slots: Slots) -> list[str]:
     spans = [fp.ages for fp in fps if slots.age] + [fp.days for fp in fps if slots.days]
     return [f"{span.min} bis {span.max}" for span in spans if span is not None]
 
@@ -858,7 +861,7 @@ def _phrase_at(tokens: Sequence[str], phrase: tuple[str, ...]) -> list[int]:
     return []
 
 
-def _fp_sources(fps: Sequence[Any]) -> tuple[SourceRef, ...]:
+def _fp_sources(fps: Sequence[FundingProgramme]) -> tuple[SourceRef, ...]:
     refs: list[SourceRef] = []
     for fp in fps:
         for source in fp.sources:
@@ -868,25 +871,22 @@ def _fp_sources(fps: Sequence[Any]) -> tuple[SourceRef, ...]:
     return tuple(refs[:3])
 
 
-def _fp_stand(fps: Sequence[Any]) -> date | None:
-    days = [
-        d
-        for fp in fps
-        for d in (getattr(fp, "checked", None), getattr(fp, "stand", None))
-        if isinstance(d, date)
-    ]
-    return min(days) if days else None
+def _fp_stand(fps: Sequence[FundingProgramme]) -> date | None:
+    return min((fp.checked_on for fp in fps), default=None)
 
 
-def _link_html(texts: Texts, item: Any) -> str:
-    return texts("advice.answer.link", name=str(item.name), what=str(item.what), url=str(item.url))
+def _proof(name: str, url: str, source: Source | None) -> SourceRef:
+    """The page proving an entry: its deep-link source where it has one, else the link shown."""
+    return SourceRef(source.title, source.url) if source is not None else SourceRef(name, url)
 
 
-def _entry_html(texts: Texts, entry: Any, with_programmes: str = "") -> str:
-    url = field_of(entry, "url")
-    who, what = str(field_of(entry, "who") or ""), str(field_of(entry, "what") or "")
-    key = "advice.answer.laenderstelle_link" if url else "advice.answer.laenderstelle"
-    line = texts(key, who=who, what=what, url=str(url or ""))
+def _link_html(texts: Texts, item: Link) -> str:
+    return texts("advice.answer.link", name=item.name, what=item.what, url=item.url)
+
+
+def _entry_html(texts: Texts, entry: Laenderstelle, with_programmes: str = "") -> str:
+    key = "advice.answer.laenderstelle_link" if entry.url else "advice.answer.laenderstelle"
+    line = texts(key, who=entry.who, what=entry.what, url=entry.url)
     if with_programmes:
         line += texts("advice.answer.for_programmes", programmes=with_programmes)
     return line
@@ -917,7 +917,7 @@ def _terms(
             if len(term) == 1 and len(term[0]) <= 2:
                 continue  # two-letter codes only as typed in capitals (see _find_land)
             land_terms[term] = land.code
-        for place in getattr(land, "places", None) or []:
+        for place in land.places:
             place_key = key(str(place))
             variants = {place_key}
             if len(place_key) > 1 and place_key[0] in {stem(p) for p in _PLACE_PREFIXES}:

@@ -18,7 +18,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from bot.content import Article, Content, html_to_plain, render_markdown_sections
 from bot.search import SearchIndex, context_stems, stem, words
@@ -60,24 +59,6 @@ class _Doc:
     related: tuple[str, ...] = field(default=())
 
 
-def article_stand(article: Article) -> date | None:
-    """The article's Stand: the oldest ``checked`` of its facts (new format), else its ``stand``."""
-    checked = [
-        d
-        for fact in getattr(article, "facts", None) or []
-        if isinstance(d := field_of(fact, "checked"), date)
-    ]
-    if checked:
-        return min(checked)
-    value = getattr(article, "stand", None)
-    return value if isinstance(value, date) else None
-
-
-def field_of(item: object, name: str) -> Any:
-    """A field of a content entry, whether it is a model or (in content not yet migrated) a mapping."""
-    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
-
-
 def split_sections(body: str) -> list[tuple[str | None, str]]:
     """(heading, Markdown text) of the lead (heading None) and of every ``## `` section, in order."""
     parts: list[tuple[str | None, list[str]]] = [(None, [])]
@@ -92,25 +73,26 @@ def split_sections(body: str) -> list[tuple[str | None, str]]:
     ]
 
 
-def section_sources(article: Article, text: str) -> tuple[SourceRef, ...]:
-    """The sources of the facts a section states (new format: ``facts`` with a source each), else the
-    article's sources."""
-    folded = {stem(w) for w in words(text)}
+def section_provenance(article: Article, text: str) -> tuple[tuple[SourceRef, ...], date | None]:
+    """The sources and the Stand of what a section says: the facts (front matter ``facts:``) whose claim the
+    section states, with their sources and the oldest of their check days; else the article's sources and
+    its Stand."""
+    stems = {stem(w) for w in words(text)}
     found: list[SourceRef] = []
-    for fact in getattr(article, "facts", None) or []:
-        claim_words = {stem(w) for w in words(str(field_of(fact, "claim") or "")) if len(w) > 2}
-        source = field_of(fact, "source")
-        if (
-            claim_words
-            and len(claim_words & folded) >= max(2, len(claim_words) * 2 // 3)
-            and source is not None
-        ):
-            ref = SourceRef(str(field_of(source, "title")), str(field_of(source, "url")))
+    checked: list[date] = []
+    for fact in article.facts:
+        claim = {stem(w) for w in words(fact.claim) if len(w) > 2}
+        if not claim or len(claim & stems) < max(2, len(claim) * 2 // 3):
+            continue
+        if fact.source is not None:
+            ref = SourceRef(fact.source.title, fact.source.url)
             if ref not in found:
                 found.append(ref)
+        if fact.checked is not None:
+            checked.append(fact.checked)
     if found:
-        return tuple(found[:3])
-    return tuple(SourceRef(s.title, s.url) for s in article.sources[:3])
+        return tuple(found[:3]), min(checked) if checked else article.checked_on
+    return tuple(SourceRef(s.title, s.url) for s in article.sources[:3]), article.checked_on
 
 
 class PassageIndex:
@@ -142,11 +124,11 @@ class PassageIndex:
         passages: list[Passage] = []
         docs: list[_Doc] = []
         for article in sorted(content.articles.values(), key=lambda a: a.id):
-            stand = article_stand(article)
             for number, (heading, text) in enumerate(split_sections(article.body)):
                 rendered = render_markdown_sections(text)
                 html = "\n\n".join(rendered)
                 pid = f"{article.id}#{number}"
+                sources, stand = section_provenance(article, text)
                 if heading is None:
                     passages.append(
                         Passage(
@@ -156,7 +138,7 @@ class PassageIndex:
                             None,
                             html,
                             article.title,
-                            section_sources(article, text),
+                            sources,
                             stand,
                         )
                     )
@@ -170,7 +152,7 @@ class PassageIndex:
                             heading,
                             html,
                             f"{article.title} – {heading}",
-                            section_sources(article, text),
+                            sources,
                             stand,
                         )
                     )
