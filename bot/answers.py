@@ -29,6 +29,7 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -51,7 +52,7 @@ from bot.content import (
 )
 from bot.followup import Topic, is_followup
 from bot.passages import Passage, PassageIndex, SourceRef
-from bot.search import STOP_WORDS, Hit, SearchIndex, stem, words
+from bot.search import MAX_QUERY_CHARS, STOP_WORDS, Hit, SearchIndex, stem, words
 
 # --- intents ---------------------------------------------------------------------------------------------------
 
@@ -360,6 +361,7 @@ class Answerer:
         profile_land: str | None = None,
         previous: Topic | None = None,
     ) -> Answer:
+        question = question[:MAX_QUERY_CHARS]  # the search reads no more either
         slots = self.slots(question)
         hits = self.search.search(question, limit=5)
         followup = previous is not None and is_followup(question, slots)
@@ -833,7 +835,7 @@ def _heading_bonus(own: Sequence[str], heading: str | None) -> float:
     answers. Words match by stem or by a common beginning of at least five letters (sicher ~ Sicherheit)."""
     if not heading:
         return 0.0
-    heading_words = [w for w in words(heading) if w not in STOP_WORDS and len(w) >= 4]
+    heading_words = _heading_words(heading)
     matched = 0
     for word in own:
         if len(word) < 4:
@@ -844,6 +846,11 @@ def _heading_bonus(own: Sequence[str], heading: str | None) -> float:
                 matched += 1
                 break
     return HEADING_BONUS * min(matched, 2)
+
+
+@lru_cache(maxsize=4096)
+def _heading_words(heading: str) -> tuple[str, ...]:
+    return tuple(w for w in words(heading) if w not in STOP_WORDS and len(w) >= 4)
 
 
 def _common_prefix(a: str, b: str) -> str:

@@ -105,6 +105,7 @@ class PassageIndex:
             if passage.article_id is not None:
                 self._by_article.setdefault(passage.article_id, []).append(passage)
         self._index = index
+        self._heading_words = {p.id: tuple(words(p.section)) if p.section else () for p in passages}
         # the stems each passage uses (heading and text), for words common to a whole article
         self._stems = {
             p.id: frozenset(stem(w) for w in words(f"{p.section or p.title}\n{html_to_plain(p.html)}"))
@@ -174,7 +175,7 @@ class PassageIndex:
         """The first section of the article whose heading has one of the (folded, stemmed) words."""
         wanted = set(heading_words)
         for passage in self._by_article.get(article_id, []):
-            if passage.section and any(_matches(w, wanted) for w in words(passage.section)):
+            if passage.section and any(_matches(w, wanted) for w in self._heading_words[passage.id]):
                 return passage
         return None
 
