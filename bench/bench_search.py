@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.config import REPO_ROOT
 from bot.answers import Answerer
+from bot.config import REPO_ROOT
 from bot.content import load_content
 from bot.followup import Topic
 from bot.search import SearchIndex, stem
