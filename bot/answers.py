@@ -629,9 +629,9 @@ class Answerer:
             passage_land = land
             title = texts("advice.answer.body_title_land", programme=name, land=land_name)
         else:
-            for fp in fps:
-                lines.append(texts(f"advice.answer.route.{fp.route}", programme=fp.name, note=fp.route_note))
-            lines = list(dict.fromkeys(lines))
+            for route in dict.fromkeys(fp.route for fp in fps):
+                notes = " ".join(dict.fromkeys(fp.route_note for fp in fps if fp.route == route))
+                lines.append(texts(f"advice.answer.route.{route}", programme=name, note=notes))
             if land is None and routes != {"direkt"}:
                 lines.append(texts("advice.answer.name_your_land"))
             title = texts("advice.answer.body_title", programme=name)
@@ -710,11 +710,20 @@ class Answerer:
         """The article's section about this Land (servicestellen-laender has one per Land), else by intent."""
         if article_id is None:
             return None
+        passage = self._land_passage(article_id, land_name)
+        return passage.section if passage is not None else self._section_for(article_id, intent)
+
+    def _land_passage(self, article_id: str, land_name: str) -> Passage | None:
+        """The article's section headed with the Land's name, if it has one."""
         wanted = tuple(words(land_name))
-        for passage in self.passages.of_article(article_id):
-            if passage.section and tuple(words(passage.section)) == wanted:
-                return passage.section
-        return self._section_for(article_id, intent)
+        return next(
+            (
+                p
+                for p in self.passages.of_article(article_id)
+                if p.section and tuple(words(p.section)) == wanted
+            ),
+            None,
+        )
 
     def _programme_shorts(self, entry: Laenderstelle) -> str:
         known = self.content.calendar.programmes
@@ -759,6 +768,9 @@ class Answerer:
         article_id = base.article_id
         assert article_id is not None
         chosen = self.choose_section(base.question, article_id, base.intent)
+        if base.land is not None and base.land_source == "question":
+            # an article with a section per Land (Länder programmes, service points): the Land asked about
+            chosen = self._land_passage(article_id, self._laender[base.land].name) or chosen
         overview = self.passages.overview(article_id)
         if chosen is None:
             chosen = overview

@@ -19,10 +19,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.content import Article, Content, html_to_plain, render_markdown_sections
-from bot.search import SearchIndex, context_stems, stem, words
+from bot.content import Article, Content, Fact, html_to_plain, render_markdown_sections
+from bot.search import STOP_WORDS, SearchIndex, context_stems, stem, words
 
 _HEADING = re.compile(r"^## +(.+?)\s*$")
+# A fact counts as stated by a section when the section uses this share of its claim's words.
+FACT_MATCH = 0.6
+# … and only the facts it states (nearly) as well as its best one: a section about Bayern shares some words with
+# a fact about Hessen.
+FACT_SPREAD = 0.15
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,18 +83,24 @@ def section_provenance(article: Article, text: str) -> tuple[tuple[SourceRef, ..
     section states, with their sources and the oldest of their check days; else the article's sources and
     its Stand."""
     stems = {stem(w) for w in words(text)}
+    scored: list[tuple[float, int, Fact]] = []
+    for number, fact in enumerate(article.facts):
+        claim = {stem(w) for w in words(fact.claim) if len(w) > 2 and w not in STOP_WORDS}
+        shared = len(claim & stems)
+        if claim and shared >= min(3, len(claim)) and shared / len(claim) >= FACT_MATCH:
+            scored.append((shared / len(claim), -number, fact))
     found: list[SourceRef] = []
     checked: list[date] = []
-    for fact in article.facts:
-        claim = {stem(w) for w in words(fact.claim) if len(w) > 2}
-        if not claim or len(claim & stems) < max(2, len(claim) * 2 // 3):
-            continue
+    best = max((ratio for ratio, _, _ in scored), default=0.0)
+    for ratio, _, fact in sorted(scored, key=lambda item: (item[0], item[1]), reverse=True):
+        if ratio < best - FACT_SPREAD:
+            break
+        if fact.checked is not None:
+            checked.append(fact.checked)
         if fact.source is not None:
             ref = SourceRef(fact.source.title, fact.source.url)
             if ref not in found:
                 found.append(ref)
-        if fact.checked is not None:
-            checked.append(fact.checked)
     if found:
         return tuple(found[:3]), min(checked) if checked else article.checked_on
     return tuple(SourceRef(s.title, s.url) for s in article.sources[:3]), article.checked_on
