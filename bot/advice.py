@@ -61,7 +61,8 @@ def answer_text(answer: Answer, content: Content) -> str:
     if answer.land is not None and passage.land is not None:
         land = content.land_name(answer.land)
         if answer.land_source == "profile":
-            footer.append(texts("advice.assumed_land", land=land))
+            other = content.land_name("BY" if answer.land != "BY" else "HE")
+            footer.append(texts("advice.assumed_land", land=land, other=other))
         elif answer.land_source == "context":
             footer.append(texts("advice.context_land", land=land))
     if not answer.exact:

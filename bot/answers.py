@@ -617,10 +617,15 @@ class Answerer:
                 if entry.checked is not None:
                     checked.append(entry.checked)
             if not lines:
-                lines += [
-                    texts("advice.answer.laenderstelle", who=who, what=texts("advice.answer.variant_what"))
-                    for who in self._variant_intermediaries(land, programme)
-                ]
+                for who, rule_source, rule_checked in self._variant_intermediaries(land, programme):
+                    lines.append(
+                        texts(
+                            "advice.answer.laenderstelle", who=who, what=texts("advice.answer.variant_what")
+                        )
+                    )
+                    sources.append(SourceRef(rule_source.title, rule_source.url))
+                    if rule_checked is not None:
+                        checked.append(rule_checked)
             if not lines:
                 note = self._laender[land].note
                 lines.append(texts("advice.answer.no_laenderstelle", land=land_name, programme=name))
@@ -743,16 +748,17 @@ class Answerer:
             return []
         return [e for e in info.laenderstelle if programme in e.programmes]
 
-    def _variant_intermediaries(self, land: str, programme: str) -> list[str]:
-        """Who takes applications in this Land according to deadlines.yaml's Land variants (older content)."""
-        found: list[str] = []
+    def _variant_intermediaries(self, land: str, programme: str) -> list[tuple[str, Source, date | None]]:
+        """Who takes applications in this Land according to deadlines.yaml's Land variants (when
+        servicepoints.yaml names no Länderstelle), with the rule's source and check day."""
+        found: dict[str, tuple[str, Source, date | None]] = {}
         for rule in self.content.calendar.deadlines:
             if rule.programme != programme:
                 continue
             for variant in rule.variants:
                 if land in variant.laender and variant.intermediary.who not in found:
-                    found.append(variant.intermediary.who)
-        return found
+                    found[variant.intermediary.who] = (variant.intermediary.who, rule.source, rule.stand)
+        return list(found.values())
 
     def _laenderstelle_lines(self, land: str | None, programme: str) -> list[str]:
         if land is None:
