@@ -35,7 +35,10 @@ def article_pages(article: Article, texts: Texts) -> list[str]:
     return pages
 
 
-def answer_text(answer: Answer, content: Content) -> str:
+STRUCTURED_KINDS = frozenset({"rates", "limits", "lead", "laenderstelle", "land"})
+
+
+def answer_text(answer: Answer, content: Content, *, alternatives: bool = False) -> str:
     """The first message of an answer: the passage (never cut), its source and Stand, which Land it assumed;
     for an inexact answer the honest "not exactly" first and the consultation offer last."""
     texts = content.texts
@@ -65,8 +68,12 @@ def answer_text(answer: Answer, content: Content) -> str:
             footer.append(texts("advice.assumed_land", land=land, other=other))
         elif answer.land_source == "context":
             footer.append(texts("advice.context_land", land=land))
+    if passage.kind in STRUCTURED_KINDS:
+        footer.append(texts("advice.passage_disclaimer"))
     if not answer.exact:
         footer.append(texts("advice.nearby_offer"))
+    if alternatives:
+        footer.append(texts("advice.alternatives"))
     if footer:
         parts.append("\n".join(footer))
     text = "\n\n".join(parts)

@@ -176,11 +176,12 @@ async def free_text(update: Update, context: Context) -> None:
         if not result.exact and context.user_data is not None:
             context.user_data[PENDING_QUESTION] = question.full
             offer = request_offer_button(context, question.full)
+        others = _alternatives(content, result)
         await send_html(
             update,
             context,
-            note + answer_text(result, content),
-            _passage_keyboard(content, result, offer),
+            note + answer_text(result, content, alternatives=bool(others)),
+            _passage_keyboard(content, result, others, offer),
         )
         return
     bot_data.followups.forget(chat_id)
@@ -221,8 +222,21 @@ async def free_text(update: Update, context: Context) -> None:
     await send_html(update, context, note + text, InlineKeyboardMarkup(rows))
 
 
+def _alternatives(content: Content, result: Answer) -> list[Article]:
+    """ "Meinten Sie …?": up to two other confidently matching articles."""
+    shown = {result.article_id}
+    others: list[Article] = []
+    for hit in result.hits[:4]:
+        if len(others) >= 2:
+            break
+        if hit.confident and hit.article_id not in shown and hit.article_id in content.articles:
+            shown.add(hit.article_id)
+            others.append(content.articles[hit.article_id])
+    return others
+
+
 def _passage_keyboard(
-    content: Content, result: Answer, offer: InlineKeyboardButton | None
+    content: Content, result: Answer, others: list[Article], offer: InlineKeyboardButton | None
 ) -> InlineKeyboardMarkup:
     """Rating, the whole article, "Meinten Sie …?", changing the assumed Land, consultation, topics/home."""
     texts = content.texts
@@ -236,13 +250,7 @@ def _passage_keyboard(
             ]
         )
         rows.append([_button(texts("advice.buttons.whole_article", title=article.title), "art", article.id)])
-    shown = {result.article_id}
-    for hit in result.hits[:4]:
-        if len(shown) > 2:
-            break
-        if hit.confident and hit.article_id not in shown and hit.article_id in content.articles:
-            shown.add(hit.article_id)
-            rows.append([_button(texts("advice.buttons.maybe", title=hit.title), "art", hit.article_id)])
+    rows += [[_button(texts("advice.buttons.maybe", title=other.title), "art", other.id)] for other in others]
     if result.assumed_land:
         rows.append(
             [

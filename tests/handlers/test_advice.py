@@ -256,7 +256,7 @@ async def test_a_stored_land_is_assumed_and_can_be_changed(bot: Harness) -> None
     [reply] = await bot.send(user, "Wer ist für KJP-Anträge zuständig?")
     text = html_to_plain(reply.text)
     assert "Bayerische Jugendring" in text or "BJR" in text
-    assert html_to_plain(bot.texts("advice.assumed_land", land="Bayern")) in text
+    assert html_to_plain(bot.texts("advice.assumed_land", land="Bayern", other="Hessen")) in text
     [lands] = await bot.press_label(user, reply, bot.texts("advice.buttons.change_land"))
     assert lands.text == bot.texts("subscriptions.land_prompt")
 
