@@ -147,22 +147,21 @@ _FOLLOW_WORDS = frozenset(
     ]
 )
 # Section headings that cover an intent (folded stems; a heading starting with one matches).
+# Strong cues name the topic outright ("Fristen", "Fördersätze", "Altersgrenzen"): a section headed so answers
+# a question of that kind before any other; weak cues only when no section matches the question's own words.
+_HEADING_CUES_STRONG: dict[str, tuple[str, ...]] = {
+    DEADLINE: ("frist", "termin", "antragsrund"),
+    LEAD: ("frist", "termin", "vorlauf"),
+    RATE: ("fordersatz", "forderhoh", "pauschal"),
+    LIMIT: ("alter", "dauer"),
+    BODY: ("zustand", "antragsweg", "landerstell"),
+}
 _HEADING_CUES: dict[str, tuple[str, ...]] = {
     DEADLINE: ("frist", "termin", "antragsrund", "zeitplan"),
     LEAD: ("frist", "termin", "vorlauf", "zeitplan"),
-    RATE: (
-        "fordersatz",
-        "fordersatz",
-        "zuschuss",
-        "kost",
-        "finanz",
-        "forderhoh",
-        "betrag",
-        "pauschal",
-        "geld",
-    ),
-    LIMIT: ("alter", "dauer", "bedingung", "voraussetz", "kriteri", "wer kann", "teilnehm", "gruppe"),
-    BODY: ("zustand", "antragsweg", "wer ", "landerstell", "wo ", "antrag"),
+    RATE: ("fordersatz", "forderhoh", "pauschal", "zuschuss", "betrag", "kost", "finanz", "geld"),
+    LIMIT: ("alter", "dauer", "teilnehm", "gruppe", "kriteri", "voraussetz", "bedingung"),
+    BODY: ("zustand", "antragsweg", "landerstell", "antrag"),
     LAND_FUNDING: ("land",),
     SERVICE: ("servicestell", "beratung", "ansprech", "kontakt"),
 }
@@ -567,6 +566,8 @@ class Answerer:
         texts, programme = self._texts, base.programme
         assert programme is not None
         fps = self._fp_by_key.get(programme, [])
+        if not slots.age and not slots.days:  # a follow-up ("und für Polen?") asks for both
+            slots = replace(slots, age=True, days=True)
         lines: list[str] = []
         for fp in fps:
             parts = []
@@ -803,6 +804,11 @@ class Answerer:
             and stem(t) not in names
             and t not in _FOLLOW_WORDS
         ]
+        if intent is not None:
+            # a specific question: the section whose heading covers it ("Fristen", "Fördersätze"), if any
+            cued = self.passages.section(article_id, _HEADING_CUES_STRONG.get(intent, ()))
+            if cued is not None:
+                return cued
         if not own:
             return None
         # words most sections use say which article, not which section – unless a heading names them
@@ -826,7 +832,6 @@ class Answerer:
             ):
                 return best
         if intent is not None:
-            # a specific question: a section whose heading covers the intent, if the article has one
             return self.passages.section(article_id, _HEADING_CUES.get(intent, ()))
         return None
 

@@ -183,11 +183,12 @@ class PassageIndex:
         return next((p for p in passages if p.kind == "overview"), passages[0] if passages else None)
 
     def section(self, article_id: str, heading_words: Sequence[str]) -> Passage | None:
-        """The first section of the article whose heading has one of the (folded, stemmed) words."""
-        wanted = set(heading_words)
-        for passage in self._by_article.get(article_id, []):
-            if passage.section and any(_matches(w, wanted) for w in self._heading_words[passage.id]):
-                return passage
+        """The section of the article whose heading has the first of the (folded, stemmed) words any heading
+        has."""
+        for cue in heading_words:  # the cues in order: the first one any heading has wins
+            for passage in self._by_article.get(article_id, []):
+                if passage.section and any(_matches(w, {cue}) for w in self._heading_words[passage.id]):
+                    return passage
         return None
 
     def scores(self, question: str) -> dict[str, float]:
