@@ -18,7 +18,7 @@ FOLLOWUP_TTL = timedelta(minutes=5)
 # How many chats' contexts are kept at most (the least recently answered go first).
 MAX_CHATS = 5_000
 # How many words of its own (beyond Land, programme, country and question cues) a follow-up may have.
-MAX_TOPIC_WORDS = 1
+MAX_TOPIC_WORDS = 2
 _OPENERS = re.compile(
     r"^\s*(und|u\.|was ist mit|wie ist es|wie sieht es|wie steht es|gilt das auch|auch für|auch in|und wenn|"
     r"dasselbe|das gleiche|genauso)\b",
@@ -58,7 +58,10 @@ def is_followup(question: str, slots: _SlotsLike) -> bool:
     names = slots.land or slots.programme or slots.country_programme or slots.intent
     if not names:
         return False
-    return bool(slots.topic_words <= MAX_TOPIC_WORDS and (_OPENERS.match(question) or slots.topic_words == 0))
+    opener = _OPENERS.match(question) is not None
+    if not opener and slots.intent and (slots.programme or slots.country_programme):
+        return False  # "Wann ist die DPJW-Frist?" says all it needs: a question of its own
+    return slots.topic_words <= MAX_TOPIC_WORDS and (opener or slots.topic_words == 0)
 
 
 class FollowupStore:

@@ -237,3 +237,12 @@ def test_the_store_expires_and_is_bounded() -> None:
     assert len(store) == 2 and 1 not in store  # the oldest chat goes first
     store.forget(2)
     assert 2 not in store and store.recall(3, NOW) == topic
+
+
+def test_a_question_naming_programme_and_kind_is_not_read_as_a_follow_up(answerer: Answerer) -> None:
+    first = ask(answerer, "Wer ist in Bayern für KJP-Anträge von Kommunen zuständig?")
+    second = ask(answerer, "Wann ist die DPJW-Frist?", previous=first.topic)
+    assert not second.followup and second.land is None and second.programme == "dpjw"
+    # … but one that leaves the programme open takes it from the answer before
+    third = ask(answerer, "Und wie alt dürfen die Teilnehmenden sein?", previous=second.topic)
+    assert third.followup and third.programme == "dpjw" and third.intent == "limit"
