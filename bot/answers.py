@@ -128,8 +128,32 @@ _DAY_WORDS = frozenset(
 )
 # Words with which a follow-up asks for the same again ("und in Bayern?"); they name no topic of their own.
 _FOLLOW_WORDS = frozenset(
-    "und auch wie ist es sieht aus mit bei fur in was gilt dort da durfen darf sein konnen kann mussen muss "
-    "sollen soll".split()
+    [
+        "und",
+        "auch",
+        "wie",
+        "ist",
+        "es",
+        "sieht",
+        "aus",
+        "mit",
+        "bei",
+        "fur",
+        "in",
+        "was",
+        "gilt",
+        "dort",
+        "da",
+        "durfen",
+        "darf",
+        "sein",
+        "konnen",
+        "kann",
+        "mussen",
+        "muss",
+        "sollen",
+        "soll",
+    ]
 )
 # Section headings that cover an intent (folded stems; a heading starting with one matches).
 # Strong cues name the topic outright ("Fristen", "Fördersätze", "Altersgrenzen"): a section headed so answers
