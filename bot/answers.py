@@ -81,9 +81,15 @@ _CUES_RAW: dict[str, tuple[str, tuple[str, ...]]] = {
         ("bis wann", "nachste runde"),
     ),
     RATE: (
-        "zahlt zahlen bezahlt bezahlen fordersatz fordersatze tagessatz tagessatze pauschale pauschalen "
+        "fordersatz fordersatze tagessatz tagessatze pauschale pauschalen "
         "festbetrag festbetrage forderhohe fordersumme fahrtkostenzuschuss reisekostenzuschuss euro",
         (
+            "was zahlt",
+            "was zahlen",
+            "was bezahlt",
+            "wie viel zahlt",
+            "wie viel zuschuss",
+            "wieviel zuschuss",
             "wie viel geld",
             "wie hoch",
             "pro tag",
@@ -101,23 +107,47 @@ _CUES_RAW: dict[str, tuple[str, tuple[str, ...]]] = {
     LIMIT: (
         "alter altersgrenze altersgrenzen mindestalter hochstalter jahrig dauer mindestdauer hochstdauer "
         "gruppengrosse teilnehmerzahl",
-        ("wie alt", "wie jung", "wie lange", "wie viele tage", "wie lang", "jahre alt"),
+        (
+            "wie alt",
+            "wie jung",
+            "wie lange",
+            "wie viele tage",
+            "wie lang",
+            "jahre alt",
+            "wie viele jugendliche",
+            "wie viele teilnehmende",
+            "wie viele teilnehmer",
+            "wie viele personen",
+            "wie viele leute",
+            "wie gross",
+        ),
     ),
     BODY: (
         "zustandig zustandige zustandigen zustandigkeit ansprechpartner ansprechpartnerin landerstelle "
         "landerstellen zentralstelle zentralstellen antragsweg",
-        ("an wen", "bei wem", "wo beantrage", "wo beantragen", "wo einreichen", "wo reiche", "wer nimmt"),
+        (
+            "an wen",
+            "bei wem",
+            "wo beantrage",
+            "wo beantragen",
+            "wo einreichen",
+            "wo reiche",
+            "wo reichen",
+            "wo stellen",
+            "wer nimmt",
+        ),
     ),
     LAND_FUNDING: (
         "landesforderung landesprogramm landesprogramme landesmittel landesjugendplan landesforderplan "
         "landesfordermittel landeszuschuss landeszuschusse",
-        ("vom land", "des landes", "foerderung land"),
+        ("vom land", "des landes"),
     ),
     SERVICE: (
         "servicestelle servicestellen anlaufstelle anlaufstellen beratungsstelle beratungsstellen fachstelle",
         (),
     ),
 }
+_SIZE_WORDS = frozenset(stem(w) for w in ["gruppengrosse", "teilnehmerzahl", "viele", "gross"])
 _AGE_WORDS = frozenset(
     stem(w)
     for w in ["alter", "alt", "altersgrenze", "mindestalter", "hochstalter", "jung", "jahrig", "jahre"]
@@ -178,7 +208,7 @@ _HEADING_CUES: dict[str, tuple[str, ...]] = {
 LAND_ARTICLE = "servicestellen-laender"
 LAND_FUNDING_ARTICLE = "foerderung-laender"
 # A section is chosen over the overview only with at least this score and this lead over the overview.
-SECTION_MIN_SCORE = 0.12
+SECTION_MIN_SCORE = 0.08
 SECTION_MARGIN = 0.02
 # The lead paragraph sums the article up and so mentions much in passing: it competes with the sections at this
 # weight (a question that names no section's topic still gets the overview).
@@ -213,6 +243,7 @@ class Slots:
     intent: str | None = None
     age: bool = False  # a limit question about ages
     days: bool = False  # a limit question about durations
+    size: bool = False  # a limit question about group sizes (no structured data: the article answers)
     topic_words: int = 0  # content words beyond the slots and follow-up words
 
 
@@ -256,8 +287,13 @@ class Answerer:
             (len(k) for d in (self._land_terms, self._programme_terms, self._country_terms) for k in d),
             default=1,
         )
+        # per intent: cue stems, long cues a word may start with (Landesmitteln), phrases
         self._cues = {
-            intent: (frozenset(stem(w) for w in raw.split()), tuple(tuple(p.split()) for p in phrases))
+            intent: (
+                frozenset(stem(w) for w in raw.split()),
+                tuple(w for w in raw.split() if len(w) >= 9),
+                tuple(tuple(p.split()) for p in phrases),
+            )
             for intent, (raw, phrases) in _CUES_RAW.items()
         }
         self._fp_by_key: dict[str, list[FundingProgramme]] = {}
@@ -316,8 +352,12 @@ class Answerer:
                 break
             i += 1
         intent = None
-        for name, (cue_stems, phrases) in self._cues.items():
-            hit = [k for k, s in enumerate(stems) if s in cue_stems or tokens[k] in cue_stems]
+        for name, (cue_stems, long_cues, phrases) in self._cues.items():
+            hit = [
+                k
+                for k, s in enumerate(stems)
+                if s in cue_stems or tokens[k] in cue_stems or (long_cues and tokens[k].startswith(long_cues))
+            ]
             hit += [k for p in phrases for k in _phrase_at(tokens, p)]
             if hit:
                 intent = intent or name
@@ -330,7 +370,8 @@ class Answerer:
             intent = DEADLINE
         age = intent == LIMIT and any(s in _AGE_WORDS for s in stems)
         days = intent == LIMIT and any(s in _DAY_WORDS for s in stems)
-        if intent == LIMIT and not age and not days:
+        size = intent == LIMIT and any(s in _SIZE_WORDS for s in stems)
+        if intent == LIMIT and not age and not days and not size:
             age = days = True
         topic = sum(
             1
@@ -341,7 +382,7 @@ class Answerer:
             and t not in _FOLLOW_WORDS
             and not t.isdigit()
         )
-        return Slots(land, programme, country, intent, age, days, topic)
+        return Slots(land, programme, country, intent, age, days, size, topic)
 
     def _find_land(self, text: str, stems: Sequence[str]) -> str | None:
         for match in re.finditer(r"(?<![\w-])([A-Z]{2,3})(?![\w-])", text):
@@ -575,6 +616,8 @@ class Answerer:
         texts, programme = self._texts, base.programme
         assert programme is not None
         fps = self._fp_by_key.get(programme, [])
+        if slots.size and not slots.age and not slots.days:
+            return None  # group sizes: the article's section says it
         if not slots.age and not slots.days:  # a follow-up ("und für Polen?") asks for both
             slots = replace(slots, age=True, days=True)
         lines: list[str] = []
@@ -783,7 +826,8 @@ class Answerer:
     def _passage_answer(self, base: Answer, slots: Slots) -> Answer:
         article_id = base.article_id
         assert article_id is not None
-        chosen = self.choose_section(base.question, article_id, base.intent)
+        strong = base.programme is not None and self._article_programme.get(article_id) == base.programme
+        chosen = self.choose_section(base.question, article_id, base.intent, strong=strong)
         if base.land is not None and base.land_source == "question":
             # an article with a section per Land (Länder programmes, service points): the Land asked about
             chosen = self._land_passage(article_id, self._laender[base.land].name) or chosen
@@ -799,7 +843,9 @@ class Answerer:
         )
         return replace(base, passage=chosen, exact=exact, notes=notes)
 
-    def choose_section(self, question: str, article_id: str, intent: str | None) -> Passage | None:
+    def choose_section(
+        self, question: str, article_id: str, intent: str | None, *, strong: bool = True
+    ) -> Passage | None:
         """The section of the article that answers the question, None when none clearly beats the overview.
 
         The article's own name (title words, programme names and their synonyms) is taken out of the question
@@ -813,8 +859,9 @@ class Answerer:
             and stem(t) not in names
             and t not in _FOLLOW_WORDS
         ]
-        if intent is not None:
-            # a specific question: the section whose heading covers it ("Fristen", "Fördersätze"), if any
+        if intent is not None and strong:
+            # a specific question about a programme: the section whose heading covers it ("Fristen",
+            # "Fördersätze") in the programme's article, if it has one
             cued = self.passages.section(article_id, _HEADING_CUES_STRONG.get(intent, ()))
             if cued is not None:
                 return cued
@@ -864,7 +911,8 @@ def _limit_phrases(fps: Sequence[FundingProgramme], slots: Slots) -> list[str]:
 
 def _heading_bonus(own: Sequence[str], heading: str | None) -> float:
     """What a section's heading adds when it names a word of the question: the heading says what the section
-    answers. Words match by stem or by a common beginning of at least five letters (sicher ~ Sicherheit)."""
+    answers. Words match by stem or by a common beginning of at least five letters and three quarters of the
+    shorter word (sicher ~ Sicherheit, but not Fördergeld ~ Fördersätze)."""
     if not heading:
         return 0.0
     heading_words = _heading_words(heading)
@@ -874,7 +922,8 @@ def _heading_bonus(own: Sequence[str], heading: str | None) -> float:
             continue
         for candidate in heading_words:
             common = len(_common_prefix(word, candidate))
-            if stem(word) == stem(candidate) or common >= min(5, len(word), len(candidate)):
+            shorter = min(len(word), len(candidate))
+            if stem(word) == stem(candidate) or (common >= min(5, shorter) and common >= 0.75 * shorter):
                 matched += 1
                 break
     return HEADING_BONUS * min(matched, 2)
