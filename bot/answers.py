@@ -183,6 +183,17 @@ _FOLLOW_WORDS = frozenset(
         "muss",
         "sollen",
         "soll",
+        "nachste",
+        "nachsten",
+        "nachstes",
+        "stehen",
+        "steht",
+        "kommende",
+        "kommenden",
+        "aktuelle",
+        "aktuellen",
+        "neue",
+        "neuen",
     ]
 )
 # Section headings that cover an intent (folded stems; a heading starting with one matches).
@@ -207,6 +218,8 @@ _HEADING_CUES: dict[str, tuple[str, ...]] = {
 # Article of the Land facts (servicepoints.yaml) and of Land funding, for "whole article".
 LAND_ARTICLE = "servicestellen-laender"
 LAND_FUNDING_ARTICLE = "foerderung-laender"
+# The funding overview: the article of deadline questions about no programme in particular.
+OVERVIEW_ARTICLE = "foerderung-ueberblick"
 # A section is chosen over the overview only with at least this score and this lead over the overview.
 SECTION_MIN_SCORE = 0.08
 SECTION_MARGIN = 0.02
@@ -432,7 +445,9 @@ class Answerer:
             land, land_source = slots.land, "question" if slots.land else None
             confident = bool(hits) and hits[0].confident
             article_id = hits[0].article_id if confident else None
-            if programme is None and intent is not None and article_id is not None:
+            if programme is None and intent is not None and article_id is not None and slots.topic_words:
+                # the article's programme, when the question says more than its kind ("Wann ist die
+                # nächste Frist?" is about every programme)
                 programme = self._article_programme.get(article_id)
             own = self._article_programme.get(article_id) if article_id else None
             if programme is not None and own != programme and (slots.programme or intent is not None):
@@ -488,6 +503,8 @@ class Answerer:
         if intent is None or programme is None:
             if intent == BODY and land is not None:
                 return self._land_answer(base, BODY)
+            if intent == DEADLINE:
+                return self._upcoming_answer(base, slots, now, tz)
             return None
         if intent == DEADLINE:
             return self._deadline_answer(base, now, tz)
@@ -548,6 +565,43 @@ class Answerer:
             programme=programme,
         )
         return replace(base, passage=passage, exact=True, notes=notes)
+
+    def _upcoming_answer(self, base: Answer, slots: Slots, now: datetime, tz: ZoneInfo) -> Answer | None:
+        """A deadline question without a programme: the Land's own programme deadlines when it names a Land,
+        else – unless the article found is about something else – the next deadlines as /fristen lists them."""
+        texts, calendar = self._texts, self.content.calendar
+        if slots.land is not None:
+            views = [
+                v
+                for v in deadline_rules.views_for(calendar, slots.land, tz, now)
+                if slots.land in v.rule.laender
+            ]
+            land_name = self._laender[slots.land].name
+            title = texts("advice.answer.land_deadlines_title", land=land_name)
+            article_id = LAND_FUNDING_ARTICLE if LAND_FUNDING_ARTICLE in self.content.articles else None
+            section = self._land_section(article_id, land_name, DEADLINE)
+        elif base.article_id is None or slots.topic_words == 0 or base.article_id == OVERVIEW_ARTICLE:
+            views = deadline_rules.views_for(calendar, base.land, tz, now)
+            title = texts("advice.answer.upcoming_title")
+            article_id = OVERVIEW_ARTICLE if OVERVIEW_ARTICLE in self.content.articles else None
+            section = self._section_for(article_id, DEADLINE)
+        else:
+            return None
+        if not views:
+            return None
+        items = [deadline_rules.render_deadline(texts, v, now, tz) for v in views[:3]]
+        if len(views) > 3:
+            items.append(texts("advice.answer.more_deadlines", n=len(views) - 3))
+        passage = Passage(
+            f"deadlines:{base.land or '-'}",
+            "deadline",
+            article_id,
+            section,
+            "\n\n".join(items),
+            title,
+            land=base.land,
+        )
+        return replace(base, passage=passage, exact=True, article_id=article_id)
 
     def _lead_answer(self, base: Answer, now: datetime, tz: ZoneInfo) -> Answer | None:
         texts, programme = self._texts, base.programme

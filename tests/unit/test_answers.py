@@ -246,3 +246,25 @@ def test_a_question_naming_programme_and_kind_is_not_read_as_a_follow_up(answere
     # … but one that leaves the programme open takes it from the answer before
     third = ask(answerer, "Und wie alt dürfen die Teilnehmenden sein?", previous=second.topic)
     assert third.followup and third.programme == "dpjw" and third.intent == "limit"
+
+
+def test_a_deadline_question_about_no_programme_lists_the_next_ones(
+    answerer: Answerer, content: Content
+) -> None:
+    result = ask(answerer, "Wann ist die nächste Frist?")
+    assert result.passage is not None and result.passage.kind == "deadline" and result.programme is None
+    views = deadlines.views_for(content.calendar, None, TZ, NOW)
+    assert deadlines.render_deadline(content.texts, views[0], NOW, TZ) in result.passage.html
+
+
+def test_a_deadline_question_naming_a_land_lists_its_own_programme_deadlines(
+    answerer: Answerer, content: Content
+) -> None:
+    land_rules = [r for r in content.calendar.deadlines if r.laender]
+    if not land_rules:
+        pytest.skip("deadlines.yaml has no Land programme rules")
+    land = land_rules[0].laender[0]
+    name = content.land_name(land)
+    result = ask(answerer, f"Bis wann muss der Antrag für die Landesförderung in {name} gestellt werden?")
+    assert result.passage is not None and result.passage.kind == "deadline" and result.land == land
+    assert land_rules[0].what in html_to_plain(result.passage.html)
