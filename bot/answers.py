@@ -768,9 +768,11 @@ class Answerer:
         assert land is not None
         info = self._laender[land]
         lines: list[str] = []
-        show_funding = intent in (LAND_FUNDING, DEADLINE, LIMIT, RATE, LEAD)
-        show_points = intent in (SERVICE, LAND_FUNDING)
-        show_stellen = intent in (BODY, SERVICE, LAND_FUNDING)
+        # what each kind of question gets: Land funding its programmes, service its service points (or, if
+        # there are none, who takes applications), responsibility its Länderstellen
+        show_funding = intent not in (SERVICE, BODY)
+        show_points = intent == SERVICE
+        show_stellen = intent == BODY or (intent == SERVICE and not info.points)
         if show_funding:
             if info.programmes:
                 lines.append(texts("advice.answer.land_programmes", land=info.name))
@@ -784,11 +786,11 @@ class Answerer:
         if show_points and info.points:
             lines.append(texts("advice.answer.land_points", land=info.name))
             lines += [_link_html(texts, item) for item in info.points]
-        if show_stellen:
-            entries = info.laenderstelle
-            if entries:
-                lines.append(texts("advice.answer.land_laenderstellen", land=info.name))
-                lines += [_entry_html(texts, e, with_programmes=self._programme_shorts(e)) for e in entries]
+        if show_stellen and info.laenderstelle:
+            lines.append(texts("advice.answer.land_laenderstellen", land=info.name))
+            lines += [
+                _entry_html(texts, e, with_programmes=self._programme_shorts(e)) for e in info.laenderstelle
+            ]
         if info.note and (not lines or intent in (BODY, SERVICE)):
             lines.append(texts("advice.answer.land_note", note=info.note))
         if not lines:
@@ -799,7 +801,7 @@ class Answerer:
             f"advice.answer.land_title.{intent if intent in (LAND_FUNDING, SERVICE, BODY) else LAND_FUNDING}",
             land=info.name,
         )
-        shown = [*info.laenderstelle] if intent == BODY else []
+        shown = [*info.laenderstelle] if show_stellen else []
         shown_links = [*(info.programmes if show_funding else []), *(info.points if show_points else [])]
         sources = [_proof(e.who, e.url, e.source) for e in shown] + [
             _proof(item.name, item.url, item.source) for item in shown_links
