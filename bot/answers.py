@@ -147,6 +147,8 @@ _CUES_RAW: dict[str, tuple[str, tuple[str, ...]]] = {
         (),
     ),
 }
+# Words of the application procedure: "wie lange" with one of them is no question about a programme's limits.
+_PROCESS_WORDS = ("bearbeit", "bewillig", "prufung", "bescheid", "antwort", "auszahl", "entscheid")
 _SIZE_WORDS = frozenset(stem(w) for w in ["gruppengrosse", "teilnehmerzahl", "viele", "gross"])
 _AGE_WORDS = frozenset(
     stem(w)
@@ -383,6 +385,8 @@ class Answerer:
             intent = DEADLINE
         age = intent == LIMIT and any(s in _AGE_WORDS for s in stems)
         days = intent == LIMIT and any(s in _DAY_WORDS for s in stems)
+        if intent == LIMIT and any(s.startswith(_PROCESS_WORDS) for s in stems):
+            intent = None  # "Wie lange dauert die Bearbeitung?" asks about the procedure, not a limit
         size = intent == LIMIT and any(s in _SIZE_WORDS for s in stems)
         if intent == LIMIT and not age and not days and not size:
             age = days = True
@@ -979,7 +983,12 @@ def _heading_bonus(own: Sequence[str], heading: str | None) -> float:
         for candidate in heading_words:
             common = len(_common_prefix(word, candidate))
             shorter = min(len(word), len(candidate))
-            if stem(word) == stem(candidate) or (common >= min(5, shorter) and common >= 0.75 * shorter):
+            head = len(word) >= 5 and stem(candidate).endswith(stem(word))  # Länder ~ Partnerländer
+            if (
+                stem(word) == stem(candidate)
+                or head
+                or (common >= min(5, shorter) and common >= 0.75 * shorter)
+            ):
                 matched += 1
                 break
     return HEADING_BONUS * min(matched, 2)
