@@ -347,7 +347,11 @@ async def test_fristen_asks_the_land_stores_it_and_follows_programmes(tmp_path: 
             for t in texts
         )
         assert all("01.04.2027" not in t for t in texts)
-        assert any("Kein aktueller Termin bekannt – zuletzt 01.10.2025, 12:00 Uhr" in t for t in texts)
+        # A past round is history after the current state, never the state itself.
+        assert any(
+            "Kein kommender Termin veröffentlicht" in t and "Zuletzt: 01.10.2025, 12:00 Uhr" in t
+            for t in texts
+        )
         # Next time the stored Land is used without asking.
         [again] = await h.send(user, "/fristen")
         assert "Baden-Württemberg" in again.text and "In welchem Bundesland" not in again.text
