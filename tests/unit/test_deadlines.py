@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from bot.content import ContentError, Texts, check_telegram_html, load_content
-from bot.deadlines import deadlines_to_confirm, days_until, next_yearly, passes_at, render_deadline, views_for
+from bot.deadlines import days_until, deadlines_to_confirm, next_yearly, passes_at, render_deadline, views_for
+from tests.events_support import content_copy
 
 ROOT = Path(__file__).resolve().parents[2]
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -237,7 +238,6 @@ FIXTURE_RULES = [
 
 @pytest.fixture(scope="module")
 def fixture_content(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from tests.events_support import content_copy
 
     rules = [{k: v for k, v in r.items() if v is not None} for r in FIXTURE_RULES]
     root = content_copy(tmp_path_factory.mktemp("fixture"), deadlines=rules, programmes=FIXTURE_PROGRAMMES)
@@ -316,7 +316,6 @@ def test_the_current_month_counts_while_it_lasts(fixture_content) -> None:  # ty
 
 
 def test_a_confirmed_date_replaces_its_expected_round(tmp_path: Path) -> None:
-    from tests.events_support import content_copy
 
     # An editor enters 18 Feb 2027 (and a date in early November stands for the October round).
     rule = _rule(
@@ -336,7 +335,6 @@ def test_a_confirmed_date_replaces_its_expected_round(tmp_path: Path) -> None:
 
 
 def test_an_unpublished_round_before_a_confirmed_one_is_shown(tmp_path: Path) -> None:
-    from tests.events_support import content_copy
 
     rule = _rule("drei-runden", dates=["2027-10-01"], expected={"months": [2, 5, 10]})
     content = load_content(content_copy(tmp_path, deadlines=[rule], programmes=FIXTURE_PROGRAMMES))
