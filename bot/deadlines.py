@@ -441,9 +441,9 @@ def _date_line(
     elif state == "none":
         lines.append(texts("events.deadline.no_round", reason=rule.none or ""))
     elif rule.dates:
-        lines.append(texts("events.deadline.unpublished", rhythm=rhythm))
+        lines.append(texts("events.deadline.unpublished", rhythm=rhythm).rstrip())
     else:
-        lines.append(texts("events.deadline.none", rhythm=rhythm))
+        lines.append(texts("events.deadline.none", rhythm=rhythm).rstrip())
     if deadline.last is not None:
         lines.append(texts("events.deadline.last", last=deadline_day_text(texts, deadline.last)))
     return lines
@@ -474,3 +474,14 @@ def render_deadline(
         )
     )
     return "\n".join(lines)
+
+
+def rules_needing_a_state(calendar: CalendarContent, now: datetime, tz: ZoneInfo) -> list[DeadlineRule]:
+    """Rules whose confirmed dates have all passed and that say neither when the next round is expected
+    (``expected``) nor that there is none (``none``): /fristen can only say that no date is published. For a
+    check-content warning or the editors' report."""
+    return [
+        rule
+        for rule in calendar.deadlines
+        if rule.dates and view(rule, calendar, None, tz, now).state == "unknown"
+    ]

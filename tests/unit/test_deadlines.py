@@ -11,7 +11,15 @@ import pytest
 import yaml
 
 from bot.content import ContentError, Texts, check_telegram_html, load_content
-from bot.deadlines import days_until, deadlines_to_confirm, next_yearly, passes_at, render_deadline, views_for
+from bot.deadlines import (
+    days_until,
+    deadlines_to_confirm,
+    next_yearly,
+    passes_at,
+    render_deadline,
+    rules_needing_a_state,
+    views_for,
+)
 from tests.events_support import content_copy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -359,3 +367,32 @@ def test_deadlines_to_confirm_lists_the_next_three_months(fixture_content) -> No
         "zwei-runden",  # October 2027
         "jaehrlich-unsicher",  # November 2027
     ]
+
+
+def test_rules_with_only_past_dates_and_no_state_are_named(tmp_path: Path) -> None:
+    rules = [
+        _rule("nur-vergangen", dates=["2025-10-01"]),
+        _rule("erwartet", dates=["2025-10-01"], expected={"months": [10]}),
+        _rule("beendet", dates=["2025-10-01"], none="Programm beendet."),
+        _rule("kommend", dates=["2027-01-15"]),
+    ]
+    content = load_content(content_copy(tmp_path, deadlines=rules, programmes=FIXTURE_PROGRAMMES))
+    assert [r.id for r in rules_needing_a_state(content.calendar, DEC, BERLIN)] == ["nur-vergangen"]
+    view = _views(content, DEC)["nur-vergangen"]
+    assert _lines(content, view, DEC)[1:3] == [
+        "❔ Kein kommender Termin veröffentlicht.",
+        "🕘 Zuletzt: 01.10.2025",
+    ]
+
+
+def test_the_calendar_file_holds_confirmed_dates_only(fixture_content) -> None:  # type: ignore[no-untyped-def]
+    from icalendar import Calendar
+
+    from bot.ics import personal_ics
+
+    views = list(_views(fixture_content, DEC).values())
+    cal = Calendar.from_ical(personal_ics(fixture_content, BERLIN, [], views, DEC))
+    starts = sorted(str(e.decoded("dtstart")) for e in cal.walk("VEVENT"))
+    # bestaetigt (4 Mar 2027) and jaehrlich-sicher (1 Dec 2027); not the expected rounds, not the
+    # Zentralstellen' 31 Dec, not an unconfirmed yearly day.
+    assert starts == ["2027-03-04", "2027-12-01"]
