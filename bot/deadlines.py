@@ -470,7 +470,7 @@ def render_deadline(
             certainty=Html(texts(f"events.certainty.{rule.certainty}")),
             url=rule.source.url,
             title=rule.source.title,
-            stand=fmt_date(rule.checked),
+            stand=fmt_date(rule.stand),
         )
     )
     return "\n".join(lines)

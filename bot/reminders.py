@@ -281,7 +281,7 @@ def render_deadline_reminder(
         else Html(""),
         source=deadline.rule.source.url,
         source_title=deadline.rule.source.title,
-        stand=fmt_date(deadline.rule.checked),
+        stand=fmt_date(deadline.rule.stand),
     )
     markup = InlineKeyboardMarkup(
         [
@@ -310,7 +310,7 @@ def render_expected_reminder(content: Content, deadline: DeadlineView) -> tuple[
         note=Html("\n" + texts("events.deadline.note", note=expected.note)) if expected.note else Html(""),
         source=rule.source.url,
         source_title=rule.source.title,
-        stand=fmt_date(rule.checked),
+        stand=fmt_date(rule.stand),
     )
     markup = InlineKeyboardMarkup(
         [
