@@ -404,10 +404,11 @@ def expected_text(texts: Texts, expected: ExpectedRound) -> Html:
     return Html(texts("events.deadline.expected", month=month_text(texts, expected.month)))
 
 
-def _date_line(
+def state_lines(
     texts: Texts, deadline: DeadlineView, now: datetime, tz: ZoneInfo, *, relative: bool
 ) -> list[str]:
-    """The rule's current state first (confirmed, expected, none or unknown), then history."""
+    """The rule's current state first (confirmed, expected, none or unknown), then history ("Zuletzt: …") —
+    what an answer about "the next deadline" should say, too."""
     rule = deadline.rule
     rhythm = rule.rhythm or ""
     lines: list[str] = []
@@ -458,7 +459,7 @@ def render_deadline(
     file, which is read on later days)."""
     rule = deadline.rule
     lines = [texts("events.deadline.title", programme=deadline.programme.name, what=rule.what)]
-    lines.extend(_date_line(texts, deadline, now, tz, relative=relative))
+    lines.extend(state_lines(texts, deadline, now, tz, relative=relative))
     inter = intermediary_html(texts, deadline, now, tz, relative=relative)
     if inter:
         lines.append(inter)
