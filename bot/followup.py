@@ -75,6 +75,8 @@ class FollowupStore:
     def remember(self, chat_id: int, topic: Topic, now: datetime) -> None:
         self._topics[chat_id] = (topic, now)
         self._topics.move_to_end(chat_id)
+        if len(self._topics) > self.max_chats:
+            self.purge(now)  # expired contexts go first
         while len(self._topics) > self.max_chats:
             self._topics.popitem(last=False)
 

@@ -268,3 +268,12 @@ def test_a_deadline_question_naming_a_land_lists_its_own_programme_deadlines(
     result = ask(answerer, f"Bis wann muss der Antrag für die Landesförderung in {name} gestellt werden?")
     assert result.passage is not None and result.passage.kind == "deadline" and result.land == land
     assert land_rules[0].what in html_to_plain(result.passage.html)
+
+
+def test_a_full_store_drops_expired_contexts_before_recent_ones() -> None:
+    store = FollowupStore(max_chats=2)
+    topic = Topic(None, None, "BY", None)
+    store.remember(1, topic, NOW)
+    store.remember(2, topic, NOW + FOLLOWUP_TTL)
+    store.remember(3, topic, NOW + FOLLOWUP_TTL + timedelta(seconds=1))  # 1 has expired by now
+    assert 1 not in store and 2 in store and 3 in store
