@@ -273,7 +273,7 @@ def test_a_deadline_question_naming_a_land_lists_its_own_programme_deadlines(
 def test_a_full_store_drops_expired_contexts_before_recent_ones() -> None:
     store = FollowupStore(max_chats=2)
     topic = Topic(None, None, "BY", None)
-    store.remember(1, topic, NOW)
-    store.remember(2, topic, NOW + FOLLOWUP_TTL)
-    store.remember(3, topic, NOW + FOLLOWUP_TTL + timedelta(seconds=1))  # 1 has expired by now
-    assert 1 not in store and 2 in store and 3 in store
+    store.remember(1, topic, NOW + FOLLOWUP_TTL)
+    store.remember(2, topic, NOW)  # answered later by the clock of another worker, but the older one
+    store.remember(3, topic, NOW + FOLLOWUP_TTL + timedelta(seconds=1))  # 2 has expired by now
+    assert 2 not in store and 1 in store and 3 in store
