@@ -185,6 +185,13 @@ _FOLLOW_WORDS = frozenset(
         "muss",
         "sollen",
         "soll",
+        "erklar",
+        "erklare",
+        "erklaren",
+        "kurz",
+        "info",
+        "infos",
+        "informationen",
         "nachste",
         "nachsten",
         "nachstes",
@@ -454,8 +461,13 @@ class Answerer:
                 # nächste Frist?" is about every programme)
                 programme = self._article_programme.get(article_id)
             own = self._article_programme.get(article_id) if article_id else None
-            if programme is not None and own != programme and (slots.programme or intent is not None):
-                # a programme asked about by name (or with a specific question) is the topic: its article
+            if (
+                programme is not None
+                and own != programme
+                and (intent is not None or article_id is None or slots.topic_words == 0)
+            ):
+                # a specific question about a programme (its deadline, rates …) is answered from the programme;
+                # otherwise the article ranking decides (a KJP question about Städtepartnerschaften)
                 article_id = self._programme_article(programme) or article_id
         if land is None and profile_land in self._laender and (intent in LAND_INTENTS):
             land, land_source = profile_land, "profile"
@@ -928,7 +940,7 @@ class Answerer:
         if not own:
             return None
         # words most sections use say which article, not which section – unless a heading names them
-        common = self.passages.common_in(article_id, [stem(t) for t in own])
+        common = frozenset(self.passages.common_in(article_id, [stem(t) for t in own]))
         headings = [p.section for p in self.passages.of_article(article_id) if p.section]
         own = [
             t for t in own if stem(t) not in common or any(_heading_bonus([t], h) for h in headings)
@@ -937,7 +949,7 @@ class Answerer:
         if ranked:
             overview_score = next((s for p, s in ranked if p.kind == "overview"), 0.0) * OVERVIEW_WEIGHT
             best, score = max(
-                ((p, s + _heading_bonus(own, p.section)) for p, s in ranked if p.kind == "section"),
+                ((p, s + _heading_bonus(own, p.section, common)) for p, s in ranked if p.kind == "section"),
                 key=lambda pair: pair[1],
                 default=(ranked[0][0], 0.0),
             )
@@ -969,34 +981,35 @@ def _limit_phrases(fps: Sequence[FundingProgramme], slots: Slots) -> list[str]:
     return [f"{span.min} bis {span.max}" for span in spans if span is not None]
 
 
-def _heading_bonus(own: Sequence[str], heading: str | None) -> float:
+def _heading_bonus(own: Sequence[str], heading: str | None, common: frozenset[str] = frozenset()) -> float:
     """What a section's heading adds when it names a word of the question: the heading says what the section
     answers. Words match by stem or by a common beginning of at least five letters and three quarters of the
-    shorter word (sicher ~ Sicherheit, but not Fördergeld ~ Fördersätze)."""
+    shorter word (sicher ~ Sicherheit, but not Fördergeld ~ Fördersätze). A word most of the article's passages
+    use (``common`` stems) counts half."""
     if not heading:
         return 0.0
     heading_words = _heading_words(heading)
-    matched = 0
+    matched = 0.0
     for word in own:
-        if len(word) < 4:
+        if len(word) < 3:
             continue
         for candidate in heading_words:
-            common = len(_common_prefix(word, candidate))
+            prefix = len(_common_prefix(word, candidate))
             shorter = min(len(word), len(candidate))
             head = len(word) >= 5 and stem(candidate).endswith(stem(word))  # Länder ~ Partnerländer
             if (
                 stem(word) == stem(candidate)
                 or head
-                or (common >= min(5, shorter) and common >= 0.75 * shorter)
+                or (prefix >= min(5, shorter) and prefix >= 0.75 * shorter)
             ):
-                matched += 1
+                matched += 0.5 if stem(word) in common else 1.0
                 break
-    return HEADING_BONUS * min(matched, 2)
+    return HEADING_BONUS * min(matched, 2.0)
 
 
 @lru_cache(maxsize=4096)
 def _heading_words(heading: str) -> tuple[str, ...]:
-    return tuple(w for w in words(heading) if w not in STOP_WORDS and len(w) >= 4)
+    return tuple(w for w in words(heading) if w not in STOP_WORDS and len(w) >= 3)
 
 
 def _common_prefix(a: str, b: str) -> str:
