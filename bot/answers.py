@@ -464,7 +464,12 @@ class Answerer:
             if (
                 programme is not None
                 and own != programme
-                and (intent is not None or article_id is None or slots.topic_words == 0)
+                and (
+                    intent is not None
+                    or article_id is None
+                    or slots.topic_words == 0
+                    or article_id == OVERVIEW_ARTICLE
+                )
             ):
                 # a specific question about a programme (its deadline, rates …) is answered from the programme;
                 # otherwise the article ranking decides (a KJP question about Städtepartnerschaften)
