@@ -76,7 +76,8 @@ _CUES_RAW: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     DEADLINE: (
         "frist fristen antragsfrist antragsfristen einreichungsfrist stichtag stichtage deadline deadlines "
-        "termin termine antragstermin antragstermine antragsrunde antragsrunden einsendeschluss "
+        "termin termine antragstermin antragstermine antragsrunde antragsrunden einsendeschluss forderfrist "
+        "forderfristen anmeldefrist anmeldefristen "
         "bewerbungsfrist abgabetermin bewerbungsschluss antragsschluss",
         ("bis wann", "nachste runde"),
     ),
@@ -235,6 +236,9 @@ SECTION_MARGIN = 0.02
 # The lead paragraph sums the article up and so mentions much in passing: it competes with the sections at this
 # weight (a question that names no section's topic still gets the overview).
 OVERVIEW_WEIGHT = 0.7
+# The article's programme is taken for a specific question that names none ("Wann ist die Frist für
+# Jugendbegegnungen in Frankreich?" names a country) only when the article matches at least this well.
+PROGRAMME_FROM_ARTICLE = 0.45
 # A section that scores this much over all passages answers a question no article matches confidently (the
 # off-topic questions of bot/search.py's docstring score at most 0.22 here).
 RESCUE_SCORE = 0.4
@@ -456,7 +460,13 @@ class Answerer:
             land, land_source = slots.land, "question" if slots.land else None
             confident = bool(hits) and hits[0].confident
             article_id = hits[0].article_id if confident else None
-            if programme is None and intent is not None and article_id is not None and slots.topic_words:
+            if (
+                programme is None
+                and intent is not None
+                and article_id is not None
+                and slots.topic_words
+                and hits[0].score >= PROGRAMME_FROM_ARTICLE
+            ):
                 # the article's programme, when the question says more than its kind ("Wann ist die
                 # nächste Frist?" is about every programme)
                 programme = self._article_programme.get(article_id)
@@ -589,7 +599,7 @@ class Answerer:
 
     def _upcoming_answer(self, base: Answer, slots: Slots, now: datetime, tz: ZoneInfo) -> Answer | None:
         """A deadline question without a programme: the Land's own programme deadlines when it names a Land,
-        else – unless the article found is about something else – the next deadlines as /fristen lists them."""
+        else – when the question names nothing but the deadline – the next deadlines as /fristen lists them."""
         texts, calendar = self._texts, self.content.calendar
         if slots.land is not None:
             views = [
@@ -601,7 +611,7 @@ class Answerer:
             title = texts("advice.answer.land_deadlines_title", land=land_name)
             article_id = LAND_FUNDING_ARTICLE if LAND_FUNDING_ARTICLE in self.content.articles else None
             section = self._land_section(article_id, land_name, DEADLINE)
-        elif base.article_id is None or slots.topic_words == 0 or base.article_id == OVERVIEW_ARTICLE:
+        elif slots.topic_words == 0:
             views = deadline_rules.views_for(calendar, base.land, tz, now)
             title = texts("advice.answer.upcoming_title")
             article_id = OVERVIEW_ARTICLE if OVERVIEW_ARTICLE in self.content.articles else None

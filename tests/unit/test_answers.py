@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
 from bot import deadlines
 from bot.answers import Answer, Answerer
@@ -277,3 +278,14 @@ def test_a_full_store_drops_expired_contexts_before_recent_ones() -> None:
     store.remember(2, topic, NOW)  # answered later by the clock of another worker, but the older one
     store.remember(3, topic, NOW + FOLLOWUP_TTL + timedelta(seconds=1))  # 2 has expired by now
     assert 2 not in store and 1 in store and 3 in store
+
+
+def test_off_topic_questions_get_no_fact_and_rarely_a_passage(answerer: Answerer) -> None:
+    questions = yaml.safe_load(
+        (ROOT / "tests" / "data" / "offtopic_questions.yaml").read_text(encoding="utf-8")
+    )
+    answered = {q: ask(answerer, q).passage for q in questions}
+    facts = {q: p.id for q, p in answered.items() if p is not None and p.kind not in ("overview", "section")}
+    assert not facts, facts  # a deadline, rate or contact for a question about something else misleads
+    passages = {q: p.id for q, p in answered.items() if p is not None}
+    assert len(passages) <= len(questions) // 10, passages
