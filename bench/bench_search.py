@@ -74,7 +74,7 @@ def _quality(index: SearchIndex) -> list[dict[str, str]]:
             three += any(hit.article_id in wanted for hit in hits)
             confident += bool(hits) and hits[0].confident
         n = len(items)
-        rows.append(_row(f"{name} top-1", f"{first / n:.1%}", ">= 90 %", f"{first}/{n}"))
+        rows.append(_row(f"{name} top-1", f"{first / n:.1%}", ">= 95 %", f"{first}/{n}"))
         rows.append(_row(f"{name} top-3", f"{three / n:.1%}", "100 %", f"{three}/{n}"))
         rows.append(_row(f"{name} confident", f"{confident / n:.1%}", "", f"{confident}/{n}"))
     return rows
