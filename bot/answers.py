@@ -140,8 +140,8 @@ _CUES_RAW: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     LAND_FUNDING: (
         "landesforderung landesprogramm landesprogramme landesmittel landesjugendplan landesforderplan "
-        "landesfordermittel landeszuschuss landeszuschusse",
-        ("vom land", "des landes"),
+        "landesfordermittel landeszuschuss landeszuschusse landesrichtlinie landesforderprogramm",
+        ("vom land", "des landes", "zahlt das land", "fordert das land", "gibt das land"),
     ),
     SERVICE: (
         "servicestelle servicestellen anlaufstelle anlaufstellen beratungsstelle beratungsstellen fachstelle",
@@ -388,6 +388,8 @@ class Answerer:
             if hit:
                 intent = intent or name
                 used.update(hit)
+        if intent != LAND_FUNDING and land is not None and self._cue_hits(LAND_FUNDING, tokens, stems):
+            intent = LAND_FUNDING  # "Landesmittel BW – wie viel pro Tag?" asks about the Land's programme
         if (
             intent is None
             and "wann" in tokens
@@ -411,6 +413,13 @@ class Answerer:
             and not t.isdigit()
         )
         return Slots(land, programme, country, intent, age, days, size, topic)
+
+    def _cue_hits(self, intent: str, tokens: Sequence[str], stems: Sequence[str]) -> bool:
+        cue_stems, long_cues, phrases = self._cues[intent]
+        return any(
+            s in cue_stems or t in cue_stems or (bool(long_cues) and t.startswith(long_cues))
+            for t, s in zip(tokens, stems, strict=True)
+        ) or any(_phrase_at(tokens, p) for p in phrases)
 
     def _find_land(self, text: str, stems: Sequence[str]) -> str | None:
         for match in re.finditer(r"(?<![\w-])([A-Z]{2,3})(?![\w-])", text):
