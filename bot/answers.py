@@ -388,7 +388,7 @@ class Answerer:
             if hit:
                 intent = intent or name
                 used.update(hit)
-        if intent != LAND_FUNDING and land is not None and self._cue_hits(LAND_FUNDING, tokens, stems):
+        if intent in (None, RATE, LIMIT) and land is not None and self._cue_hits(LAND_FUNDING, tokens, stems):
             intent = LAND_FUNDING  # "Landesmittel BW – wie viel pro Tag?" asks about the Land's programme
         if (
             intent is None
