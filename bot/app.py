@@ -183,7 +183,14 @@ async def serve(app: App) -> None:
         _install_stop_signals(app, stop)
         processor = app.update_processor
         assert isinstance(processor, ChatOrderedUpdateProcessor)
-        intake = Intake(app.bot_data.db, app.bot_data.clock, app.update_queue, app.bot, CONCURRENT_UPDATES)
+        intake = Intake(
+            app.bot_data.db,
+            app.bot_data.clock,
+            app.update_queue,
+            app.bot,
+            CONCURRENT_UPDATES,
+            persist=app.update_persistence,
+        )
         processor.finished = intake.finished
         await intake.resume()
         if settings.webhook_url:

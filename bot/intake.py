@@ -23,7 +23,7 @@ import contextlib
 import json
 import logging
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -93,6 +93,9 @@ class Intake:
     queue: asyncio.Queue[object]
     bot: Any  # the application's bot: parsing needs it
     capacity: int = 64
+    # Writes what handlers changed in PTB's persistence (conversation states, unfinished forms) before an update
+    # is marked done, so a crash right after handling cannot lose a form answer (PTB writes it lazily).
+    persist: Callable[[], Awaitable[None]] | None = None
     stats: IntakeStats = field(default_factory=IntakeStats)
 
     def __post_init__(self) -> None:
@@ -239,6 +242,8 @@ class Intake:
         async with self._flushing:
             while self._done:
                 batch, self._done = self._done, []
+                if self.persist is not None:
+                    await self.persist()
                 await self.db.inbox_done(batch, self.clock.now())
 
     @property
