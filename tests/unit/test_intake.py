@@ -96,7 +96,10 @@ async def test_an_unparseable_update_is_set_aside_once_and_the_next_goes_on(
     db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     intake = make_intake(db)
-    broken = {"update_id": 5, "message": {"message_id": "x", "chat": {"id": 100, "type": "private"}, "date": "?"}}
+    broken = {
+        "update_id": 5,
+        "message": {"message_id": "x", "chat": {"id": 100, "type": "private"}, "date": "?"},
+    }
     with caplog.at_level(logging.INFO):
         await intake.accept([broken, message(6, 100)])
         await asyncio.sleep(0)  # the set-aside write runs as its own task
@@ -147,7 +150,10 @@ async def test_a_flood_waits_in_the_database_not_in_memory(db: Database) -> None
 
 
 def test_keys_and_kinds_come_from_the_raw_update() -> None:
-    press = {"update_id": 1, "callback_query": {"id": "9", "from": {"id": 5}, "message": {"chat": {"id": -7}}}}
+    press = {
+        "update_id": 1,
+        "callback_query": {"id": "9", "from": {"id": 5}, "message": {"chat": {"id": -7}}},
+    }
     assert update_kind(press) == "callback_query"
     assert chat_key(press) == "c-7"
     assert chat_key({"update_id": 2, "my_chat_member": {"chat": {"id": 3}}}) == "c3"
