@@ -12,6 +12,7 @@ import random
 import re
 import sqlite3
 import time
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -78,6 +79,26 @@ def summary_for(api: FakeBotApi, user: FakeUser, kommune: str) -> StoredMessage:
     return press(api, user, privacy, "✅ Gelesen und einverstanden", "Bitte prüfen Sie Ihre Anfrage")
 
 
+def effects(
+    api: FakeBotApi,
+    db_path: Path,
+    mark: float,
+    reply: str,
+    clara: FakeUser,
+    filed_before: int,
+    menu: StoredMessage,
+    query: str,
+) -> dict[str, Callable[[], int]]:
+    """How often each of the trial's four updates took effect so far."""
+    return {
+        "staff reply": lambda: occurrences(api, ANNA, reply, mark),
+        "form answer": lambda: occurrences(api, BERT, ASK_LAND, mark),
+        "confirmation": lambda: count_requests(db_path, clara.id) - filed_before,
+        # The press's effect: the menu moved on (its answer may come too late for Telegram after a restart).
+        "button press": lambda: edited(api, menu, mark) or answers(api, query),
+    }
+
+
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
 def test_kill_at_random_moments_loses_nothing(
     fake_api: FakeBotApi, bot_process: BotStarter, tmp_path: Path, mode: str
@@ -119,13 +140,7 @@ def test_kill_at_random_moments_loses_nothing(
         assert bot.kill() < 0
         bot = restart(fake_api, bot_process, env, webhook)
 
-        checks = {
-            "staff reply": lambda: occurrences(fake_api, ANNA, reply, mark),
-            "form answer": lambda: occurrences(fake_api, BERT, ASK_LAND, mark),
-            "confirmation": lambda: count_requests(db_path, clara.id) - filed_before,
-            # The press's effect: the menu moved on (its answer may come too late for Telegram after a restart).
-            "button press": lambda: edited(fake_api, menu, mark) or answers(fake_api, query),
-        }
+        checks = effects(fake_api, db_path, mark, reply, clara, filed_before, menu, query)
         for name, check in checks.items():
             try:
                 seen = fake_api.wait_for(lambda c=check: c() or None, timeout=15, message=name)
