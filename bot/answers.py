@@ -239,6 +239,11 @@ OVERVIEW_WEIGHT = 0.7
 # The article's programme is taken for a specific question that names none ("Wann ist die Frist für
 # Jugendbegegnungen in Frankreich?" names a country) only when the article matches at least this well.
 PROGRAMME_FROM_ARTICLE = 0.45
+# Two articles within this share of each other's score are a tie; a section of the second that scores at least
+# TIE_SECTION_MIN and TIE_SECTION_RATIO times the best section of the first then wins it.
+TIE = 0.95
+TIE_SECTION_MIN = 0.25
+TIE_SECTION_RATIO = 1.5
 # A section that scores this much over all passages answers a question no article matches confidently (the
 # off-topic questions of bot/search.py's docstring score at most 0.22 here).
 RESCUE_SCORE = 0.4
@@ -271,6 +276,7 @@ class Slots:
     days: bool = False  # a limit question about durations
     size: bool = False  # a limit question about group sizes (no structured data: the article answers)
     topic_words: int = 0  # content words beyond the slots and follow-up words
+    several: bool = False  # the question names more than one programme (a comparison: the ranking decides)
 
 
 @dataclass(frozen=True)
@@ -360,6 +366,7 @@ class Answerer:
         stems = [stem(t) for t in tokens]
         land, programme, country = self._find_land(text, stems), None, None
         used: set[int] = set()
+        named: set[str] = set()
         i = 0
         while i < len(tokens):
             for size in range(min(self._longest, len(tokens) - i), 0, -1):
@@ -368,6 +375,7 @@ class Answerer:
                     used.update(range(i, i + size))
                 elif key in self._programme_terms:
                     programme = programme or self._programme_terms[key]
+                    named.add(self._programme_terms[key])
                     used.update(range(i, i + size))
                 elif key in self._country_terms:
                     country = country or self._country_terms[key]
@@ -412,7 +420,7 @@ class Answerer:
             and t not in _FOLLOW_WORDS
             and not t.isdigit()
         )
-        return Slots(land, programme, country, intent, age, days, size, topic)
+        return Slots(land, programme, country, intent, age, days, size, topic, len(named) > 1)
 
     def _cue_hits(self, intent: str, tokens: Sequence[str], stems: Sequence[str]) -> bool:
         cue_stems, long_cues, phrases = self._cues[intent]
@@ -468,7 +476,7 @@ class Answerer:
             intent = slots.intent
             land, land_source = slots.land, "question" if slots.land else None
             confident = bool(hits) and hits[0].confident
-            article_id = hits[0].article_id if confident else None
+            article_id = self._tie_break(question, hits) if confident else None
             if (
                 programme is None
                 and intent is not None
@@ -483,6 +491,7 @@ class Answerer:
             if (
                 programme is not None
                 and own != programme
+                and not slots.several
                 and (
                     intent is not None
                     or article_id is None
@@ -514,6 +523,24 @@ class Answerer:
         if base.programme is None:  # the topic's programme, for follow-ups ("wie lange vorher?")
             base = replace(base, programme=self._article_programme.get(article_id))
         return self._passage_answer(base, slots)
+
+    def _tie_break(self, question: str, hits: Sequence[Hit]) -> str:
+        """The first article, unless another one scores nearly as well and has a section that matches the
+        question much better than anything in the first (the answer is a section, so the section decides)."""
+        first = hits[0]
+        rivals = [h for h in hits[1:3] if h.confident and h.score >= TIE * first.score]
+        if not rivals:
+            return first.article_id
+        scores = self.passages.scores(question)
+
+        def best(article_id: str) -> float:
+            return max((scores.get(p.id, 0.0) for p in self.passages.of_article(article_id)), default=0.0)
+
+        own = best(first.article_id)
+        rival = max(rivals, key=lambda h: best(h.article_id))
+        if best(rival.article_id) >= TIE_SECTION_MIN and best(rival.article_id) >= TIE_SECTION_RATIO * own:
+            return rival.article_id
+        return first.article_id
 
     def _rescue(self, question: str, hits: Sequence[Hit]) -> Passage | None:
         """When no article is a confident match, a single section that matches the question very well (its
