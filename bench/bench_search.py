@@ -91,7 +91,8 @@ def _passage_quality(answerer: Answerer) -> list[dict[str, str]]:
         for item in items:
             passage = answerer.answer(str(item["q"]), now=NOW, tz=TZ).passage
             got = (passage.article_id, passage.section, passage.kind) if passage else (None, None, None)
-            right += got[:2] == (item["article"], item["section"]) and item.get("kind") in (None, got[2])
+            sections = item["section"] if isinstance(item["section"], list) else [item["section"]]
+            right += got[0] == item["article"] and got[1] in sections and item.get("kind") in (None, got[2])
         n = len(items)
         rows.append(_row(f"{name} section first", f"{right / n:.1%}", ">= 90 %", f"{right}/{n}"))
     return rows
