@@ -33,15 +33,17 @@ def answerer() -> Answerer:
     return Answerer.build(load_content(ROOT / "content"))
 
 
-# eval_passages.yaml names the sections of this round's content (articles with ``facts:``); with older content
-# (before the content branches are merged) it is skipped rather than failing on headings that do not exist yet.
+# eval_passages.yaml names the articles and sections of this round's content; until its new articles are merged
+# (kosten-beispiel, partnerlaender-weitere, staedtepartnerschaften, zeitplan-erste-begegnung) it is skipped
+# rather than failing on articles and headings that do not exist yet.
 WRITTEN_FOR_NEW_CONTENT = {"eval_passages.yaml"}
 
 
 def _skip_until_content_lands(name: str) -> None:
-    articles = load_content(ROOT / "content").articles.values()
-    if name in WRITTEN_FOR_NEW_CONTENT and not any(article.facts for article in articles):
-        pytest.skip(f"{name} is written for the content of this round, which has not landed yet")
+    articles = load_content(ROOT / "content").articles
+    missing = {item["article"] for item in _items(name)} - set(articles)
+    if name in WRITTEN_FOR_NEW_CONTENT and missing:
+        pytest.skip(f"{name} is written for the content of this round; not merged yet: {sorted(missing)}")
 
 
 def _items(name: str) -> list[dict[str, Any]]:
