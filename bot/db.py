@@ -1616,12 +1616,26 @@ class Database:
             for r in rows
         ]
 
-    async def inbox_purge(self, handled_before: datetime) -> int:
+    async def inbox_purge(self, handled_before: datetime, set_aside_before: datetime | None = None) -> int:
+        """Delete handled rows done before ``handled_before`` and, when given, set-aside rows (they hold the
+        update as sent, i.e. personal data) received before ``set_aside_before``."""
         async with self.transaction() as tx:
             cur = await tx.execute(
                 "DELETE FROM inbox WHERE state = 'done' AND done_at < ?", (to_db_time(handled_before),)
             )
-            return cur.rowcount
+            purged = max(cur.rowcount, 0)
+            if set_aside_before is not None:
+                cur = await tx.execute(
+                    "DELETE FROM inbox WHERE state = 'set_aside' AND received_at < ?",
+                    (to_db_time(set_aside_before),),
+                )
+                purged += max(cur.rowcount, 0)
+            return purged
+
+    async def inbox_counts(self) -> dict[str, int]:
+        """Rows per state ('pending', 'done', 'set_aside')."""
+        rows = await self.fetchall("SELECT state, count(*) AS n FROM inbox GROUP BY state")
+        return {str(r["state"]): int(r["n"]) for r in rows}
 
 
 @dataclass(frozen=True, slots=True)

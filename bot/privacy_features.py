@@ -20,7 +20,7 @@ from bot.content import html_to_plain
 from bot.db import OutboxRow
 from bot.outbox import Deliverer
 from bot.privacy import Erasure, Link, Parent, PersonalTable, PrivacyRegistry
-from bot.retention import reduce_announcement_ledgers
+from bot.retention import purge_inbox_rows, reduce_announcement_ledgers
 
 if TYPE_CHECKING:
     from bot.context import BotData
@@ -106,6 +106,7 @@ def register_feature_tables(privacy: PrivacyRegistry) -> None:
         )
     )
     privacy.retention("announcement ledgers", reduce_announcement_ledgers)
+    privacy.retention("inbox", purge_inbox_rows)
     privacy.table(
         PersonalTable(
             "standort_results",

@@ -800,6 +800,24 @@ class FakeBotApi:
         self._wake_threadsafe()
         return int(update["update_id"])
 
+    def push_unparseable(self, user: FakeUser, how: Literal["date", "chat"] = "date") -> int:
+        """Queues a message update python-telegram-bot cannot parse (as a Bot API change the pinned library
+        does not know could produce): its ``date`` is a string, or its ``chat`` is missing. Returns the id."""
+        with self._cond:
+            self._users[user.id] = user
+            message: JSON = {
+                "message_id": self._allocate_message_id(user.id),
+                "from": user.to_api(),
+                "chat": user.chat.to_api(),
+                "date": int(time.time()),
+                "text": "Geheimtext im kaputten Update",
+            }
+        if how == "date":
+            message["date"] = "2026-12-04T12:00:00Z"
+        else:
+            del message["chat"]
+        return self.push_update({"message": message})
+
     def send_text(
         self,
         user: FakeUser,
