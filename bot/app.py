@@ -16,6 +16,7 @@ from telegram.ext import ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 import handlers
+from bot import faults
 from bot.clock import Clock, SystemClock, clock_from_environment
 from bot.commands import register_command_menu
 from bot.config import Settings
@@ -136,6 +137,15 @@ def start_outbox_worker(app: App) -> None:
 
 async def _post_stop(app: App) -> None:
     app.bot_data.outbox.stop()
+    limiter = app.bot.rate_limiter
+    retries = limiter.retry_stats if isinstance(limiter, CountingRateLimiter) else None
+    log.info(
+        "expected conditions: %s; direct requests tried again: %s (recovered %s, gave up %s)",
+        faults.summary(),
+        retries.retried if retries else 0,
+        retries.recovered if retries else 0,
+        retries.gave_up if retries else 0,
+    )
 
 
 async def _post_shutdown(app: App) -> None:
