@@ -139,7 +139,16 @@ class Database:
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA synchronous = NORMAL")
+        # Deleted rows are overwritten with zeros, not left in free pages (erasure must leave nothing behind;
+        # SQLite's default depends on how it was built).
+        await conn.execute("PRAGMA secure_delete = ON")
         return cls(conn, path)
+
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file and truncate it (after an erasure the -wal file
+        would otherwise still hold the erased rows' old pages)."""
+        async with self._write_lock:
+            await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
         async with self._write_lock:
@@ -346,12 +355,20 @@ class Database:
         return (int(row[0]), int(row[1])) if row is not None else (0, 0)
 
     async def log_miss(
-        self, question: str, best_id: str | None, best_score: float | None, now: datetime
+        self,
+        question: str,
+        best_id: str | None,
+        best_score: float | None,
+        now: datetime,
+        *,
+        asker_hash: str | None = None,
     ) -> None:
+        """Store a miss as given; features call ``bot.misses.log_miss``, which scrubs it and hashes the asker."""
         async with self.transaction() as tx:
             await tx.execute(
-                "INSERT INTO advice_misses (question, best_id, best_score, created_at) VALUES (?, ?, ?, ?)",
-                (question[:500], best_id, best_score, to_db_time(now)),
+                "INSERT INTO advice_misses (question, best_id, best_score, created_at, asker_hash) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (question[:500], best_id, best_score, to_db_time(now), asker_hash),
             )
 
     async def recent_misses(self, limit: int = 50) -> list[tuple[str, str | None, datetime]]:
