@@ -634,9 +634,10 @@ async def start_reply(update: Update, context: Context) -> str | None:
 
 
 async def _own_request(context: Context, arg: str, user_id: int | None) -> RequestRow | None:
-    if user_id is None or not arg.isdigit():
+    request_id = callbacks.number(arg)
+    if user_id is None or request_id is None:
         return None
-    req = await context.bot_data.db.get_request(int(arg))
+    req = await context.bot_data.db.get_request(request_id)
     return req if req is not None and req.user_id == user_id else None
 
 
@@ -873,12 +874,13 @@ async def staff_press(update: Update, context: Context) -> None:
     services = context.bot_data
     texts = services.texts
     number, _, target = (parsed.arg if parsed else "").partition(".")
-    if parsed is None or not number.isdigit() or (parsed.action == "set") != bool(target):
+    request_id = callbacks.number(number)
+    if parsed is None or request_id is None or (parsed.action == "set") != bool(target):
         await answer(query, texts("requests.staff.stale"), alert=True)
         return
     if not await _staff_allowed(update, context):
         return
-    req = await services.db.get_request(int(number))
+    req = await services.db.get_request(request_id)
     user = update.effective_user
     if req is None or user is None or query is None:
         await answer(query, texts("requests.staff.stale"), alert=True)
