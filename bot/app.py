@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 # Updates handled at once (different chats; one chat's updates keep their order). Each waits mostly on Telegram,
 # so this is about in-flight round trips, not CPU; the intake holds the rest in the database.
 CONCURRENT_UPDATES = 64
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+# chat_member: who joins or leaves the staff group (delivered only when asked for, and only to an admin bot).
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "chat_member"]
 
 
 def build_application(

@@ -52,7 +52,9 @@ QUESTION_MIN, QUESTION_MAX = 10, 2000
 EMAIL_MAX = 254
 # An unfinished form older than this is dropped: the next free text is more likely a new question than the answer.
 FORM_EXPIRES = timedelta(hours=24)
-MEMBER_CACHE = timedelta(seconds=60)
+# How long a staff-group membership check is trusted. A removal is also seen at once: the bot gets a chat_member
+# update (as an admin of the group) or the 'left the group' message, and forgets the cached answer.
+MEMBER_CACHE = timedelta(seconds=15)
 FORUM_CACHE = timedelta(minutes=10)
 # Staff messages in a request's topic that start with this stay in the staff group.
 INTERNAL_MARK = "#intern"
@@ -700,6 +702,20 @@ class RequestDesk:
         ) or (member.status == ChatMemberStatus.RESTRICTED and bool(getattr(member, "is_member", False)))
         self._members[user_id] = (allowed, now)
         return allowed
+
+    def member_changed(self, user_id: int, status: str | None) -> None:
+        """A chat_member update or a join/leave message from the staff group: the new status counts at once
+        (None: unknown, ask Telegram at the next check)."""
+        if status is None:
+            self._members.pop(user_id, None)
+            return
+        allowed = status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+        if allowed:
+            self._members.pop(
+                user_id, None
+            )  # confirmed by the next check (a restricted member may not be one)
+        else:
+            self._members[user_id] = (False, self._services.clock.now())
 
     async def is_forum(self, bot: ExtBot[None], chat_id: int) -> bool:
         now = self._services.clock.now()

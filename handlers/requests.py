@@ -22,11 +22,12 @@ from datetime import datetime
 from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -100,6 +101,9 @@ ALERT_MAX = 200  # characters Telegram shows in a button's alert; longer ones ar
 OPEN_LIST_LIMIT = 50
 # Handler group of the one-time relay-index loader: before every other group, including the guards in -1.
 INDEX_GROUP = -100
+MEMBER_GROUP = (
+    -99
+)  # staff-group membership changes: seen by their own group, whatever else handles the update
 
 # Conversation states (strings: they are persisted as JSON).
 S_KOMMUNE = "kommune"
@@ -1154,6 +1158,18 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("offen", open_requests, filters=where))
     if staff_chat_id is not None:
         app.add_handler(
+            ChatMemberHandler(staff_member_changed, ChatMemberHandler.CHAT_MEMBER, chat_id=staff_chat_id),
+            group=MEMBER_GROUP,
+        )
+        app.add_handler(
+            MessageHandler(
+                filters.Chat(staff_chat_id)
+                & (filters.StatusUpdate.LEFT_CHAT_MEMBER | filters.StatusUpdate.NEW_CHAT_MEMBERS),
+                staff_member_left,
+            ),
+            group=MEMBER_GROUP,
+        )
+        app.add_handler(
             MessageHandler(
                 filters.Chat(staff_chat_id)
                 & filters.UpdateType.MESSAGE
@@ -1167,6 +1183,28 @@ def register(app: App) -> None:
     app.job_queue.run_repeating(
         remind_job, interval=app.bot_data.settings.tick_seconds, first=1.0, name="request_reminders"
     )
+
+
+async def staff_member_changed(update: Update, context: Context) -> None:
+    """Someone joined, left or was removed from the staff group: their rights change at once, not when the
+    membership cache runs out."""
+    change = update.chat_member
+    if change is not None:
+        context.bot_data.requests.member_changed(
+            change.new_chat_member.user.id, change.new_chat_member.status
+        )
+
+
+async def staff_member_left(update: Update, context: Context) -> None:
+    """The group's own 'left'/'joined' messages (seen even where the bot is no admin)."""
+    message = update.effective_message
+    if message is None:
+        return
+    desk = context.bot_data.requests
+    if message.left_chat_member is not None:
+        desk.member_changed(message.left_chat_member.id, ChatMemberStatus.LEFT)
+    for member in message.new_chat_members or ():
+        desk.member_changed(member.id, None)
 
 
 def register_relay(app: App) -> None:
