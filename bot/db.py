@@ -475,6 +475,24 @@ class Database:
         )
         return _request_row(row) if row is not None else None
 
+    async def topic_intent(self, request_id: int) -> int | None:
+        """The staff chat a forum topic for the request was being created in (see migration 0014), if any."""
+        row = await self.fetchone("SELECT topic_intent_chat FROM requests WHERE id = ?", (request_id,))
+        return int(row[0]) if row is not None and row[0] is not None else None
+
+    async def requests_awaiting_topic(self, chat_id: int) -> list[RequestRow]:
+        """Requests whose topic was being created in ``chat_id`` but whose topic id was never stored."""
+        rows = await self.fetchall(
+            "SELECT * FROM requests WHERE topic_intent_chat = ? AND staff_thread_id IS NULL ORDER BY id",
+            (chat_id,),
+        )
+        return [_request_row(r) for r in rows]
+
+    async def set_topic_intent(self, request_id: int, chat_id: int) -> None:
+        """Committed before createForumTopic: a retry then knows a topic may already exist."""
+        async with self.transaction() as tx:
+            await tx.execute("UPDATE requests SET topic_intent_chat = ? WHERE id = ?", (chat_id, request_id))
+
     async def set_request_thread(self, request_id: int, chat_id: int, thread_id: int | None) -> None:
         """Remember the request's forum topic; committed before anything is posted into it."""
         async with self.transaction() as tx:

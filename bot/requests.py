@@ -751,7 +751,12 @@ class RequestDesk:
         if req is None:  # erased in the meantime (privacy): nothing to post
             return None
         thread_id = req.staff_thread_id if req.staff_chat_id == row.chat_id else None
-        if thread_id is None and await self.is_forum(bot, row.chat_id):
+        if (
+            thread_id is None
+            and await self.is_forum(bot, row.chat_id)
+            and not await self._topic_may_exist(req.id, row.chat_id)
+        ):
+            await services.db.set_topic_intent(req.id, row.chat_id)
             try:
                 topic = await bot.create_forum_topic(row.chat_id, topic_name(services.texts, req))
             except BadRequest as exc:
@@ -777,6 +782,19 @@ class RequestDesk:
             await services.db.set_request_thread(req.id, row.chat_id, None)
             message = await bot.send_message(row.chat_id, text, reply_markup=markup)
         return message.message_id
+
+    async def _topic_may_exist(self, request_id: int, chat_id: int) -> bool:
+        """A topic was being created for the request when the bot stopped or the answer got lost: Telegram may
+        have created it, and the Bot API cannot list topics to find it. Post into the group itself rather than
+        into a second topic (staff writing in the first one make it the request's topic again)."""
+        if await self._services.db.topic_intent(request_id) != chat_id:
+            return False
+        log.warning(
+            "request %s: a forum topic may have been created before the bot stopped; posting into the group "
+            "instead of creating a second one",
+            request_id,
+        )
+        return True
 
     async def deliver_note(self, bot: ExtBot[None], row: OutboxRow) -> int | None:
         """Into the request's topic, or as a reply to the request message; waits until the request is posted."""

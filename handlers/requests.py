@@ -82,6 +82,7 @@ from bot.requests import (
     status_label,
     submit_request,
     topic_label,
+    topic_name,
     utf16_length,
 )
 from handlers.common import answer, home_button, parse_press, send_html, show
@@ -944,6 +945,28 @@ async def _edit_markup(message: object, markup: InlineKeyboardMarkup | None) -> 
         log.info("staff keyboard not updated: %s", type(exc).__name__)
 
 
+async def _adopt_orphan_topic(
+    context: Context, message: Message, chat_id: int, thread_id: int
+) -> RequestRow | None:
+    """A message in a topic the bot created for a request but never learned the id of (it stopped, or the answer
+    got lost, right after creating it): the topic's creation message names the request, so it becomes that
+    request's topic now instead of staying an orphan."""
+    created = message.reply_to_message
+    if created is None or created.forum_topic_created is None:
+        return None
+    if created.from_user is None or created.from_user.id != context.bot.id:
+        return None
+    name = created.forum_topic_created.name
+    texts = context.bot_data.texts
+    db = context.bot_data.db
+    for req in await db.requests_awaiting_topic(chat_id):
+        if topic_name(texts, req) == name:
+            await db.set_request_thread(req.id, chat_id, thread_id)
+            log.info("request %s: adopted its forum topic created before a restart", req.id)
+            return await db.get_request(req.id)
+    return None
+
+
 async def staff_message(update: Update, context: Context) -> None:
     """A staff message in a request's topic, or a reply to a request's message: relay it to the requester."""
     message = update.effective_message
@@ -955,6 +978,8 @@ async def staff_message(update: Update, context: Context) -> None:
     req = None
     if message.is_topic_message and message.message_thread_id is not None:
         req = await db.request_for_thread(chat.id, message.message_thread_id)
+        if req is None:
+            req = await _adopt_orphan_topic(context, message, chat.id, message.message_thread_id)
     if req is None and message.reply_to_message is not None:
         req = await db.request_for_staff_message(chat.id, message.reply_to_message.message_id)
     if req is None:
