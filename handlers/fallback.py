@@ -8,7 +8,7 @@ from typing import cast
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import faults
 from bot.context import App, Context
@@ -113,11 +113,22 @@ async def tell_user_about_error(update: Update, context: Context, condition: str
 
 
 async def edited_message(update: Update, context: Context) -> None:
-    """An edited message in a private chat: nothing reads edits, so say how to correct."""
+    """An edited message (in a private chat, or a staff reply in the staff group): no feature reads edits (a form
+    answer or a relayed reply would otherwise change silently, or not at all), so say how to correct."""
     message = update.edited_message
-    if message is None:
-        return
-    await message.reply_text(context.bot_data.texts("errors.edited_message"))
+    if message is not None:
+        await message.reply_text(context.bot_data.texts("errors.edited_message"))
+    raise ApplicationHandlerStop  # no later group (e.g. the offer after /start) sees the edit either
+
+
+def register_edits(app: App) -> None:
+    """First in group 0: an edit is answered here and goes nowhere else."""
+    where: filters.BaseFilter = filters.ChatType.PRIVATE
+    staff_chat_id = app.bot_data.settings.staff_chat_id
+    if staff_chat_id is not None:
+        # In the staff group only edits of replies and topic messages (a staff answer), not ordinary talk.
+        where = where | (filters.Chat(staff_chat_id) & (filters.REPLY | filters.IS_TOPIC_MESSAGE))
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & where, edited_message))
 
 
 def register(app: App) -> None:
