@@ -128,6 +128,9 @@ class Database:
         self._conn = conn
         self.path = path
         self._write_lock = asyncio.Lock()
+        # Set by an erasure: the intake checkpoints again once the erasing update itself is marked done (its
+        # stored copy, with the user's name in it, is blanked only then).
+        self.checkpoint_wanted = False
 
     @classmethod
     async def open(cls, path: Path) -> Database:

@@ -258,6 +258,9 @@ class Intake:
                 if self.persist is not None:
                     await self.persist()
                 await self.db.inbox_done(batch, self.clock.now())
+                if self.db.checkpoint_wanted:
+                    self.db.checkpoint_wanted = False
+                    await self.db.checkpoint()  # after an erasure: its own update's copy is blank now
 
     @property
     def in_flight(self) -> int:
