@@ -97,7 +97,8 @@ def test_every_question_and_press_is_answered_under_injected_faults(
         fake_api.add_user(user)
     seed(db_path, COORD.id, [u.id for u in SUBSCRIBERS], scheduled_body=BODY)
     bot = bot_process({"BOT_BROADCAST_RATE": "5"})  # the announcement's sends spread over the run
-    fake_api.random_faults(RATE, seed=20261204)
+    # Slow answers of up to 8 s: some outlast the 5 s read timeout (a TimedOut, tried again or reported).
+    fake_api.random_faults(RATE, seed=20261204, slow=(1.0, 8.0))
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
     until = time.monotonic() + DURATION
