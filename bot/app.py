@@ -16,6 +16,7 @@ from telegram.ext import ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 import handlers
+from bot import faults
 from bot.clock import Clock, SystemClock, clock_from_environment
 from bot.commands import register_command_menu
 from bot.config import Settings
@@ -38,7 +39,8 @@ log = logging.getLogger(__name__)
 # Updates handled at once (different chats; one chat's updates keep their order). Each waits mostly on Telegram,
 # so this is about in-flight round trips, not CPU; the intake holds the rest in the database.
 CONCURRENT_UPDATES = 64
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+# chat_member: who joins or leaves the staff group (delivered only when asked for, and only to an admin bot).
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "chat_member"]
 
 
 def build_application(
@@ -136,6 +138,15 @@ def start_outbox_worker(app: App) -> None:
 
 async def _post_stop(app: App) -> None:
     app.bot_data.outbox.stop()
+    limiter = app.bot.rate_limiter
+    retries = limiter.retry_stats if isinstance(limiter, CountingRateLimiter) else None
+    log.info(
+        "expected conditions: %s; direct requests tried again: %s (recovered %s, gave up %s)",
+        faults.summary(),
+        retries.retried if retries else 0,
+        retries.recovered if retries else 0,
+        retries.gave_up if retries else 0,
+    )
 
 
 async def _post_shutdown(app: App) -> None:
