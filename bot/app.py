@@ -31,7 +31,6 @@ from bot.retention import schedule_maintenance
 from bot.roles import Role
 from bot.search import SearchIndex
 from bot.update_processor import ChatOrderedUpdateProcessor
-from bot.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +215,8 @@ async def _serve_webhook(app: App, intake: Intake, stop: asyncio.Event) -> None:
         settings.webhook_secret.get_secret_value() if settings.webhook_secret else secrets.token_urlsafe(32)
     )
     url_path = settings.webhook_url.split("://", 1)[1].partition("/")[2]
+    from bot.webhook import WebhookServer  # tornado loads only in webhook mode
+
     server = WebhookServer(intake, url_path, secret)
     server.listen(settings.webhook_listen, settings.webhook_port)
     log.info(
