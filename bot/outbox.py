@@ -201,9 +201,10 @@ class Outbox:
         self._stopping = True
 
     async def deliver_due(self, bot: ExtBot[None]) -> PassReport:
-        """Send everything due now, paced; returns at once if another worker is running."""
+        """Send everything due now, paced. While another worker runs this waits for it and then looks again, so a
+        caller that awaits it knows everything due was tried (background starts check ``busy`` first)."""
         report = PassReport()
-        if self._busy.locked() or self._paused():
+        if self._paused():
             return report
         async with self._busy:
             while not self._stopping and not self._paused():
