@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import sqlite3
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 BUSY_TIMEOUT_MS = 5000
+
+
+KNOWN_USERS_CACHED = 10_000
 
 
 class MigrationError(Exception):
@@ -131,6 +135,9 @@ class Database:
         # Set by an erasure: the intake checkpoints again once the erasing update itself is marked done (its
         # stored copy, with the user's name in it, is blanked only then).
         self.checkpoint_wanted = False
+        # Users seen in this process and their language: every private update asks, so the answer is kept in
+        # memory (bounded; erasure forgets the user) instead of a database read per update.
+        self._known_users: OrderedDict[int, str | None] = OrderedDict()
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -258,7 +265,11 @@ class Database:
 
     async def touch_user(self, user_id: int, language: str | None, now: datetime) -> bool:
         """Record a user who writes in private; True when they are new. Writes only on a change."""
+        if user_id in self._known_users and self._known_users[user_id] == language:
+            self._known_users.move_to_end(user_id)
+            return False
         known = await self.get_user(user_id)
+        self._remember_user(user_id, language)
         if known is not None and known.language == language:
             return False
         async with self.transaction() as tx:
@@ -270,6 +281,16 @@ class Database:
                 return True
             await tx.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
             return False
+
+    def _remember_user(self, user_id: int, language: str | None) -> None:
+        self._known_users[user_id] = language
+        self._known_users.move_to_end(user_id)
+        while len(self._known_users) > KNOWN_USERS_CACHED:
+            self._known_users.popitem(last=False)
+
+    def forget_user(self, user_id: int) -> None:
+        """The user's rows were erased: the next update records them anew."""
+        self._known_users.pop(user_id, None)
 
     async def get_user(self, user_id: int) -> UserRow | None:
         row = await self.fetchone(

@@ -454,6 +454,7 @@ async def erase_user_data(services: BotData, user_id: int, now: datetime) -> lis
     # (whose freed space secure_delete zeroes) and truncate it.
     await db.checkpoint()
     db.checkpoint_wanted = True
+    db.forget_user(user_id)
     for after in registry.after_erase_hooks:
         await after(services, user_id)
     return [Section(label, n) for label, n in erased.items() if n]

@@ -486,6 +486,7 @@ class FakeBotApi:
         strict_html: bool = True,
         strict_chats: bool = True,
         webhook_retry_delay: float = 0.5,
+        latency: float = 0.0,
     ) -> None:
         """``token=None`` accepts any token. ``strict_chats`` makes sending to a chat the server does not
         know fail like Telegram ("chat not found" / "bot can't initiate conversation with a user")."""
@@ -497,6 +498,9 @@ class FakeBotApi:
         self.strict_html = strict_html
         self.strict_chats = strict_chats
         self.webhook_retry_delay = webhook_retry_delay
+        # Seconds added to every Bot API call (Telegram's round trip from Germany is about 0.08); calls wait side
+        # by side, as on a real network.
+        self.latency = latency
         self.flood = FloodLimits()
 
         self._cond = threading.Condition(threading.RLock())
@@ -1236,6 +1240,8 @@ class FakeBotApi:
         return params
 
     async def _handle_method(self, request: web.Request) -> web.StreamResponse:
+        if self.latency > 0:
+            await asyncio.sleep(self.latency)
         token = request.match_info["token"]
         method = request.match_info["method"]
         if self.token is not None and token != self.token:
