@@ -11,6 +11,7 @@ from bot.answers import Answer
 from bot.content import Article, Content, Texts
 from bot.context import App, BotData, Context
 from bot.db import Rating
+from bot.misses import log_miss
 from bot.requests import QUESTION_MIN
 from handlers.common import answer, home_button, main_menu, parse_press, send_html, show
 from handlers.requests import request_offer_button
@@ -169,8 +170,13 @@ async def free_text(update: Update, context: Context) -> None:
     if result.passage is not None:
         bot_data.followups.remember(chat_id, result.topic, now)
         if not result.exact:
-            await bot_data.db.log_miss(
-                question.text, result.article_id, result.hits[0].score if result.hits else None, now
+            await log_miss(
+                bot_data.db,
+                user.id if user is not None else None,
+                question.text,
+                result.article_id,
+                result.hits[0].score if result.hits else None,
+                now,
             )
         offer = None
         if not result.exact and context.user_data is not None:
@@ -186,7 +192,9 @@ async def free_text(update: Update, context: Context) -> None:
         return
     bot_data.followups.forget(chat_id)
     hits = result.hits
-    await bot_data.db.log_miss(
+    await log_miss(
+        bot_data.db,
+        user.id if user is not None else None,
         question.text,
         hits[0].article_id if hits else None,
         hits[0].score if hits else None,
