@@ -23,12 +23,15 @@ async def test_topic_menu_to_article_and_back(bot: Harness) -> None:
     assert node.message_id == root.message_id  # edited in place
     [sub] = await bot.press_label(user, node, "Bilaterale Jugendwerke")
     [article] = await bot.press_label(user, sub, "Deutsch-Polnisches Jugendwerk")
-    assert "DPJW" in article.text and "Quellen" in article.text and "Stand: 24.11.2026" in article.text
-    assert 'href="https://' in article.text
+    dpjw = bot.app.bot_data.content.articles["foerderung-dpjw"]
+    pages = article_pages(dpjw, bot.app.bot_data.texts)
+    assert article.text == pages[0] and "DPJW" in article.text
+    # sources and the Stand derived from the facts' check days close the article
+    assert "Quellen" in pages[-1] and f"Stand: {dpjw.shown_stand:%d.%m.%Y}" in pages[-1]
+    assert 'href="https://' in pages[-1]
     labels = [b["text"] for b in article.buttons()]
     assert bot.texts("advice.buttons.consultation") in labels
     # Related articles (the first three the article names), each opening in place.
-    dpjw = bot.app.bot_data.content.articles["foerderung-dpjw"]
     related = [bot.app.bot_data.content.articles[ref] for ref in dpjw.related[:3]]
     for ref in related:
         assert bot.texts("advice.buttons.related", title=ref.title) in labels
