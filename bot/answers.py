@@ -249,6 +249,8 @@ TIE_SECTION_RATIO = 1.5
 RESCUE_SCORE = 0.4
 # Added to a section's score per question word its heading names (at most two).
 HEADING_BONUS = 0.2
+# An amount of money in a passage ("24 €", "bis 1.234 Euro").
+_AMOUNT = re.compile(r"\d\s*(?:€|Euro\b|EUR\b)", re.IGNORECASE)
 # Extra spellings of Länder (folded) that are not in synonyms.yaml; upper-case codes are matched as typed.
 _LAND_EXTRA = {
     "nds": "NI",
@@ -957,8 +959,16 @@ class Answerer:
         overview = self.passages.overview(article_id)
         if chosen is None:
             chosen = overview
-        # a specific question (a rate, a deadline …) that only the overview answers is not answered exactly
+        # a specific question (a rate, a deadline …) that only the overview answers is not answered exactly,
+        # nor is a question about money by a section that names no amount
         exact = chosen is not None and (chosen.kind == "section" or base.intent is None)
+        if (
+            exact
+            and chosen is not None
+            and base.intent == RATE
+            and not _AMOUNT.search(html_to_plain(chosen.html))
+        ):
+            exact = False
         notes = (
             self._laenderstelle_lines(base.land, base.programme)
             if base.programme and base.land and base.land_source != "profile"

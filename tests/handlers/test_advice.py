@@ -290,10 +290,10 @@ async def test_erasure_forgets_the_follow_up_context(bot: Harness) -> None:
 
 async def test_an_inexact_answer_says_so_and_offers_the_question_to_the_team(bot: Harness) -> None:
     user = bot.user(USER)
-    question = "Wie hoch ist der Tagessatz bei Tandem pro Teilnehmerin?"
+    question = "Wie hoch ist der Tagessatz bei der Stiftung Juve?"
     [reply] = await bot.send(user, question)
     if "Fördersätze" in reply.text:
-        pytest.skip("programmes.yaml now holds Tandem's rates")
+        pytest.skip("programmes.yaml now holds the rates of the Stiftung Juve")
     assert reply.text.startswith(bot.texts("advice.nearby")) or reply.text == bot.texts("advice.no_answer")
     assert bot.texts("advice.buttons.consultation_with_question") in [b["text"] for b in reply.buttons()]
     assert bot.app.user_data[USER]["advice_question"] == question

@@ -75,9 +75,9 @@ def test_off_topic_questions_get_no_passage(answerer: Answerer) -> None:
 
 def test_a_specific_question_no_passage_answers_is_marked_inexact(answerer: Answerer) -> None:
     # a rate the content does not hold: the overview is shown as "what is known nearby", never as the answer
-    result = ask(answerer, "Wie hoch ist der Tagessatz bei Tandem pro Teilnehmerin?")
+    result = ask(answerer, "Wie hoch ist der Tagessatz bei der Stiftung Juve?")
     if result.passage is not None and result.passage.kind == "rates":
-        pytest.skip("programmes.yaml now holds Tandem's rates")
+        pytest.skip("programmes.yaml now holds the rates of the Stiftung Juve")
     assert result.passage is None or not result.exact
 
 
