@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from pathlib import Path
 from typing import Any, cast
@@ -29,15 +28,7 @@ async def tick(h: Harness) -> None:
 
 async def drain(h: Harness) -> None:
     """Deliver every due outbox row (waiting for a worker that is already running)."""
-    outbox = h.app.bot_data.outbox
-    for _ in range(500):
-        if outbox.busy:
-            await asyncio.sleep(0.005)
-            continue
-        await outbox.deliver_due(h.app.bot)
-        if not outbox.busy and not await h.db.due_outbox(h.clock.now(), 1):
-            return
-    raise AssertionError("outbox did not drain")
+    await h.deliver()
 
 
 def content_copy(

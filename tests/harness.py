@@ -1,4 +1,10 @@
-"""In-process harness: the real Application fed real ``Update`` objects, answered by a strict offline Bot API."""
+"""In-process harness: the real Application fed real ``Update`` objects, answered by a strict offline Bot API.
+
+Nothing ticks in the background: the job queue's scheduler is paused once the application runs, so a test
+drives the periodic work itself (``Harness.deliver`` for the outbox, the jobs' callbacks for the rest) on the
+fake clock. Workers the bot starts on its own (``Outbox.kick`` after a new row) still run; ``deliver`` awaits
+them instead of polling. Content and the search index come from a per-folder cache (tests/content_cache.py).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.context import App
 from bot.offline import OfflineBotApi, SentMessage, UpdateFactory
+from tests.content_cache import cached_content_and_index
 
 STAFF_CHAT_ID = -1001234567890
 ADMIN_ID = 900001
@@ -73,6 +80,17 @@ class Harness:
             f"no button containing {label_part!r} in {[b['text'] for b in message.buttons()]}"
         )
 
+    async def deliver(self, rounds: int = 100) -> None:
+        """Deliver every outbox row due now: wait for a worker the bot started itself, then run passes until
+        nothing is due. Retry and flood waits are not skipped (move ``clock`` for those)."""
+        outbox = self.app.bot_data.outbox
+        for _ in range(rounds):
+            await outbox.idle()
+            await outbox.deliver_due(self.app.bot)
+            if not outbox.busy and not await self.db.due_outbox(self.clock.now(), 1):
+                return
+        raise AssertionError("outbox never settled")
+
     def last_answer_text(self) -> str | None:
         """The text of the last answerCallbackQuery (a toast or alert)."""
         for call in reversed(self.api.calls):
@@ -99,8 +117,10 @@ async def harness(
     settings = make_settings(tmp_path, **overrides)
     clock = FakeClock(now or datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
     api = api or OfflineBotApi(strict=True)
-    app = build_application(settings, request=api, clock=clock)
+    app = build_application(settings, request=api, clock=clock, load=cached_content_and_index)
     if setup is not None:
         setup(app)
     async with running(app):
+        assert app.job_queue is not None
+        app.job_queue.scheduler.pause()  # background ticks off: tests run the jobs on the fake clock
         yield Harness(app, api, clock)
