@@ -22,11 +22,6 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def content():  # type: ignore[no-untyped-def]
-    return load_content(ROOT / "content")
-
-
 def code_of(call, *args):  # type: ignore[no-untyped-def]
     with pytest.raises((EventInputError, DateInputError)) as caught:
         call(*args)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import Content, FundingProgrammes, check_telegram_html, load_content, split_message
+from bot.content import Content, FundingProgrammes, check_telegram_html, split_message
 from bot.foerderfinder import Finding, MissKind, Plan, find_programmes, render_result
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,11 +79,6 @@ TYPED_DAYS = [
     (30, 30),
 ]
 TYPED_DAYS_LONG = [(13, 13), (14, 14), (59, 59), (60, 60), (90, 180), (365, 365), (400, 400)]
-
-
-@pytest.fixture(scope="module")
-def content() -> Content:
-    return load_content(ROOT / "content")
 
 
 @pytest.fixture(scope="module")

@@ -27,11 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = ("allies", "network", "overview", "plan", "jha", "contact", "staff", "evaluation")
 
 
-@pytest.fixture(scope="module")
-def content() -> Content:
-    return load_content(ROOT / "content")
-
-
 def answers(**given: str) -> dict[str, str]:
     return {q: given.get(q, "yes") for q in QUESTIONS}
 
