@@ -17,7 +17,9 @@ from typing import Any
 from bot.app import build_application, running
 from bot.clock import FakeClock
 from bot.config import Settings
+from bot.content import Texts
 from bot.context import App
+from bot.db import Database
 from bot.offline import OfflineBotApi, SentMessage, UpdateFactory
 from tests.content_cache import cached_content_and_index
 
@@ -48,11 +50,11 @@ class Harness:
         self.factory = UpdateFactory(app)
 
     @property
-    def db(self) -> Any:
+    def db(self) -> Database:
         return self.app.bot_data.db
 
     @property
-    def texts(self) -> Any:
+    def texts(self) -> Texts:
         return self.app.bot_data.texts
 
     def user(self, user_id: int, first_name: str = "Test", language: str | None = "de") -> dict[str, Any]:

@@ -90,7 +90,7 @@ def all_plans(data: FundingProgrammes) -> list[Plan]:
     plans = []
     for country, fmt in itertools.product(data.countries, data.formats):
         ages: list[tuple[int, int] | None] = (
-            [(a.min, a.max) for a in data.ages] + TYPED_AGES if fmt.ask_ages else [None]
+            [*[(a.min, a.max) for a in data.ages], *TYPED_AGES] if fmt.ask_ages else [None]
         )
         typed_days = TYPED_DAYS_LONG if fmt.id == "freiwillig" else TYPED_DAYS
         days = [(d.min, d.max) for d in fmt.days] + typed_days
