@@ -129,11 +129,6 @@ async def outbox_tick(context: Context) -> None:
     context.bot_data.outbox.kick()
 
 
-def start_outbox_worker(app: App) -> None:
-    """Deliver due outbox rows in the background now; call right after committing a new row."""
-    app.bot_data.outbox.kick()
-
-
 def _spawner(app: App) -> Spawn:
     """The outbox's workers run as the application's tasks (``stop`` waits for them), only while it runs."""
 

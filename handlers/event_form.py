@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import replace
-from typing import Any, cast
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
@@ -368,9 +368,7 @@ async def save(update: Update, context: Context) -> str | int:
             result.notified,
         )
         await show(update, context, texts("events.form.saved", followers=result.notified))
-        from bot.app import start_outbox_worker
-
-        start_outbox_worker(cast(App, context.application))
+        context.bot_data.outbox.kick()
     return await _show_event(update, context, int(form["event_id"]))
 
 

@@ -11,7 +11,6 @@ import logging
 import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import cast
 from urllib.parse import quote
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -357,9 +356,7 @@ async def _cancel(update: Update, context: Context, event: EventRow, *, confirme
 
 
 def _kick_outbox(context: Context) -> None:
-    from bot.app import start_outbox_worker
-
-    start_outbox_worker(cast(App, context.application))
+    context.bot_data.outbox.kick()
 
 
 async def event_list_pressed(update: Update, context: Context) -> None:

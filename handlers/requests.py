@@ -19,7 +19,7 @@ import secrets
 import warnings
 from collections.abc import Callable, Coroutine
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
@@ -334,9 +334,7 @@ def _drop_form(context: Context) -> None:
 
 
 def _kick_outbox(context: Context) -> None:
-    from bot.app import start_outbox_worker
-
-    start_outbox_worker(cast(App, context.application))
+    context.bot_data.outbox.kick()
 
 
 # --- entering and leaving the form -----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
@@ -85,8 +85,6 @@ async def _apply_change(context: Context, admin_id: int, user_id: int, role: Rol
 
 
 async def _after_change(context: Context, user_id: int) -> None:
-    from bot.app import start_outbox_worker
-
     data = context.bot_data
     roles = await data.db.user_roles(user_id)
     await refresh_user_command_menu(
@@ -96,7 +94,7 @@ async def _after_change(context: Context, user_id: int) -> None:
         coordinator=Role.COORDINATOR in roles,
         admin=user_id in data.settings.admin_ids,
     )
-    start_outbox_worker(cast(App, context.application))
+    data.outbox.kick()
 
 
 async def rolle_command(update: Update, context: Context) -> None:
