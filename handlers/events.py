@@ -16,7 +16,7 @@ from urllib.parse import quote
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, filters
 
-from bot import callbacks, deadlines, events, ics, outbox, reminders, subscriptions
+from bot import callbacks, deadlines, events, following, ics, outbox, reminders, subscriptions
 from bot.content import LAND_CODES, Content
 from bot.context import App, Context
 from bot.db import EventRow, OutboxRow, Tx
@@ -250,25 +250,13 @@ async def event_pressed(update: Update, context: Context) -> None:
         if event.state != "active" or event.ends_at <= now:
             await answer(update.callback_query, texts("events.follow_closed"), alert=True)
         else:
-            async with data.db.transaction() as tx:
-                await data.db.follow_event(tx, event.id, user.id, now)
-                await reminders.sync_reminders_in(
-                    tx, data.db, data.content.calendar, tz, now, user_id=user.id
-                )
-                planned = await data.db.pending_reminders(
-                    tx, now, user_id=user.id, subject=events.event_subject(event.id)
-                )
+            planned = await following.follow_event(data.db, data.content.calendar, tz, now, event.id, user.id)
             # Too close to the start for any lead time: say so instead of promising a reminder.
             await answer(
                 update.callback_query, texts("events.followed" if planned else "events.followed_too_late")
             )
     elif press.action == "unfollow":
-        async with data.db.transaction() as tx:
-            await data.db.unfollow_event(tx, event.id, user.id)
-            await reminders.sync_reminders_in(tx, data.db, data.content.calendar, tz, now, user_id=user.id)
-            left = await data.db.pending_reminders(
-                tx, now, user_id=user.id, subject=events.event_subject(event.id)
-            )
+        left = await following.unfollow_event(data.db, data.content.calendar, tz, now, event.id, user.id)
         # The /abo subscription may still bring reminders for this event: say so rather than promise silence.
         await answer(
             update.callback_query, texts("events.unfollowed_subscribed" if left else "events.unfollowed")
@@ -597,12 +585,9 @@ async def deadline_pressed(update: Update, context: Context) -> None:
         if programme is None or page is None:
             await answer(update.callback_query, texts("errors.stale_button"), alert=True)
             return
-        async with data.db.transaction() as tx:
-            if press.action == "f":
-                await data.db.follow_programme(tx, programme_id, user.id, now)
-            else:
-                await data.db.unfollow_programme(tx, programme_id, user.id)
-            await reminders.sync_reminders_in(tx, data.db, data.content.calendar, tz, now, user_id=user.id)
+        await following.set_programme_followed(
+            data.db, data.content.calendar, tz, now, programme_id, user.id, follow=press.action == "f"
+        )
         if press.action == "f":
             settings = data.content.calendar.reminders
             await answer(
