@@ -16,7 +16,8 @@ from urllib.parse import quote
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, filters
 
-from bot import callbacks, deadlines, events, following, ics, outbox, reminders, subscriptions
+from bot import callbacks, deadlines, events, ics, outbox, reminders, subscriptions
+from bot import following as follows
 from bot.content import LAND_CODES, Content
 from bot.context import App, Context
 from bot.db import EventRow, OutboxRow, Tx
@@ -152,7 +153,7 @@ async def termine_command(update: Update, context: Context) -> None:
     await send_html(update, context, text, markup)
 
 
-async def _event_view(context: Context, event: EventRow, user_id: int) -> tuple[str, InlineKeyboardMarkup]:
+async def event_view(context: Context, event: EventRow, user_id: int) -> tuple[str, InlineKeyboardMarkup]:
     data = context.bot_data
     texts, now = data.texts, data.clock.now()
     following = await data.db.follows_event(event.id, user_id)
@@ -250,13 +251,13 @@ async def event_pressed(update: Update, context: Context) -> None:
         if event.state != "active" or event.ends_at <= now:
             await answer(update.callback_query, texts("events.follow_closed"), alert=True)
         else:
-            planned = await following.follow_event(data.db, data.content.calendar, tz, now, event.id, user.id)
+            planned = await follows.follow_event(data.db, data.content.calendar, tz, now, event.id, user.id)
             # Too close to the start for any lead time: say so instead of promising a reminder.
             await answer(
                 update.callback_query, texts("events.followed" if planned else "events.followed_too_late")
             )
     elif press.action == "unfollow":
-        left = await following.unfollow_event(data.db, data.content.calendar, tz, now, event.id, user.id)
+        left = await follows.unfollow_event(data.db, data.content.calendar, tz, now, event.id, user.id)
         # The /abo subscription may still bring reminders for this event: say so rather than promise silence.
         await answer(
             update.callback_query, texts("events.unfollowed_subscribed" if left else "events.unfollowed")
@@ -272,7 +273,7 @@ async def event_pressed(update: Update, context: Context) -> None:
         await answer(update.callback_query, texts("errors.stale_button"), alert=True)
         return
     event = await data.db.get_event(event.id) or event
-    text, markup = await _event_view(context, event, user.id)
+    text, markup = await event_view(context, event, user.id)
     await show(update, context, text, markup)
 
 
@@ -383,7 +384,7 @@ async def deep_link(update: Update, context: Context) -> None:
         )
         await send_html(update, context, texts("events.unknown_event"), markup)
         return
-    text, markup = await _event_view(context, event, user.id)
+    text, markup = await event_view(context, event, user.id)
     await send_html(update, context, text, markup)
 
 
@@ -585,7 +586,7 @@ async def deadline_pressed(update: Update, context: Context) -> None:
         if programme is None or page is None:
             await answer(update.callback_query, texts("errors.stale_button"), alert=True)
             return
-        await following.set_programme_followed(
+        await follows.set_programme_followed(
             data.db, data.content.calendar, tz, now, programme_id, user.id, follow=press.action == "f"
         )
         if press.action == "f":
