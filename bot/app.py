@@ -49,11 +49,13 @@ def build_application(
     clock: Clock | None = None,
     *,
     load: ContentLoader = load_content_and_index,
+    outbox: Outbox | None = None,
 ) -> App:
-    """The Application with every handler registered; ``request`` replaces the network (demo, tests)."""
+    """The Application with every handler registered; ``request`` replaces the network (demo, tests), ``load``
+    reads the content, ``outbox`` replaces the one pacing on real time (tests)."""
     persistence = SqlitePersistence()
     clock = clock or SystemClock()
-    outbox = Outbox(clock, settings.broadcast_rate)
+    outbox = outbox or Outbox(clock, settings.broadcast_rate)
     token = OFFLINE_TOKEN if request is not None and settings.token is None else settings.require_token()
     builder = (
         ApplicationBuilder()

@@ -3,11 +3,13 @@
 Nothing ticks in the background: the job queue's scheduler is paused once the application runs, so a test
 drives the periodic work itself (``Harness.deliver`` for the outbox, the jobs' callbacks for the rest) on the
 fake clock. Workers the bot starts on its own (``Outbox.kick`` after a new row) still run; ``deliver`` awaits
-them instead of polling. Content and the search index come from a per-folder cache (tests/content_cache.py).
+them instead of polling, and their pacing runs on ``VirtualTime``. Content and the search index come from a
+per-folder cache (tests/content_cache.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -21,6 +23,7 @@ from bot.content import Texts
 from bot.context import App
 from bot.db import Database
 from bot.offline import OfflineBotApi, SentMessage, UpdateFactory
+from bot.outbox import Outbox
 from tests.content_cache import cached_content_and_index
 
 STAFF_CHAT_ID = -1001234567890
@@ -38,6 +41,21 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
+
+
+class VirtualTime:
+    """Monotonic time for the outbox's pacing that passes only when the outbox sleeps: pacing is checked (the
+    order and the waits are real), but costs the test no wall-clock time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(seconds, 0.0)
+        await asyncio.sleep(0)  # still let other tasks run, as a real sleep would
 
 
 class Harness:
@@ -119,7 +137,9 @@ async def harness(
     settings = make_settings(tmp_path, **overrides)
     clock = FakeClock(now or datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
     api = api or OfflineBotApi(strict=True)
-    app = build_application(settings, request=api, clock=clock, load=cached_content_and_index)
+    pacing = VirtualTime()
+    outbox = Outbox(clock, settings.broadcast_rate, monotonic=pacing.monotonic, sleep=pacing.sleep)
+    app = build_application(settings, request=api, clock=clock, load=cached_content_and_index, outbox=outbox)
     if setup is not None:
         setup(app)
     async with running(app):
