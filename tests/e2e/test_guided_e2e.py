@@ -33,12 +33,8 @@ def wait_for_persisted_step(db_path: Path, user: FakeUser, step: str) -> None:
                 "SELECT state FROM conversations WHERE name = 'guided' AND key = ?", (key,)
             ).fetchone()
             data = conn.execute("SELECT data FROM user_data WHERE user_id = ?", (user.id,)).fetchone()
-        if (
-            state
-            and json.loads(state[0]) == f"ff_{step}"
-            and data
-            and json.loads(data[0])["ff"]["step"] == step
-        ):
+        answers = json.loads(data[0]).get("ff", {}) if data else {}
+        if state and json.loads(state[0]) == f"ff_{step}" and answers.get("step") == step:
             return
         time.sleep(0.02)
     raise AssertionError(f"the step {step!r} was not persisted within {PERSISTENCE_FLUSH} s")
