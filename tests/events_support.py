@@ -19,8 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 async def tick(h: Harness) -> None:
     """One run of the real reminder job (with its own state), then deliver everything due."""
-    assert h.app.job_queue is not None
-    [job] = h.app.job_queue.get_jobs_by_name("reminder_tick")
+    job = h.job("reminder_tick")
     assert isinstance(job.data, TickState)
     context = cast(Context, CallbackContext.from_job(job, h.app))
     await reminder_tick(context)

@@ -16,11 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from telegram.ext import Job
+
 from bot.app import build_application, running
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.content import Texts
-from bot.context import App
+from bot.context import App, Context
 from bot.db import Database
 from bot.offline import OfflineBotApi, SentMessage, UpdateFactory
 from bot.outbox import Outbox
@@ -99,6 +101,12 @@ class Harness:
         raise AssertionError(
             f"no button containing {label_part!r} in {[b['text'] for b in message.buttons()]}"
         )
+
+    def job(self, name: str) -> Job[Context]:
+        """The one periodic job of that name (the scheduler is paused: run its callback yourself)."""
+        assert self.app.job_queue is not None
+        [job] = self.app.job_queue.get_jobs_by_name(name)
+        return job
 
     async def deliver(self, rounds: int = 100) -> None:
         """Deliver every outbox row due now: wait for a worker the bot started itself, then run passes until

@@ -148,7 +148,7 @@ async def test_a_permanently_rejected_staff_post_is_recorded_and_the_request_sta
 
 
 async def _tick(h: Harness) -> None:
-    [job] = h.app.job_queue.get_jobs_by_name("request_reminders")  # type: ignore[union-attr]
+    job = h.job("request_reminders")
     await job.run(h.app)
     await deliver(h)
 
