@@ -26,7 +26,7 @@ def article_pages(article: Article, texts: Texts) -> list[str]:
     footer = (
         texts("advice.sources", links=Html(links))
         + "\n"
-        + texts("advice.stand", stand=f"{article.stand:%d.%m.%Y}")
+        + texts("advice.stand", stand=f"{article.shown_stand:%d.%m.%Y}")
     )
     pages = split_message([head, *sections[1:], footer], limit=PAGE_LIMIT)
     if len(pages) > 1:

@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 LAND_CODES = ("BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "RP", "SL", "SN", "ST", "SH", "TH")
@@ -71,7 +79,7 @@ class Texts:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 _ModelT = TypeVar("_ModelT", bound=_Model)
@@ -86,8 +94,32 @@ def _https_url(value: str) -> str:
 class Source(_Model):
     title: str = Field(min_length=1)
     url: str
+    checked: date | None = None  # the day an editor last confirmed the page still states the claim
 
     _https = field_validator("url")(_https_url)
+
+
+# --- provenance: time-sensitive facts, each with a deep-link source and the day it was last checked -----------
+# Kinds and their maximum age live in content/provenance.yaml (defaults below); check-content enforces them.
+
+FACT_KINDS = ("deadline", "amount", "limit", "body", "contact", "existence")
+
+
+class Fact(_Model):
+    """One time-sensitive statement of an article body (front matter ``facts:``)."""
+
+    id: str = Field(pattern=ID_PATTERN, max_length=60)
+    kind: Literal["deadline", "amount", "limit", "body", "contact", "existence"]
+    claim: str = Field(min_length=1, max_length=400)
+    source: Source | None = None  # required: check-content names a fact without one
+    checked: date | None = None  # required: check-content names a fact without one
+    note: str | None = Field(default=None, max_length=600)
+
+
+def oldest(dates: list[date | None]) -> date | None:
+    """The oldest of the given check dates (``None`` entries ignored), or ``None``."""
+    known = [d for d in dates if d is not None]
+    return min(known) if known else None
 
 
 class MenuNode(_Model):
@@ -105,8 +137,11 @@ class Article(_Model):
     summary: str = Field(min_length=1, max_length=300)
     keywords: list[str] = Field(default_factory=list)
     sources: list[Source] = Field(min_length=1)
-    stand: date
-    review: date
+    facts: list[Fact] = Field(default_factory=list)
+    # Old format (before provenance): a typed Stand and review date. Still read during the transition;
+    # check-content warns about them. The shown Stand is ``checked_on``.
+    stand: date | None = None
+    review: date | None = None
     related: list[str] = Field(default_factory=list)
     bundesland: str | None = None
     body: str = Field(min_length=1)
@@ -118,15 +153,52 @@ class Article(_Model):
             raise ValueError(f"unknown Bundesland code {value!r}")
         return value
 
+    @model_validator(mode="after")
+    def _dated(self) -> Article:
+        if self.checked_on is None:
+            raise ValueError("no check date: give every source (and every fact) a 'checked:' date")
+        return self
+
+    @property
+    def checked_on(self) -> date | None:
+        """The shown Stand: the oldest ``checked`` among the facts, else among the sources (old: ``stand``)."""
+        return (
+            oldest([f.checked for f in self.facts]) or oldest([s.checked for s in self.sources]) or self.stand
+        )
+
+    @property
+    def shown_stand(self) -> date:
+        stand = self.checked_on
+        assert stand is not None  # the validator above guarantees it
+        return stand
+
     def html_sections(self) -> list[str]:
         """The body rendered to Telegram HTML, one string per ``## `` section (the lead first)."""
         return render_markdown_sections(self.body)
 
 
 class Link(_Model):
+    """A service point or Land programme: ``url`` is shown to users; ``source`` (a deep link) proves the claim
+    where ``url`` is a homepage; ``checked`` is the day an editor last confirmed it."""
+
     name: str = Field(min_length=1)
     what: str = Field(min_length=1)
     url: str
+    source: Source | None = None
+    checked: date | None = None
+
+    _https = field_validator("url")(_https_url)
+
+
+class Laenderstelle(_Model):
+    """Who takes applications of kommunale Träger in a Land, for the listed programmes (deadlines.yaml ids)."""
+
+    programmes: list[str] = Field(min_length=1)
+    who: str = Field(min_length=1, max_length=200)
+    what: str = Field(default="", max_length=600)
+    url: str
+    source: Source | None = None  # a deeper page proving the claim, when ``url`` is an entry page
+    checked: date | None = None
 
     _https = field_validator("url")(_https_url)
 
@@ -134,9 +206,16 @@ class Link(_Model):
 class Land(_Model):
     code: str
     name: str
+    places: list[str] = Field(default_factory=list)  # cities and districts users might name
+    laenderstelle: list[Laenderstelle] = Field(default_factory=list)
     points: list[Link] = Field(default_factory=list)
     programmes: list[Link] = Field(default_factory=list)
+    no_programme: str | None = None  # what to say when the Land has no own programme (required iff none)
     note: str | None = None
+
+    def laenderstelle_for(self, programme: str) -> Laenderstelle | None:
+        """The Länderstelle for kommunale Träger of ``programme`` (a deadlines.yaml programme id), if known."""
+        return next((entry for entry in self.laenderstelle if programme in entry.programmes), None)
 
     @field_validator("code")
     @classmethod
@@ -147,7 +226,7 @@ class Land(_Model):
 
 
 class ServicePoints(_Model):
-    stand: date
+    stand: date | None = None  # old format; the new one dates each entry with ``checked``
     laender: list[Land]
     fallback: list[Link] = Field(min_length=1)
 
@@ -278,7 +357,7 @@ def _load_articles(root: Path, problems: list[str]) -> dict[str, Article]:
             problems.append(f"{where}: id {article.id!r} differs from the file name")
         if article.id in articles:
             problems.append(f"{where}: duplicate id {article.id!r}")
-        if article.review < article.stand:
+        if article.review is not None and article.stand is not None and article.review < article.stand:
             problems.append(f"{where}: review {article.review} is before stand {article.stand}")
         try:
             for section in article.html_sections():
@@ -362,9 +441,9 @@ def load_content(root: Path, today: date | None = None) -> Content:
     guided = _load_guided(root, articles, problems)
     if today is not None:  # check-content: a Stand is the day the facts were checked, never a later one
         for article in sorted(articles.values(), key=lambda a: a.id):
-            if article.stand > today:
+            if article.stand is not None and article.stand > today:
                 problems.append(f"articles/{article.id}.md: stand {article.stand} lies in the future")
-        if servicepoints is not None and servicepoints.stand > today:
+        if servicepoints is not None and servicepoints.stand is not None and servicepoints.stand > today:
             problems.append(f"servicepoints.yaml: stand {servicepoints.stand} lies in the future")
 
     if problems or servicepoints is None:
@@ -372,11 +451,57 @@ def load_content(root: Path, today: date | None = None) -> Content:
     warnings = []
     if today is not None:
         for article in sorted(articles.values(), key=lambda a: a.id):
-            if article.review < today:
+            if article.review is not None and article.review < today:
                 warnings.append(f"articles/{article.id}.md: review date {article.review} has passed")
+        warnings.extend(_old_format_warnings(root, articles, servicepoints, guided))
     return Content(
         root, texts, menu, articles, synonyms, servicepoints, warnings, calendar=calendar, guided=guided
     )
+
+
+OLD_FORMAT = "(old format)"  # marks the transition warnings (check-content)
+
+
+def _old_format_warnings(
+    root: Path, articles: Mapping[str, Article], servicepoints: ServicePoints, guided: GuidedContent | None
+) -> list[str]:
+    """Fields of the format before provenance: still read, but editors should convert them (content/README.md)."""
+    found: list[str] = []
+    for article in sorted(articles.values(), key=lambda a: a.id):
+        for name in ("stand", "review"):
+            if getattr(article, name) is not None:
+                found.append(
+                    f"articles/{article.id}.md: '{name}:' {OLD_FORMAT} – remove it; the Stand is derived from "
+                    "the 'checked:' dates of the facts and sources"
+                )
+    if servicepoints.stand is not None:
+        found.append(f"servicepoints.yaml: top-level 'stand:' {OLD_FORMAT} – date each entry with 'checked:'")
+    if guided is not None:
+        data = guided.programmes
+        if data.stand is not None:
+            found.append(
+                f"programmes.yaml: top-level 'stand:' {OLD_FORMAT} – date each programme with 'checked:'"
+            )
+        if data.laenderstellen:
+            found.append(
+                f"programmes.yaml: 'laenderstellen:' {OLD_FORMAT} – the Länderstellen belong in servicepoints.yaml "
+                "(laenderstelle: per Land)"
+            )
+        for programme in data.programmes:
+            if programme.stand is not None:
+                found.append(
+                    f"programmes.yaml: programme {programme.id}: 'stand:' {OLD_FORMAT} – write 'checked:'"
+                )
+            if programme.deadline.year is not None:
+                found.append(
+                    f"programmes.yaml: programme {programme.id}: deadline 'year:' {OLD_FORMAT} – write 'checked:'"
+                )
+    raw = _read_yaml(root / "deadlines.yaml", [])
+    rules = raw.get("deadlines") if isinstance(raw, dict) else None
+    for rule in rules if isinstance(rules, list) else []:
+        if isinstance(rule, dict) and "stand" in rule:
+            found.append(f"deadlines.yaml: {rule.get('id')}: 'stand:' {OLD_FORMAT} – write 'checked:'")
+    return found
 
 
 # --- guided tools: Förder-Finder programmes (programmes.yaml) and Standortbestimmung (standort.yaml) ---------
@@ -434,7 +559,8 @@ class DeadlinePattern(_Model):
 
 class FundingDeadline(_Model):
     note: str = Field(min_length=1)
-    year: int = Field(ge=2000, le=2100)  # the year the note's facts refer to
+    checked: date | None = None  # the day the note was last checked against its source
+    year: int | None = Field(default=None, ge=2000, le=2100)  # old format: the year the note refers to
     certainty: Literal["verified", "secondary", "uncertain"]
     source: Source
     pattern: DeadlinePattern | None = None
@@ -447,6 +573,25 @@ class FundingDeadline(_Model):
         if unknown:
             raise ValueError(f"unknown Bundesland codes {unknown}")
         return value
+
+    @model_validator(mode="after")
+    def _dated(self) -> FundingDeadline:
+        if self.checked is None and self.year is None:
+            raise ValueError("give 'checked:' (the day the note was checked)")
+        return self
+
+    def stand_label(self) -> str:
+        """How the note is dated for users: the check day, or (old format) the year its facts refer to."""
+        return self.checked.strftime("%d.%m.%Y") if self.checked is not None else str(self.year)
+
+
+class Rate(_Model):
+    """A structured money fact of a programme (``rates:``), with its deep-link source and check day."""
+
+    what: str = Field(min_length=1, max_length=300)
+    amount: str = Field(min_length=1, max_length=120)
+    source: Source
+    checked: date
 
 
 class FundingProgramme(_Model):
@@ -467,18 +612,45 @@ class FundingProgramme(_Model):
     route: Literal["laenderstelle", "zentralstelle", "direkt"]
     route_note: str = Field(min_length=1)
     deadline: FundingDeadline
+    rates: list[Rate] = Field(default_factory=list)
     sources: list[Source] = Field(min_length=1)
-    stand: date
+    checked: date | None = None
+    stand: date | None = None  # old format for ``checked``
     caution: str | None = None  # set: shown as a clear warning, never as a programme that fits
+
+    @model_validator(mode="after")
+    def _dated(self) -> FundingProgramme:
+        if self.checked is None and self.stand is None:
+            raise ValueError("give 'checked:' (the day the programme's facts were checked)")
+        return self
+
+    @property
+    def checked_on(self) -> date:
+        """The oldest check among the programme, its deadline note, rates and sources."""
+        found = oldest(
+            [
+                self.checked or self.stand,
+                self.deadline.checked,
+                *(r.checked for r in self.rates),
+                *(s.checked for s in self.sources),
+            ]
+        )
+        assert found is not None  # ``_dated`` guarantees one
+        return found
 
 
 class FundingProgrammes(_Model):
-    stand: date
+    stand: date | None = None  # old format; the shown Stand is derived (``checked_on``)
     countries: list[Choice] = Field(min_length=1)
     formats: list[FormatChoice] = Field(min_length=1)
     ages: list[Span] = Field(min_length=1, max_length=10)
-    laenderstellen: dict[str, str] = Field(default_factory=dict)
+    laenderstellen: dict[str, str] = Field(default_factory=dict)  # old format: now in servicepoints.yaml
     programmes: list[FundingProgramme] = Field(min_length=1)
+
+    @property
+    def checked_on(self) -> date:
+        """The oldest check among all programmes (the Förder-Finder's Stand)."""
+        return min(p.checked_on for p in self.programmes)
 
     @field_validator("laenderstellen")
     @classmethod
@@ -582,7 +754,7 @@ class Devplan(_Model):
 
 
 class StandortContent(_Model):
-    stand: date
+    stand: date = Field(validation_alias=AliasChoices("checked", "stand"))
     sources: list[Source] = Field(min_length=1)
     kommune_types: list[KommuneType] = Field(min_length=1)
     questions: list[StandortQuestion] = Field(min_length=3, max_length=12)
@@ -882,6 +1054,8 @@ class ReminderSettings(_Model):
     send_time: time = time(9, 0)
     event_leads_days: list[int] = Field(default_factory=lambda: [7, 1])
     deadline_leads_days: list[int] = Field(default_factory=lambda: [56, 14, 3])
+    # An expected round (no published date yet): one early reminder this many days before the 1st of its month.
+    expected_lead_days: int = Field(default=56, ge=0, le=366)
 
     _quoted = field_validator("send_time", mode="before")(_quoted_time)
 
@@ -982,8 +1156,29 @@ class LandVariant(_Model):
     _codes = field_validator("laender")(_land_codes)
 
 
+class ExpectedRounds(_Model):
+    """The usual yearly rhythm of a programme's rounds whose dates are not yet published: the months they
+    usually fall in. A confirmed date in that month (or the month before or after) counts as the round's date."""
+
+    months: list[int] = Field(min_length=1, max_length=12)
+    note: str | None = Field(default=None, max_length=300)  # e.g. when the dates are usually published
+
+    _plain = field_validator("note")(_no_html)
+
+    @field_validator("months")
+    @classmethod
+    def _months(cls, value: list[int]) -> list[int]:
+        if any(not 1 <= month <= 12 for month in value):
+            raise ValueError("expected months are numbers from 1 (January) to 12 (December)")
+        if len(set(value)) != len(value):
+            raise ValueError("an expected month is listed twice")
+        return sorted(value)
+
+
 class DeadlineRule(_Model):
-    """One deadline of a programme: yearly (``MM-DD``), dated (``dates`` with years) or without a fixed date."""
+    """One deadline of a programme: yearly (``MM-DD``), dated (``dates`` with years: CONFIRMED dates only) or
+    without a fixed date; ``expected`` says in which months rounds usually fall while no date is published,
+    ``none`` that there is no upcoming round and why."""
 
     id: str = Field(pattern=ID_PATTERN, max_length=30)
     programme: str
@@ -993,18 +1188,24 @@ class DeadlineRule(_Model):
     # The hour on the deadline day (YAML key ``time``, e.g. "12:00"); otherwise the whole day counts.
     at: time | None = Field(default=None, alias="time")
     rhythm: str | None = Field(default=None, max_length=200)  # what is known when no date is current
+    expected: ExpectedRounds | None = None
+    none: str | None = Field(default=None, max_length=300)  # no upcoming round, and why
+    # The date is the Zentral-/Länderstellen' deadline towards the programme, not a Kommune's: shown so, and
+    # never reminded of (a Kommune is reminded of its intermediary's date where one is known).
+    for_intermediaries: bool = False
     note: str | None = Field(default=None, max_length=400)
     laender: list[str] = Field(default_factory=list)  # only for these Länder; empty = everywhere
     intermediary: Intermediary | None = None
     variants: list[LandVariant] = Field(default_factory=list)
     certainty: str
     source: Source
-    stand: date
+    # ``checked`` (new format) and ``stand`` (old) both name the day the rule was last checked.
+    stand: date = Field(validation_alias=AliasChoices("checked", "stand"))
 
     _md = field_validator("yearly")(_yearly)
     _codes = field_validator("laender")(_land_codes)
     _quoted = field_validator("at", mode="before")(_quoted_time)
-    _plain = field_validator("what", "rhythm", "note")(_no_html)
+    _plain = field_validator("what", "rhythm", "note", "none")(_no_html)
 
     @field_validator("certainty")
     @classmethod
@@ -1017,8 +1218,16 @@ class DeadlineRule(_Model):
     def _consistent(self) -> DeadlineRule:
         if self.yearly and self.dates:
             raise ValueError("give either yearly or dates, not both")
-        if not self.yearly and not self.dates and not self.rhythm and not self.note:
-            raise ValueError("a rule without a date needs a rhythm or a note saying what is known")
+        if not (self.yearly or self.dates or self.expected or self.none or self.rhythm or self.note):
+            raise ValueError(
+                "a rule without a date needs expected, none, a rhythm or a note saying what is known"
+            )
+        if self.yearly and self.expected:
+            raise ValueError(
+                "a yearly rule already says when it is expected: give yearly or expected, not both"
+            )
+        if self.none and (self.yearly or self.expected):
+            raise ValueError("'none' says there is no upcoming round: it cannot go with yearly or expected")
         seen: set[str] = set()
         for variant in self.variants:
             if seen & set(variant.laender):

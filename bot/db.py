@@ -128,6 +128,9 @@ class Database:
         self._conn = conn
         self.path = path
         self._write_lock = asyncio.Lock()
+        # Set by an erasure: the intake checkpoints again once the erasing update itself is marked done (its
+        # stored copy, with the user's name in it, is blanked only then).
+        self.checkpoint_wanted = False
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -139,7 +142,16 @@ class Database:
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA synchronous = NORMAL")
+        # Deleted rows are overwritten with zeros, not left in free pages (erasure must leave nothing behind;
+        # SQLite's default depends on how it was built).
+        await conn.execute("PRAGMA secure_delete = ON")
         return cls(conn, path)
+
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file and truncate it (after an erasure the -wal file
+        would otherwise still hold the erased rows' old pages)."""
+        async with self._write_lock:
+            await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
         async with self._write_lock:
@@ -346,12 +358,20 @@ class Database:
         return (int(row[0]), int(row[1])) if row is not None else (0, 0)
 
     async def log_miss(
-        self, question: str, best_id: str | None, best_score: float | None, now: datetime
+        self,
+        question: str,
+        best_id: str | None,
+        best_score: float | None,
+        now: datetime,
+        *,
+        asker_hash: str | None = None,
     ) -> None:
+        """Store a miss as given; features call ``bot.misses.log_miss``, which scrubs it and hashes the asker."""
         async with self.transaction() as tx:
             await tx.execute(
-                "INSERT INTO advice_misses (question, best_id, best_score, created_at) VALUES (?, ?, ?, ?)",
-                (question[:500], best_id, best_score, to_db_time(now)),
+                "INSERT INTO advice_misses (question, best_id, best_score, created_at, asker_hash) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (question[:500], best_id, best_score, to_db_time(now), asker_hash),
             )
 
     async def recent_misses(self, limit: int = 50) -> list[tuple[str, str | None, datetime]]:
@@ -457,6 +477,24 @@ class Database:
             (chat_id, thread_id),
         )
         return _request_row(row) if row is not None else None
+
+    async def topic_intent(self, request_id: int) -> int | None:
+        """The staff chat a forum topic for the request was being created in (see migration 0014), if any."""
+        row = await self.fetchone("SELECT topic_intent_chat FROM requests WHERE id = ?", (request_id,))
+        return int(row[0]) if row is not None and row[0] is not None else None
+
+    async def requests_awaiting_topic(self, chat_id: int) -> list[RequestRow]:
+        """Requests whose topic was being created in ``chat_id`` but whose topic id was never stored."""
+        rows = await self.fetchall(
+            "SELECT * FROM requests WHERE topic_intent_chat = ? AND staff_thread_id IS NULL ORDER BY id",
+            (chat_id,),
+        )
+        return [_request_row(r) for r in rows]
+
+    async def set_topic_intent(self, request_id: int, chat_id: int) -> None:
+        """Committed before createForumTopic: a retry then knows a topic may already exist."""
+        async with self.transaction() as tx:
+            await tx.execute("UPDATE requests SET topic_intent_chat = ? WHERE id = ?", (chat_id, request_id))
 
     async def set_request_thread(self, request_id: int, chat_id: int, thread_id: int | None) -> None:
         """Remember the request's forum topic; committed before anything is posted into it."""
@@ -1550,8 +1588,92 @@ class Database:
             )
             return max(cur.rowcount, 0)
 
+    # --- privacy and retention: rows described without SQL by bot.privacy -------------------------------------
 
-# --- privacy and retention: rows described without SQL by bot.privacy -------------------------------------
+    # --- intake (bot/intake.py): updates stored before Telegram is told they arrived ----------------------------
+
+    async def inbox_store(self, updates: Sequence[tuple[int, str, str]], now: datetime) -> list[int]:
+        """Store ``(update_id, kind, payload)`` rows; return the ids that were new (a redelivery is ignored)."""
+        stamp = to_db_time(now)
+        fresh: list[int] = []
+        async with self.transaction() as tx:
+            for update_id, kind, payload in updates:
+                cur = await tx.execute(
+                    "INSERT OR IGNORE INTO inbox (update_id, payload, kind, received_at) VALUES (?, ?, ?, ?)",
+                    (update_id, payload, kind, stamp),
+                )
+                if cur.rowcount:
+                    fresh.append(update_id)
+        return fresh
+
+    async def inbox_resume(self, max_attempts: int) -> tuple[list[int], list[int]]:
+        """At start: count one more attempt for every pending row, set aside those that reached
+        ``max_attempts``; return (ids still pending, ids set aside now)."""
+        async with self.transaction() as tx:
+            await tx.execute("UPDATE inbox SET attempts = attempts + 1 WHERE state = 'pending'")
+            stale = await tx.fetchall(
+                "SELECT update_id FROM inbox WHERE state = 'pending' AND attempts >= ? ORDER BY update_id",
+                (max_attempts,),
+            )
+            await tx.execute(
+                "UPDATE inbox SET state = 'set_aside', reason = 'kept failing' "
+                "WHERE state = 'pending' AND attempts >= ?",
+                (max_attempts,),
+            )
+            rows = await tx.fetchall("SELECT update_id FROM inbox WHERE state = 'pending' ORDER BY update_id")
+        return [int(r["update_id"]) for r in rows], [int(r["update_id"]) for r in stale]
+
+    async def inbox_pending(self, after: int, limit: int) -> list[tuple[int, str]]:
+        rows = await self.fetchall(
+            "SELECT update_id, payload FROM inbox WHERE state = 'pending' AND update_id > ? "
+            "ORDER BY update_id LIMIT ?",
+            (after, limit),
+        )
+        return [(int(r["update_id"]), str(r["payload"])) for r in rows]
+
+    async def inbox_done(self, update_ids: Sequence[int], now: datetime) -> None:
+        async with self.transaction() as tx:
+            await tx.executemany(
+                "UPDATE inbox SET state = 'done', payload = NULL, done_at = ? "
+                "WHERE update_id = ? AND state = 'pending'",
+                [(to_db_time(now), update_id) for update_id in update_ids],
+            )
+
+    async def inbox_set_aside(self, update_id: int, reason: str) -> None:
+        async with self.transaction() as tx:
+            await tx.execute(
+                "UPDATE inbox SET state = 'set_aside', reason = ? WHERE update_id = ?", (reason, update_id)
+            )
+
+    async def inbox_set_aside_rows(self) -> list[tuple[int, str, str | None, datetime]]:
+        rows = await self.fetchall(
+            "SELECT update_id, kind, reason, received_at FROM inbox WHERE state = 'set_aside' ORDER BY update_id"
+        )
+        return [
+            (int(r["update_id"]), str(r["kind"]), r["reason"], from_db_time(str(r["received_at"])))
+            for r in rows
+        ]
+
+    async def inbox_purge(self, handled_before: datetime, set_aside_before: datetime | None = None) -> int:
+        """Delete handled rows done before ``handled_before`` and, when given, set-aside rows (they hold the
+        update as sent, i.e. personal data) received before ``set_aside_before``."""
+        async with self.transaction() as tx:
+            cur = await tx.execute(
+                "DELETE FROM inbox WHERE state = 'done' AND done_at < ?", (to_db_time(handled_before),)
+            )
+            purged = max(cur.rowcount, 0)
+            if set_aside_before is not None:
+                cur = await tx.execute(
+                    "DELETE FROM inbox WHERE state = 'set_aside' AND received_at < ?",
+                    (to_db_time(set_aside_before),),
+                )
+                purged += max(cur.rowcount, 0)
+            return purged
+
+    async def inbox_counts(self) -> dict[str, int]:
+        """Rows per state ('pending', 'done', 'set_aside')."""
+        rows = await self.fetchall("SELECT state, count(*) AS n FROM inbox GROUP BY state")
+        return {str(r["state"]): int(r["n"]) for r in rows}
 
 
 @dataclass(frozen=True, slots=True)

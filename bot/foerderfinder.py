@@ -253,7 +253,7 @@ def _deadline(
     texts: Texts, programme: FundingProgramme, land: str | None, land_name: str | None, today: date
 ) -> list[str]:
     deadline = programme.deadline
-    certainty = texts(f"foerderfinder.certainty.{deadline.certainty}", year=deadline.year)
+    certainty = texts(f"foerderfinder.certainty.{deadline.certainty}", year=deadline.stand_label())
     lines = [
         texts(
             "foerderfinder.result.deadline",
@@ -363,7 +363,7 @@ def render_result(
         )
         lines.append(texts("foerderfinder.result.fallback_more", url=link("foerderung-ueberblick")))
         parts.append("\n".join(lines))
-    parts.append(texts("foerderfinder.result.stand", date=data.stand.strftime("%d.%m.%Y")))
+    parts.append(texts("foerderfinder.result.stand", date=data.checked_on.strftime("%d.%m.%Y")))
     return parts
 
 

@@ -23,13 +23,15 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.clock import Clock
@@ -108,12 +110,46 @@ class SendLog:
         return self._times[len(self._times) - limit] + 1.0 - now
 
 
-class CountingRateLimiter(AIORateLimiter):
-    """PTB's rate limiter that also notes each message the bot sends in ``sends`` (the outbox's log)."""
+# Where a user waits (a reply, an edited menu, the answer to a press), a transient failure is tried again at
+# once: a network error, a timeout, any 5xx (PTB raises NetworkError for them, also for nginx's 502 HTML page).
+# Three tries within about three seconds; the outbox retries on its own schedule and is not retried here.
+RETRY_DELAYS = (0.3, 1.0)
+RETRY_BUDGET_SECONDS = 3.0  # no further try starts later than this after the first
+_direct_retries: ContextVar[bool] = ContextVar("direct_retries", default=True)
 
-    def __init__(self, sends: SendLog, *, max_retries: int = 0) -> None:
+
+def is_transient(error: BaseException) -> bool:
+    """A failure another try may not have: network trouble, timeouts, 5xx (not 400: BadRequest is a
+    NetworkError in PTB, but the same request fails the same way)."""
+    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+
+
+@dataclass
+class RetryStats:
+    retried: int = 0  # extra tries made
+    recovered: int = 0  # requests that succeeded on a later try
+    gave_up: int = 0  # requests that failed every try
+
+
+class CountingRateLimiter(AIORateLimiter):
+    """PTB's rate limiter that also notes each message the bot sends in ``sends`` (the outbox's log) and tries
+    a request again after a transient failure (``RETRY_DELAYS``), except inside the outbox's worker."""
+
+    def __init__(
+        self,
+        sends: SendLog,
+        *,
+        max_retries: int = 0,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__(max_retries=max_retries)
         self._sends = sends
+        self._retry_delays = retry_delays
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self.retry_stats = RetryStats()
 
     async def process_request(
         self,
@@ -124,14 +160,46 @@ class CountingRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        if endpoint not in SEND_METHODS:
+        if endpoint in SEND_METHODS:
+            original = callback
+
+            async def noted(*a: Any, **kw: Any) -> bool | dict[str, Any] | list[dict[str, Any]]:
+                self._sends.note()  # when the request really goes out, after the limiter's own waits
+                return await original(*a, **kw)
+
+            callback = noted
+        if not _direct_retries.get():
             return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+        started = self._monotonic()
+        for attempt, delay in enumerate([*self._retry_delays, None], start=1):
+            try:
+                result = await super().process_request(
+                    callback, args, kwargs, endpoint, data, rate_limit_args
+                )
+            except Exception as exc:
+                late = self._monotonic() - started + (delay or 0) > RETRY_BUDGET_SECONDS
+                if not is_transient(exc) or delay is None or late:
+                    if is_transient(exc):
+                        self.retry_stats.gave_up += 1
+                    raise
+                self.retry_stats.retried += 1
+                log.info("%s failed (%s): try %s", endpoint, type(exc).__name__, attempt + 1)
+                await self._sleep(delay)
+                continue
+            if attempt > 1:
+                self.retry_stats.recovered += 1
+            return result
+        raise AssertionError("unreachable")
 
-        async def noted(*a: Any, **kw: Any) -> bool | dict[str, Any] | list[dict[str, Any]]:
-            self._sends.note()  # when the request really goes out, after the limiter's own waits
-            return await callback(*a, **kw)
 
-        return await super().process_request(noted, args, kwargs, endpoint, data, rate_limit_args)
+@contextmanager
+def without_direct_retries() -> Iterator[None]:
+    """Requests made inside are tried once (the outbox reschedules a failed row itself)."""
+    token = _direct_retries.set(False)
+    try:
+        yield
+    finally:
+        _direct_retries.reset(token)
 
 
 @dataclass
@@ -228,32 +296,36 @@ class Outbox:
         if self._busy.locked() or self._paused():
             return report
         async with self._busy:
-            while not self._stopping and not self._paused():
-                rows = await self._db.due_outbox(self._clock.now(), BATCH)
-                if not rows:
+            with without_direct_retries():
+                return await self._deliver_pass(bot, report)
+
+    async def _deliver_pass(self, bot: ExtBot[None], report: PassReport) -> PassReport:
+        while not self._stopping and not self._paused():
+            rows = await self._db.due_outbox(self._clock.now(), BATCH)
+            if not rows:
+                break
+            batch_refs: set[str] = set()
+            flood = False
+            for row in rows:
+                if self._stopping:
                     break
-                batch_refs: set[str] = set()
-                flood = False
-                for row in rows:
-                    if self._stopping:
-                        break
-                    await self._wait_for_slot()
-                    outcome = await self._deliver_one(bot, row)
-                    if row.ref:
-                        batch_refs.add(row.ref)
-                    if outcome == "sent":
-                        report.sent += 1
-                    elif outcome == "failed":
-                        report.failed += 1
-                    else:
-                        report.retried += 1
-                    if outcome == "flood":
-                        flood = True
-                        break
-                report.refs |= batch_refs
-                await self._run_pass_hooks(bot, batch_refs)
-                if flood:
+                await self._wait_for_slot()
+                outcome = await self._deliver_one(bot, row)
+                if row.ref:
+                    batch_refs.add(row.ref)
+                if outcome == "sent":
+                    report.sent += 1
+                elif outcome == "failed":
+                    report.failed += 1
+                else:
+                    report.retried += 1
+                if outcome == "flood":
+                    flood = True
                     break
+            report.refs |= batch_refs
+            await self._run_pass_hooks(bot, batch_refs)
+            if flood:
+                break
         return report
 
     def _paused(self) -> bool:
@@ -368,3 +440,12 @@ def payload(text: str, reply_markup: InlineKeyboardMarkup | None = None, **extra
     if reply_markup is not None:
         data["reply_markup"] = reply_markup.to_dict()
     return data
+
+
+async def queue_message(
+    db: Database, chat_id: int, data: dict[str, Any], now: datetime, *, priority: int = 0
+) -> None:
+    """Queue one ``send_payload`` message in a transaction of its own: for notices that go with no other state
+    change (or follow one already committed)."""
+    async with db.transaction() as tx:
+        await db.enqueue(tx, kind=MESSAGE, chat_id=chat_id, payload=data, now=now, priority=priority)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.config import Settings
 from bot.db import Database
-from bot.outbox import MESSAGE, payload
+from bot.outbox import payload, queue_message
 
 
 class Role(enum.StrEnum):
@@ -43,6 +43,5 @@ async def change_role(
     else:
         changed = await db.revoke_role(user_id, role.value, admin_id, now)
     if changed:
-        async with db.transaction() as tx:
-            await db.enqueue(tx, kind=MESSAGE, chat_id=user_id, payload=payload(notice), now=now)
+        await queue_message(db, user_id, payload(notice), now)
     return changed

@@ -21,6 +21,7 @@ from telegram import Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -56,6 +57,7 @@ from handlers.requests.shared import (
     ADVICE_ARG,
     FORM_PREFIX,
     INDEX_GROUP,
+    MEMBER_GROUP,
     S_CONTACT,
     S_CONTACT_VALUE,
     S_KOMMUNE,
@@ -68,7 +70,14 @@ from handlers.requests.shared import (
     S_TOPIC,
     Callback,
 )
-from handlers.requests.staff import open_requests, remind_job, staff_message, staff_press
+from handlers.requests.staff import (
+    open_requests,
+    remind_job,
+    staff_member_changed,
+    staff_member_left,
+    staff_message,
+    staff_press,
+)
 from handlers.requests.views import my_requests, rate
 
 # --- registration ----------------------------------------------------------------------------------------------
@@ -153,6 +162,18 @@ def register(app: App) -> None:
     where = private | filters.Chat(staff_chat_id) if staff_chat_id is not None else private
     app.add_handler(CommandHandler("offen", open_requests, filters=where))
     if staff_chat_id is not None:
+        app.add_handler(
+            ChatMemberHandler(staff_member_changed, ChatMemberHandler.CHAT_MEMBER, chat_id=staff_chat_id),
+            group=MEMBER_GROUP,
+        )
+        app.add_handler(
+            MessageHandler(
+                filters.Chat(staff_chat_id)
+                & (filters.StatusUpdate.LEFT_CHAT_MEMBER | filters.StatusUpdate.NEW_CHAT_MEMBERS),
+                staff_member_left,
+            ),
+            group=MEMBER_GROUP,
+        )
         app.add_handler(
             MessageHandler(
                 filters.Chat(staff_chat_id)

@@ -56,9 +56,10 @@ async def start_reply(update: Update, context: Context) -> str | None:
 
 
 async def _own_request(context: Context, arg: str, user_id: int | None) -> RequestRow | None:
-    if user_id is None or not arg.isdigit():
+    request_id = callbacks.number(arg)
+    if user_id is None or request_id is None:
         return None
-    req = await context.bot_data.db.get_request(int(arg))
+    req = await context.bot_data.db.get_request(request_id)
     return req if req is not None and req.user_id == user_id else None
 
 

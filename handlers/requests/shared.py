@@ -46,6 +46,9 @@ ALERT_MAX = 200  # characters Telegram shows in a button's alert; longer ones ar
 OPEN_LIST_LIMIT = 50
 # Handler group of the one-time relay-index loader: before every other group, including the guards in -1.
 INDEX_GROUP = -100
+MEMBER_GROUP = (
+    -99
+)  # staff-group membership changes: seen by their own group, whatever else handles the update
 
 # Conversation states (strings: they are persisted as JSON).
 S_KOMMUNE = "kommune"

@@ -1,12 +1,15 @@
-"""The staff group: its buttons, replies relayed to the requester, /offen and the reminder of unclaimed requests."""
+"""The staff group: its buttons, replies relayed to the requester, /offen, membership changes and the reminder
+of unclaimed requests."""
 
 from __future__ import annotations
 
 import logging
 
 from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, TelegramError
 
+from bot import callbacks
 from bot.content import Html, Texts, split_message
 from bot.context import Context
 from bot.db import RequestRow
@@ -27,6 +30,7 @@ from bot.requests import (
     staff_keyboard,
     status_keyboard,
     status_label,
+    topic_name,
 )
 from handlers.common import answer, parse_press
 from handlers.requests.shared import OPEN_LIST_LIMIT, _alert, _kick_outbox, _now
@@ -89,12 +93,13 @@ async def staff_press(update: Update, context: Context) -> None:
     services = context.bot_data
     texts = services.texts
     number, _, target = (parsed.arg if parsed else "").partition(".")
-    if parsed is None or not number.isdigit() or (parsed.action == "set") != bool(target):
+    request_id = callbacks.number(number)
+    if parsed is None or request_id is None or (parsed.action == "set") != bool(target):
         await answer(query, texts("requests.staff.stale"), alert=True)
         return
     if not await _staff_allowed(update, context):
         return
-    req = await services.db.get_request(int(number))
+    req = await services.db.get_request(request_id)
     user = update.effective_user
     if req is None or user is None or query is None:
         await answer(query, texts("requests.staff.stale"), alert=True)
@@ -154,6 +159,28 @@ async def _edit_markup(message: object, markup: InlineKeyboardMarkup | None) -> 
         log.info("staff keyboard not updated: %s", type(exc).__name__)
 
 
+async def _adopt_orphan_topic(
+    context: Context, message: Message, chat_id: int, thread_id: int
+) -> RequestRow | None:
+    """A message in a topic the bot created for a request but never learned the id of (it stopped, or the answer
+    got lost, right after creating it): the topic's creation message names the request, so it becomes that
+    request's topic now instead of staying an orphan."""
+    created = message.reply_to_message
+    if created is None or created.forum_topic_created is None:
+        return None
+    if created.from_user is None or created.from_user.id != context.bot.id:
+        return None
+    name = created.forum_topic_created.name
+    texts = context.bot_data.texts
+    db = context.bot_data.db
+    for req in await db.requests_awaiting_topic(chat_id):
+        if topic_name(texts, req) == name:
+            await db.set_request_thread(req.id, chat_id, thread_id)
+            log.info("request %s: adopted its forum topic created before a restart", req.id)
+            return await db.get_request(req.id)
+    return None
+
+
 async def staff_message(update: Update, context: Context) -> None:
     """A staff message in a request's topic, or a reply to a request's message: relay it to the requester."""
     message = update.effective_message
@@ -165,6 +192,8 @@ async def staff_message(update: Update, context: Context) -> None:
     req = None
     if message.is_topic_message and message.message_thread_id is not None:
         req = await db.request_for_thread(chat.id, message.message_thread_id)
+        if req is None:
+            req = await _adopt_orphan_topic(context, message, chat.id, message.message_thread_id)
     if req is None and message.reply_to_message is not None:
         req = await db.request_for_staff_message(chat.id, message.reply_to_message.message_id)
     if req is None:
@@ -278,3 +307,25 @@ async def remind_job(context: Context) -> None:
     )
     if reminded:
         _kick_outbox(context)
+
+
+async def staff_member_changed(update: Update, context: Context) -> None:
+    """Someone joined, left or was removed from the staff group: their rights change at once, not when the
+    membership cache runs out."""
+    change = update.chat_member
+    if change is not None:
+        context.bot_data.requests.member_changed(
+            change.new_chat_member.user.id, change.new_chat_member.status
+        )
+
+
+async def staff_member_left(update: Update, context: Context) -> None:
+    """The group's own 'left'/'joined' messages (seen even where the bot is no admin)."""
+    message = update.effective_message
+    if message is None:
+        return
+    desk = context.bot_data.requests
+    if message.left_chat_member is not None:
+        desk.member_changed(message.left_chat_member.id, ChatMemberStatus.LEFT)
+    for member in message.new_chat_members or ():
+        desk.member_changed(member.id, None)
