@@ -34,7 +34,6 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import deadlines as deadline_rules
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.content import (
@@ -361,6 +360,18 @@ class Answerer:
     def build(cls, content: Content, search: SearchIndex | None = None) -> Answerer:
         return cls(content, search or SearchIndex.build(content), PassageIndex.build(content))
 
+    @classmethod
+    def shared(cls, content: Content, search: SearchIndex) -> Answerer:
+        """``build``, once per content and search index (tests share both between many applications)."""
+        key = (id(content), id(search))
+        cached = _SHARED.get(key)
+        if cached is None or cached.content is not content or cached.search is not search:
+            cached = cls.build(content, search)
+            if len(_SHARED) >= _SHARED_MAX:
+                _SHARED.pop(next(iter(_SHARED)))
+            _SHARED[key] = cached
+        return cached
+
     # -- reading the question ---------------------------------------------------------------------------------
 
     def slots(self, text: str) -> Slots:
@@ -613,6 +624,8 @@ class Answerer:
         return known.name if known else programme
 
     def _deadline_answer(self, base: Answer, now: datetime, tz: ZoneInfo) -> Answer | None:
+        from bot import deadlines as deadline_rules  # lazily: it pulls in the events and outbox layers
+
         texts, programme = self._texts, base.programme
         assert programme is not None
         views = deadline_rules.views_for(self.content.calendar, base.land, tz, now, {programme})
@@ -638,6 +651,8 @@ class Answerer:
     def _upcoming_answer(self, base: Answer, slots: Slots, now: datetime, tz: ZoneInfo) -> Answer | None:
         """A deadline question without a programme: the Land's own programme deadlines when it names a Land,
         else – when the question names nothing but the deadline – the next deadlines as /fristen lists them."""
+        from bot import deadlines as deadline_rules  # lazily: it pulls in the events and outbox layers
+
         texts, calendar = self._texts, self.content.calendar
         if slots.land is not None:
             views = [
@@ -1026,6 +1041,10 @@ class Answerer:
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
+
+# Answerers by (content, search index) identity; the objects are held, so an id is not reused while cached.
+_SHARED: dict[tuple[int, int], Answerer] = {}
+_SHARED_MAX = 4
 
 
 def programme_key(fp_id: str, keys: Iterable[str]) -> str | None:

@@ -9,9 +9,11 @@ import gc
 import logging
 import secrets
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import cast
+from functools import partial
+from pathlib import Path
+from typing import Any, cast
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -24,12 +26,12 @@ from bot.answers import Answerer
 from bot.clock import Clock, SystemClock, clock_from_environment
 from bot.commands import register_command_menu
 from bot.config import Settings
-from bot.content import load_content
+from bot.content import Content, load_content
 from bot.context import CONTEXT_TYPES, App, Context
 from bot.db import MIGRATIONS_DIR as MIGRATIONS_DIR
 from bot.intake import Intake
 from bot.offline import OFFLINE_TOKEN
-from bot.outbox import CountingRateLimiter, Outbox
+from bot.outbox import CountingRateLimiter, Outbox, PassReport, Spawn
 from bot.persistence import SqlitePersistence
 from bot.privacy import core_registry
 from bot.retention import schedule_maintenance
@@ -45,14 +47,28 @@ CONCURRENT_UPDATES = 64
 # chat_member: who joins or leaves the staff group (delivered only when asked for, and only to an admin bot).
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "chat_member"]
 
+# Reads content/ and builds the search index over it (tests pass one that parses each folder once).
+ContentLoader = Callable[[Path], tuple[Content, SearchIndex]]
+
+
+def load_content_and_index(root: Path) -> tuple[Content, SearchIndex]:
+    content = load_content(root)
+    return content, SearchIndex.build(content)
+
 
 def build_application(
-    settings: Settings, request: BaseRequest | None = None, clock: Clock | None = None
+    settings: Settings,
+    request: BaseRequest | None = None,
+    clock: Clock | None = None,
+    *,
+    load: ContentLoader = load_content_and_index,
+    outbox: Outbox | None = None,
 ) -> App:
-    """The Application with every handler registered; ``request`` replaces the network (demo, tests)."""
+    """The Application with every handler registered; ``request`` replaces the network (demo, tests), ``load``
+    reads the content, ``outbox`` replaces the one pacing on real time (tests)."""
     persistence = SqlitePersistence()
     clock = clock or SystemClock()
-    outbox = Outbox(clock, settings.broadcast_rate)
+    outbox = outbox or Outbox(clock, settings.broadcast_rate)
     token = OFFLINE_TOKEN if request is not None and settings.token is None else settings.require_token()
     builder = (
         ApplicationBuilder()
@@ -75,7 +91,7 @@ def build_application(
         # before they are handled.
         .updater(None)
         .concurrent_updates(ChatOrderedUpdateProcessor(CONCURRENT_UPDATES))
-        .post_init(_post_init)
+        .post_init(partial(_post_init, load=load))
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
@@ -94,15 +110,15 @@ def build_application(
     return app
 
 
-async def _post_init(app: App) -> None:
+async def _post_init(app: App, *, load: ContentLoader) -> None:
     """Open the database, migrate, load content, register the command menu."""
     settings = app.bot_data.settings
     db = await app.bot_data.open_database()
     app.bot_data.outbox.attach(db)
-    app.bot_data.content = load_content(settings.content_dir)
+    app.bot_data.outbox.start(app.bot, _spawner(app))
+    app.bot_data.content, app.bot_data.search = load(settings.content_dir)
     await _check_privacy_registry(app)
-    app.bot_data.search = SearchIndex.build(app.bot_data.content)
-    app.bot_data.answers = Answerer.build(app.bot_data.content, app.bot_data.search)
+    app.bot_data.answers = Answerer.shared(app.bot_data.content, app.bot_data.search)
     release_memory()
     await register_command_menu(
         app.bot,
@@ -141,14 +157,19 @@ async def _check_privacy_registry(app: App) -> None:
 
 async def outbox_tick(context: Context) -> None:
     """Periodic tick: start the outbox worker if rows are due and no worker runs (the worker paces itself)."""
-    start_outbox_worker(cast(App, context.application))
+    context.bot_data.outbox.kick()
 
 
-def start_outbox_worker(app: App) -> None:
-    """Deliver due outbox rows in the background now; call right after committing a new row."""
-    outbox = app.bot_data.outbox
-    if not outbox.busy and app.running:
-        app.create_task(outbox.deliver_due(app.bot), name="outbox_worker")
+def _spawner(app: App) -> Spawn:
+    """The outbox's workers run as the application's tasks (``stop`` waits for them), only while it runs."""
+
+    def spawn(work: Coroutine[Any, Any, PassReport]) -> asyncio.Task[PassReport] | None:
+        if not app.running:
+            work.close()
+            return None
+        return app.create_task(work, name="outbox_worker")
+
+    return spawn
 
 
 async def _post_stop(app: App) -> None:

@@ -6,7 +6,8 @@ sends it once more after the restart (at most one duplicate per crash). Network 
 (429 after Telegram's retry_after, without counting an attempt); 403 (blocked, deactivated) and 400 fail the row
 for good and call the kind's hook, e.g. to end a subscription.
 
-Pacing: one worker at a time, started by the periodic job-queue tick or by ``kick`` right after a new row, sends
+Pacing: one worker at a time, started by ``kick`` (right after a new row is committed, and by the periodic
+job-queue tick for rows that became due later; ``start`` gives the outbox the bot and a way to run it), sends
 at most ``rate`` messages per second, so interactive replies keep their share of Telegram's ~30/s. Sends start on
 a fixed schedule (each slot one interval after the previous slot, not after the previous send finished), so
 the time a send takes does not slow the rate below the setting; a worker that fell behind starts again from
@@ -53,6 +54,9 @@ SEND_METHODS = frozenset(
     {"sendMessage", "sendDocument", "sendPhoto", "sendMediaGroup", "copyMessage", "forwardMessage"}
 )
 
+# Runs the worker in the background and returns its task, or closes the coroutine and returns None when nothing
+# may start now (the application is not running).
+Spawn = Callable[[Coroutine[Any, Any, "PassReport"]], "asyncio.Task[PassReport] | None"]
 # A deliverer sends one row and returns the id of the (last) message Telegram created.
 Deliverer = Callable[[ExtBot[None], OutboxRow], Awaitable[int | None]]
 # Hooks run inside the transaction that records the outcome, so their state changes land with it.
@@ -234,11 +238,34 @@ class Outbox:
         self._pass_hooks: list[PassHook] = []
         self._busy = asyncio.Lock()
         self._stopping = False
+        self._bot: ExtBot[None] | None = None
+        self._spawn: Spawn | None = None
+        self._worker: asyncio.Task[PassReport] | None = None
 
     def attach(self, db: Database) -> None:
         """Connect to the database once it is open (post_init)."""
         self._db_ref = db
         self._stopping = False
+
+    def start(self, bot: ExtBot[None], spawn: Spawn) -> None:
+        """Let ``kick`` start workers that send with ``bot``, run in the background by ``spawn``."""
+        self._bot = bot
+        self._spawn = spawn
+
+    def kick(self) -> None:
+        """Deliver due rows in the background now; call right after committing a new row. Does nothing while
+        a worker runs (it picks the row up in its next batch) or before ``start``."""
+        if self._bot is None or self._spawn is None or self.busy or self._stopping:
+            return
+        self._worker = self._spawn(self.deliver_due(self._bot))
+
+    async def idle(self) -> None:
+        """Wait until no worker is sending, including one kicked but not yet started (for tests and tools that
+        must see the outcome of a pass)."""
+        while (worker := self._worker) is not None and not worker.done():
+            await asyncio.wait({worker})
+        async with self._busy:
+            pass
 
     @property
     def _db(self) -> Database:
@@ -438,3 +465,12 @@ def payload(text: str, reply_markup: InlineKeyboardMarkup | None = None, **extra
     if reply_markup is not None:
         data["reply_markup"] = reply_markup.to_dict()
     return data
+
+
+async def queue_message(
+    db: Database, chat_id: int, data: dict[str, Any], now: datetime, *, priority: int = 0
+) -> None:
+    """Queue one ``send_payload`` message in a transaction of its own: for notices that go with no other state
+    change (or follow one already committed)."""
+    async with db.transaction() as tx:
+        await db.enqueue(tx, kind=MESSAGE, chat_id=chat_id, payload=data, now=now, priority=priority)

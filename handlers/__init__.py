@@ -20,10 +20,12 @@ from handlers import (
     event_form,
     events,
     fallback,
+    foerderfinder,
     guided,
     privacy,
     requests,
     roles,
+    standort,
     start,
     statistics,
     subscriptions,
@@ -47,7 +49,7 @@ def register(app: App) -> None:
     statistics.register(app)
     # Guided tools (Förder-Finder, Standortbestimmung): their conversation holds the deep link
     # "/start foerderfinder" and the menu entry, so it comes before the plain /start and the menu fallback.
-    guided.register(app)
+    guided.register(app, (foerderfinder, standort))
     start.register(app)
     event_form.register(app)  # the coordinators' event form (a conversation)
     events.register(app)

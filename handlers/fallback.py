@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import cast
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -12,8 +11,7 @@ from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHa
 
 from bot import faults
 from bot.context import App, Context
-from bot.db import Database
-from bot.outbox import MESSAGE, payload
+from bot.outbox import payload, queue_message
 from handlers.common import answer, main_menu, send_html
 
 log = logging.getLogger(__name__)
@@ -94,22 +92,17 @@ async def tell_user_about_error(update: Update, context: Context, condition: str
     if chat.type != "private" and message is not None and message.is_topic_message:
         thread_id = message.message_thread_id
     try:
-        db = context.bot_data.db
-        async with db.transaction() as tx:
-            await Database.enqueue(
-                tx,
-                kind=MESSAGE,
-                chat_id=chat.id,
-                payload=payload(texts("errors.not_delivered"), message_thread_id=thread_id),
-                now=context.bot_data.clock.now(),
-                priority=-1,
-            )
+        await queue_message(
+            context.bot_data.db,
+            chat.id,
+            payload(texts("errors.not_delivered"), message_thread_id=thread_id),
+            context.bot_data.clock.now(),
+            priority=-1,
+        )
     except Exception:
         log.exception("could not queue the error message")
         return
-    from bot.app import start_outbox_worker
-
-    start_outbox_worker(cast(App, context.application))
+    context.bot_data.outbox.kick()
 
 
 async def edited_message(update: Update, context: Context) -> None:

@@ -49,10 +49,12 @@ def user_loop(
         # A question: any new message (the answer, or a clear error message) counts.
         mark = api.mark()
         api.send_text(user, QUESTION)
+
+        def new_message(m: float = mark) -> StoredMessage | None:
+            return next(iter(changed_since(api, user, m)), None)
+
         try:
-            reply = api.wait_for(
-                lambda m=mark: next(iter(changed_since(api, user, m)), None), ANSWER_WITHIN, "answer"
-            )
+            reply = api.wait_for(new_message, ANSWER_WITHIN, "answer")
             record("question: error message" if is_error(reply) else "question: answered")
         except TimeoutError:
             record("question: NO ANSWER")
@@ -75,14 +77,12 @@ def user_loop(
             query_id = api.press_button(user, menu, text=menu.button_texts()[0])
         except LookupError:
             continue  # the menu changed meanwhile (a duplicate reply); not a press
+
+        def feedback(q: str = query_id, m: float = mark) -> object:
+            return api.callback_answer(q) or next(iter(changed_since(api, user, m)), None)
+
         try:
-            api.wait_for(
-                lambda q=query_id, m=mark: (
-                    api.callback_answer(q) or next(iter(changed_since(api, user, m)), None)
-                ),
-                ANSWER_WITHIN,
-                "press feedback",
-            )
+            api.wait_for(feedback, ANSWER_WITHIN, "press feedback")
             errors = [m for m in changed_since(api, user, mark) if is_error(m)]
             record("press: error message" if errors else "press: answered")
         except TimeoutError:

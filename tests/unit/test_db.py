@@ -141,7 +141,8 @@ async def test_a_known_user_costs_no_database_read_and_erasure_forgets_them(tmp_
         assert await db.touch_user(5, "de", now) is False
         assert reads == []  # every update of a known user: no read, no write
         assert await db.touch_user(5, "en", now) is False  # a new language is written
-        assert (await original("SELECT language FROM users WHERE id = 5"))["language"] == "en"
+        row = await original("SELECT language FROM users WHERE id = 5")
+        assert row is not None and row["language"] == "en"
         async with db.transaction() as tx:
             await tx.execute("DELETE FROM users WHERE id = 5")
         db.forget_user(5)

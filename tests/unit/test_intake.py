@@ -6,26 +6,16 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from telegram import Bot, Update
 
 from bot.clock import FakeClock
-from bot.db import MIGRATIONS_DIR, Database
+from bot.db import Database
 from bot.intake import MAX_ATTEMPTS, WINDOW, Intake, chat_key, purge_inbox, raw_get_updates, update_kind
 from bot.update_processor import ChatOrderedUpdateProcessor, order_keys
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "bot.sqlite3")
-    await database.migrate(MIGRATIONS_DIR)
-    yield database
-    await database.close()
 
 
 def message(update_id: int, chat_id: int, text: str = "hallo") -> dict[str, Any]:

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from telegram.ext import ExtBot
 
-from bot.app import MIGRATIONS_DIR
 from bot.clock import FakeClock
 from bot.db import Database, OutboxRow, Tx
 from bot.offline import OFFLINE_TOKEN, Call, OfflineBotApi
@@ -20,14 +19,6 @@ from bot.outbox import HEADROOM, MAX_IN_FLIGHT, MESSAGE, TELEGRAM_PER_SECOND, Ou
 from tests.harness import harness
 
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "o.sqlite3")
-    await database.migrate(MIGRATIONS_DIR)
-    yield database
-    await database.close()
 
 
 @pytest.fixture
