@@ -23,6 +23,8 @@ from bot.content import Article, Content, Fact, html_to_plain, render_markdown_s
 from bot.search import STOP_WORDS, SearchIndex, context_stems, stem, words
 
 _HEADING = re.compile(r"^## +(.+?)\s*$")
+# How many questions' passage scores are remembered.
+_RECENT = 8
 # A fact counts as stated by a section when the section uses this share of its claim's words.
 FACT_MATCH = 0.6
 # … and only the facts it states (nearly) as well as its best one: a section about Bayern shares some words with
@@ -116,6 +118,7 @@ class PassageIndex:
             if passage.article_id is not None:
                 self._by_article.setdefault(passage.article_id, []).append(passage)
         self._index = index
+        self._recent: dict[str, dict[str, float]] = {}
         self._heading_words = {p.id: tuple(words(p.section)) if p.section else () for p in passages}
         # the stems each passage uses (heading and text), for words common to a whole article
         self._stems = {
@@ -192,12 +195,19 @@ class PassageIndex:
         return None
 
     def scores(self, question: str) -> dict[str, float]:
-        """Passage id -> score (0..1) over all passages."""
-        return self._index.scores(question)
+        """Passage id -> score (0..1) over all passages (the last few questions are remembered: one answer asks
+        for the same scores more than once)."""
+        cached = self._recent.get(question)
+        if cached is None:
+            cached = self._index.scores(question)
+            if len(self._recent) >= _RECENT:
+                self._recent.pop(next(iter(self._recent)))
+            self._recent[question] = cached
+        return cached
 
     def rank(self, question: str, article_id: str) -> list[tuple[Passage, float]]:
         """The passages of one article, best first, with their score for the question (0..1)."""
-        scores = self._index.scores(question)
+        scores = self.scores(question)
         ranked = [(p, scores.get(p.id, 0.0)) for p in self._by_article.get(article_id, [])]
         return sorted(ranked, key=lambda pair: -pair[1])
 
