@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m bot demo
 
+# Two workers, each taking whole test files (the end-to-end tests of one file never overlap); serially:
+# `make test XDIST=`.
+XDIST ?= -n 2 --dist loadfile
+
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(XDIST)
 
 run: $(STAMP)
 	$(PY) -m bot run

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
+import gc
 import logging
 import secrets
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import cast
+from functools import partial
+from pathlib import Path
+from typing import Any, cast
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -16,38 +21,53 @@ from telegram.ext import ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 import handlers
+from bot import faults
 from bot.clock import Clock, SystemClock, clock_from_environment
 from bot.commands import register_command_menu
 from bot.config import Settings
-from bot.content import load_content
+from bot.content import Content, load_content
 from bot.context import CONTEXT_TYPES, App, Context
 from bot.db import MIGRATIONS_DIR as MIGRATIONS_DIR
 from bot.intake import Intake
 from bot.offline import OFFLINE_TOKEN
-from bot.outbox import CountingRateLimiter, Outbox
+from bot.outbox import CountingRateLimiter, Outbox, PassReport, Spawn
 from bot.persistence import SqlitePersistence
 from bot.privacy import core_registry
 from bot.retention import schedule_maintenance
 from bot.roles import Role
 from bot.search import SearchIndex
 from bot.update_processor import ChatOrderedUpdateProcessor
-from bot.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
 
 # Updates handled at once (different chats; one chat's updates keep their order). Each waits mostly on Telegram,
 # so this is about in-flight round trips, not CPU; the intake holds the rest in the database.
 CONCURRENT_UPDATES = 64
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+# chat_member: who joins or leaves the staff group (delivered only when asked for, and only to an admin bot).
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "chat_member"]
+
+# Reads content/ and builds the search index over it (tests pass one that parses each folder once).
+ContentLoader = Callable[[Path], tuple[Content, SearchIndex]]
+
+
+def load_content_and_index(root: Path) -> tuple[Content, SearchIndex]:
+    content = load_content(root)
+    return content, SearchIndex.build(content)
 
 
 def build_application(
-    settings: Settings, request: BaseRequest | None = None, clock: Clock | None = None
+    settings: Settings,
+    request: BaseRequest | None = None,
+    clock: Clock | None = None,
+    *,
+    load: ContentLoader = load_content_and_index,
+    outbox: Outbox | None = None,
 ) -> App:
-    """The Application with every handler registered; ``request`` replaces the network (demo, tests)."""
+    """The Application with every handler registered; ``request`` replaces the network (demo, tests), ``load``
+    reads the content, ``outbox`` replaces the one pacing on real time (tests)."""
     persistence = SqlitePersistence()
     clock = clock or SystemClock()
-    outbox = Outbox(clock, settings.broadcast_rate)
+    outbox = outbox or Outbox(clock, settings.broadcast_rate)
     token = OFFLINE_TOKEN if request is not None and settings.token is None else settings.require_token()
     builder = (
         ApplicationBuilder()
@@ -70,7 +90,7 @@ def build_application(
         # before they are handled.
         .updater(None)
         .concurrent_updates(ChatOrderedUpdateProcessor(CONCURRENT_UPDATES))
-        .post_init(_post_init)
+        .post_init(partial(_post_init, load=load))
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
@@ -89,14 +109,15 @@ def build_application(
     return app
 
 
-async def _post_init(app: App) -> None:
+async def _post_init(app: App, *, load: ContentLoader) -> None:
     """Open the database, migrate, load content, register the command menu."""
     settings = app.bot_data.settings
     db = await app.bot_data.open_database()
     app.bot_data.outbox.attach(db)
-    app.bot_data.content = load_content(settings.content_dir)
+    app.bot_data.outbox.start(app.bot, _spawner(app))
+    app.bot_data.content, app.bot_data.search = load(settings.content_dir)
     await _check_privacy_registry(app)
-    app.bot_data.search = SearchIndex.build(app.bot_data.content)
+    release_memory()
     await register_command_menu(
         app.bot,
         app.bot_data.texts,
@@ -104,6 +125,16 @@ async def _post_init(app: App) -> None:
         admins=set(settings.admin_ids),
         staff_chat_id=settings.staff_chat_id,
     )
+
+
+def release_memory() -> None:
+    """Give the memory that loading content and building the index used only for a moment back to the system:
+    glibc keeps freed heap pages in the process (about 5 MB after start-up) unless asked to trim them."""
+    gc.collect()
+    with contextlib.suppress(
+        OSError, AttributeError
+    ):  # not glibc (musl, macOS): nothing to trim, nothing lost
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 async def _check_privacy_registry(app: App) -> None:
@@ -124,18 +155,32 @@ async def _check_privacy_registry(app: App) -> None:
 
 async def outbox_tick(context: Context) -> None:
     """Periodic tick: start the outbox worker if rows are due and no worker runs (the worker paces itself)."""
-    start_outbox_worker(cast(App, context.application))
+    context.bot_data.outbox.kick()
 
 
-def start_outbox_worker(app: App) -> None:
-    """Deliver due outbox rows in the background now; call right after committing a new row."""
-    outbox = app.bot_data.outbox
-    if not outbox.busy and app.running:
-        app.create_task(outbox.deliver_due(app.bot), name="outbox_worker")
+def _spawner(app: App) -> Spawn:
+    """The outbox's workers run as the application's tasks (``stop`` waits for them), only while it runs."""
+
+    def spawn(work: Coroutine[Any, Any, PassReport]) -> asyncio.Task[PassReport] | None:
+        if not app.running:
+            work.close()
+            return None
+        return app.create_task(work, name="outbox_worker")
+
+    return spawn
 
 
 async def _post_stop(app: App) -> None:
     app.bot_data.outbox.stop()
+    limiter = app.bot.rate_limiter
+    retries = limiter.retry_stats if isinstance(limiter, CountingRateLimiter) else None
+    log.info(
+        "expected conditions: %s; direct requests tried again: %s (recovered %s, gave up %s)",
+        faults.summary(),
+        retries.retried if retries else 0,
+        retries.recovered if retries else 0,
+        retries.gave_up if retries else 0,
+    )
 
 
 async def _post_shutdown(app: App) -> None:
@@ -216,6 +261,8 @@ async def _serve_webhook(app: App, intake: Intake, stop: asyncio.Event) -> None:
         settings.webhook_secret.get_secret_value() if settings.webhook_secret else secrets.token_urlsafe(32)
     )
     url_path = settings.webhook_url.split("://", 1)[1].partition("/")[2]
+    from bot.webhook import WebhookServer  # tornado loads only in webhook mode
+
     server = WebhookServer(intake, url_path, secret)
     server.listen(settings.webhook_listen, settings.webhook_port)
     log.info(

@@ -1,6 +1,6 @@
 """Settings from the environment (prefix ``BOT_``) and an optional ``.env`` file.
 
-Built once in ``bot.__main__`` and passed down; nothing reads the environment at import time.
+Built once in ``bot.cli`` and passed down; nothing reads the environment at import time.
 """
 
 from __future__ import annotations

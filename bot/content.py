@@ -271,9 +271,12 @@ class Content:
 # --- loading -------------------------------------------------------------------------------------------------
 
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when libyaml is installed
+
+
 def _read_yaml(path: Path, problems: list[str]) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except FileNotFoundError:
         problems.append(f"{path.name}: file missing")
     except yaml.YAMLError as exc:
@@ -338,7 +341,7 @@ def _load_articles(root: Path, problems: list[str]) -> dict[str, Article]:
             problems.append(f"{where}: must start with front matter between '---' lines")
             continue
         try:
-            meta = yaml.safe_load(match.group(1))
+            meta = yaml.load(match.group(1), Loader=_YAML_LOADER)
         except yaml.YAMLError as exc:
             problems.append(f"{where}: invalid front matter: {exc}".replace("\n", " "))
             continue

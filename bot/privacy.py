@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, BaseHandler, ConversationHandler
 
+from bot import ptb_internals
 from bot.config import Settings
 from bot.content import Html, Texts
 from bot.db import ColumnInfo, Database, Tx, UserRows
@@ -450,6 +451,11 @@ async def erase_user_data(services: BotData, user_id: int, now: datetime) -> lis
                 id_columns = [columns[c] for c in subject.equals]
                 n += await db.anonymise_user_rows(tx, subject, user_id, id_columns, spec.scrub)
             erased[spec.label] = erased.get(spec.label, 0) + n
+    # The -wal file still holds the pages as they were before the erasure: copy it into the database file
+    # (whose freed space secure_delete zeroes) and truncate it.
+    await db.checkpoint()
+    db.checkpoint_wanted = True
+    db.forget_user(user_id)
     for after in registry.after_erase_hooks:
         await after(services, user_id)
     return [Section(label, n) for label, n in erased.items() if n]
@@ -461,11 +467,10 @@ def forget_runtime_state(app: Application[Any, Any, Any, Any, Any, Any], user_id
     app.drop_user_data(user_id)
     for group in app.handlers.values():
         for handler in _conversation_handlers(group):
-            # ConversationHandler keeps its states in a dict PTB also tracks for persistence; deleting the key
-            # ends the conversation and makes the next flush delete its row.
-            states = handler._conversations
-            for key in [k for k in states if user_id in k]:
-                del states[key]
+            # Ending it also makes the next persistence flush delete its row.
+            for key in ptb_internals.keys(handler):
+                if user_id in key:
+                    ptb_internals.end(handler, key)
 
 
 def _conversation_handlers(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
 from bot.config import Settings
 from bot.db import Database
+from bot.outbox import payload, queue_message
 
 
 class Role(enum.StrEnum):
@@ -29,3 +31,17 @@ async def has_staff_role(settings: Settings, db: Database, user_id: int | None) 
     if user_id is None:
         return False
     return user_id in settings.admin_ids or Role.STAFF in await db.user_roles(user_id)
+
+
+async def change_role(
+    db: Database, user_id: int, role: Role, admin_id: int, now: datetime, *, grant: bool, notice: str
+) -> bool:
+    """Grant or revoke (recorded with who and when); when that changed anything, queue ``notice`` for the user.
+    Returns whether it changed. The change is committed first; the notice is a courtesy and follows it."""
+    if grant:
+        changed = await db.grant_role(user_id, role.value, admin_id, now, "user_id")
+    else:
+        changed = await db.revoke_role(user_id, role.value, admin_id, now)
+    if changed:
+        await queue_message(db, user_id, payload(notice), now)
+    return changed

@@ -20,10 +20,12 @@ from handlers import (
     event_form,
     events,
     fallback,
+    foerderfinder,
     guided,
     privacy,
     requests,
     roles,
+    standort,
     start,
     statistics,
     subscriptions,
@@ -33,6 +35,7 @@ from handlers import (
 
 def register(app: App) -> None:
     users.register(app)
+    fallback.register_edits(app)  # an edited message gets a hint and reaches no feature
     privacy.register(app)  # before every conversation: /loeschen & co. work in the middle of a form
     # Features: deep-link /start handlers first (before start.register), then commands, buttons, conversations.
     advice.register(app)
@@ -46,7 +49,7 @@ def register(app: App) -> None:
     statistics.register(app)
     # Guided tools (Förder-Finder, Standortbestimmung): their conversation holds the deep link
     # "/start foerderfinder" and the menu entry, so it comes before the plain /start and the menu fallback.
-    guided.register(app)
+    guided.register(app, (foerderfinder, standort))
     start.register(app)
     event_form.register(app)  # the coordinators' event form (a conversation)
     events.register(app)

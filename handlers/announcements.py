@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
@@ -359,8 +359,6 @@ async def _show_confirm(update: Update, context: Context, draft: dict[str, Any])
 
 async def _confirmed(update: Update, context: Context, draft: dict[str, Any]) -> int:
     """Store the announcement; send now (recipients into the outbox) or leave it for the periodic tick."""
-    from bot.app import start_outbox_worker
-
     data = context.bot_data
     texts = data.texts
     user = update.effective_user
@@ -382,7 +380,7 @@ async def _confirmed(update: Update, context: Context, draft: dict[str, Any]) ->
     await answer(update.callback_query, texts("announcements.confirmed_toast"))
     if send_at is None:
         await broadcast.start(context.bot, data, announcement_id)
-        start_outbox_worker(cast(App, context.application))
+        data.outbox.kick()
     else:
         markup = InlineKeyboardMarkup(
             [[_button(texts("announcements.buttons.unplan"), "unplan", str(announcement_id))]]
@@ -402,21 +400,19 @@ async def outside_press(update: Update, context: Context) -> None:
         await answer(update.callback_query, texts("announcements.not_allowed"), alert=True)
         return
     press = parse_press(update, PREFIX)
-    if press is not None and press.action == "unplan" and press.arg.isdigit():
-        cancelled = await data.db.cancel_announcement(int(press.arg))
+    if press is not None and press.action == "unplan" and (announcement := press.arg_number) is not None:
+        cancelled = await data.db.cancel_announcement(announcement)
         key = "announcements.unplanned" if cancelled else "announcements.unplan_too_late"
         await answer(update.callback_query)
-        await show(update, context, texts(key, id=int(press.arg)))
+        await show(update, context, texts(key, id=announcement))
         return
     await answer(update.callback_query, texts("announcements.stale_button"), alert=True)
 
 
 async def announcement_tick(context: Context) -> None:
     """Periodic job: start due scheduled announcements, finish completed ones (also after a restart)."""
-    from bot.app import start_outbox_worker
-
     if await broadcast.run_tick(context.bot, context.bot_data):
-        start_outbox_worker(cast(App, context.application))
+        context.bot_data.outbox.kick()
 
 
 def register(app: App) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, ConversationHandler, TypeHandler
 
+from bot import ptb_internals
 from bot.context import App, Context
 
 GROUP = -10  # its own group: in a group only the first matching handler runs
@@ -37,38 +38,24 @@ def _is_cancel(update: Update) -> bool:
     return command in CANCEL_COMMANDS
 
 
-def _active(conversation: Conversation, update: Update) -> tuple[Any, ...] | None:
-    """The conversation key when the user has this dialogue open in this chat, else None."""
-    try:
-        key = conversation._get_key(update)  # PTB's own key (chat, user) for this update
-    except RuntimeError:  # an update without chat or user
-        return None
-    return key if key in conversation._conversations else None
-
-
-def _end(conversation: Conversation, key: tuple[Any, ...]) -> None:
-    # Deleting the state also marks it for the persistence, so the ended dialogue stays ended after a restart.
-    conversation._update_state(ConversationHandler.END, key)
-
-
 def guard(conversations: list[Conversation]) -> TypeHandler[Update, Context, None]:
     async def one_dialogue_at_a_time(update: Update, context: Context) -> None:
         chat = update.effective_chat
-        if chat is None or chat.type != "private":
-            return
-        open_ = [(c, key) for c in conversations if (key := _active(c, update)) is not None]
+        if chat is None or chat.type != "private" or update.edited_message is not None:
+            return  # an edit starts nothing (handlers.fallback answers it)
+        open_ = [(c, key) for c in conversations if (key := ptb_internals.open_key(c, update)) is not None]
         if not open_:
             return
         if _is_cancel(update):
             for conversation, key in open_[1:]:  # the first one answers /abbrechen itself
-                _end(conversation, key)
+                ptb_internals.end(conversation, key)
             return
         starting = [c for c in conversations if any(_matches(h, update) for h in c.entry_points)]
         if not starting:
             return
         for conversation, key in open_:
             if conversation not in starting:
-                _end(conversation, key)
+                ptb_internals.end(conversation, key)
 
     return TypeHandler(Update, one_dialogue_at_a_time)
 

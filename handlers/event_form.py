@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import replace
-from typing import Any, cast
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
@@ -24,6 +24,7 @@ from bot.events import Draft, EventInputError
 from bot.german_time import DateInputError
 from bot.roles import is_coordinator
 from handlers.common import answer, parse_press, send_html, show
+from handlers.events import event_view
 
 log = logging.getLogger(__name__)
 
@@ -368,19 +369,15 @@ async def save(update: Update, context: Context) -> str | int:
             result.notified,
         )
         await show(update, context, texts("events.form.saved", followers=result.notified))
-        from bot.app import start_outbox_worker
-
-        start_outbox_worker(cast(App, context.application))
+        context.bot_data.outbox.kick()
     return await _show_event(update, context, int(form["event_id"]))
 
 
 async def _show_event(update: Update, context: Context, event_id: int) -> int:
-    from handlers.events import _event_view
-
     user = update.effective_user
     event = await context.bot_data.db.get_event(event_id)
     if event is not None and user is not None:
-        text, markup = await _event_view(context, event, user.id)
+        text, markup = await event_view(context, event, user.id)
         await send_html(update, context, text, markup)
     return END
 

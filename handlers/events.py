@@ -11,13 +11,13 @@ import logging
 import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import cast
 from urllib.parse import quote
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, filters
 
-from bot import callbacks, deadlines, events, ics, outbox, reminders, subscriptions
+from bot import callbacks, deadlines, events, outbox, reminders, subscriptions
+from bot import following as follows
 from bot.content import LAND_CODES, Content
 from bot.context import App, Context
 from bot.db import EventRow, OutboxRow, Tx
@@ -153,7 +153,7 @@ async def termine_command(update: Update, context: Context) -> None:
     await send_html(update, context, text, markup)
 
 
-async def _event_view(context: Context, event: EventRow, user_id: int) -> tuple[str, InlineKeyboardMarkup]:
+async def event_view(context: Context, event: EventRow, user_id: int) -> tuple[str, InlineKeyboardMarkup]:
     data = context.bot_data
     texts, now = data.texts, data.clock.now()
     following = await data.db.follows_event(event.id, user_id)
@@ -251,25 +251,13 @@ async def event_pressed(update: Update, context: Context) -> None:
         if event.state != "active" or event.ends_at <= now:
             await answer(update.callback_query, texts("events.follow_closed"), alert=True)
         else:
-            async with data.db.transaction() as tx:
-                await data.db.follow_event(tx, event.id, user.id, now)
-                await reminders.sync_reminders_in(
-                    tx, data.db, data.content.calendar, tz, now, user_id=user.id
-                )
-                planned = await data.db.pending_reminders(
-                    tx, now, user_id=user.id, subject=events.event_subject(event.id)
-                )
+            planned = await follows.follow_event(data.db, data.content.calendar, tz, now, event.id, user.id)
             # Too close to the start for any lead time: say so instead of promising a reminder.
             await answer(
                 update.callback_query, texts("events.followed" if planned else "events.followed_too_late")
             )
     elif press.action == "unfollow":
-        async with data.db.transaction() as tx:
-            await data.db.unfollow_event(tx, event.id, user.id)
-            await reminders.sync_reminders_in(tx, data.db, data.content.calendar, tz, now, user_id=user.id)
-            left = await data.db.pending_reminders(
-                tx, now, user_id=user.id, subject=events.event_subject(event.id)
-            )
+        left = await follows.unfollow_event(data.db, data.content.calendar, tz, now, event.id, user.id)
         # The /abo subscription may still bring reminders for this event: say so rather than promise silence.
         await answer(
             update.callback_query, texts("events.unfollowed_subscribed" if left else "events.unfollowed")
@@ -285,7 +273,7 @@ async def event_pressed(update: Update, context: Context) -> None:
         await answer(update.callback_query, texts("errors.stale_button"), alert=True)
         return
     event = await data.db.get_event(event.id) or event
-    text, markup = await _event_view(context, event, user.id)
+    text, markup = await event_view(context, event, user.id)
     await show(update, context, text, markup)
 
 
@@ -295,6 +283,8 @@ async def _send_event_ics(update: Update, context: Context, event: EventRow) -> 
     if chat is None:
         return
     link = events.share_link(context.bot.username, event.id)
+    from bot import ics  # icalendar loads on first use: start-up time and memory at rest
+
     body = ics.event_ics(data.content, data.settings.tz, event, data.clock.now(), link)
     await context.bot.send_document(
         chat.id,
@@ -357,9 +347,7 @@ async def _cancel(update: Update, context: Context, event: EventRow, *, confirme
 
 
 def _kick_outbox(context: Context) -> None:
-    from bot.app import start_outbox_worker
-
-    start_outbox_worker(cast(App, context.application))
+    context.bot_data.outbox.kick()
 
 
 async def event_list_pressed(update: Update, context: Context) -> None:
@@ -398,7 +386,7 @@ async def deep_link(update: Update, context: Context) -> None:
         )
         await send_html(update, context, texts("events.unknown_event"), markup)
         return
-    text, markup = await _event_view(context, event, user.id)
+    text, markup = await event_view(context, event, user.id)
     await send_html(update, context, text, markup)
 
 
@@ -434,7 +422,10 @@ async def my_calendar(update: Update, context: Context) -> None:
         key = "events.calendar.nothing_dated" if programmes or followed else "events.calendar.empty"
         await send_html(update, context, texts(key), markup)
         return
-    body = ics.personal_ics(
+    from bot import ics  # icalendar loads on first use: start-up time and memory at rest
+
+    body = await asyncio.to_thread(
+        ics.personal_ics,
         data.content,
         tz,
         [(e, events.share_link(context.bot.username, e.id)) for e in followed],
@@ -600,12 +591,9 @@ async def deadline_pressed(update: Update, context: Context) -> None:
         if programme is None or page is None:
             await answer(update.callback_query, texts("errors.stale_button"), alert=True)
             return
-        async with data.db.transaction() as tx:
-            if press.action == "f":
-                await data.db.follow_programme(tx, programme_id, user.id, now)
-            else:
-                await data.db.unfollow_programme(tx, programme_id, user.id)
-            await reminders.sync_reminders_in(tx, data.db, data.content.calendar, tz, now, user_id=user.id)
+        await follows.set_programme_followed(
+            data.db, data.content.calendar, tz, now, programme_id, user.id, follow=press.action == "f"
+        )
         if press.action == "f":
             settings = data.content.calendar.reminders
             await answer(

@@ -10,12 +10,12 @@ reaches the search.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 from telegram.warnings import PTBUserWarning
 
 from bot.content import split_message
@@ -133,21 +133,34 @@ def menu_handlers() -> list[CallbackQueryHandler[Context, Any]]:
     ]
 
 
-def build_conversation(app: App) -> ConversationHandler[Context]:
-    from handlers import foerderfinder, standort
+class Tool(Protocol):
+    """A guided tool's part of the shared conversation (handlers/foerderfinder.py, handlers/standort.py). The
+    tools are passed in by handlers/__init__.py: they import this module's helpers, so it cannot import them."""
 
+    def entry_points(self) -> list[BaseHandler[Update, Context, Any]]: ...
+
+    def states(self, app: App) -> dict[object, list[BaseHandler[Update, Context, Any]]]: ...
+
+    def fallbacks(self) -> list[BaseHandler[Update, Context, Any]]: ...
+
+    def register_outside(self, app: App) -> None: ...
+
+
+def build_conversation(app: App, tools: Sequence[Tool]) -> ConversationHandler[Context]:
     private = filters.ChatType.PRIVATE
+    states: dict[object, list[BaseHandler[Update, Context, Any]]] = {}
+    for tool in tools:
+        states.update(tool.states(app))
     with warnings.catch_warnings():
         # Buttons are matched per user and chat on purpose (per_message=False): each step checks its own data.
         warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
         return ConversationHandler(
-            entry_points=[*foerderfinder.entry_points(), *standort.entry_points()],
-            states={**foerderfinder.states(app), **standort.states(app)},
+            entry_points=[handler for tool in tools for handler in tool.entry_points()],
+            states=states,
             fallbacks=[
                 CommandHandler(["abbrechen", "cancel"], cancel, filters=private),
                 *menu_handlers(),
-                *foerderfinder.fallbacks(),
-                *standort.fallbacks(),
+                *(handler for tool in tools for handler in tool.fallbacks()),
             ],
             name=NAME,
             persistent=True,
@@ -155,12 +168,11 @@ def build_conversation(app: App) -> ConversationHandler[Context]:
         )
 
 
-def register(app: App) -> None:
-    from handlers import foerderfinder, standort
-
-    app.add_handler(build_conversation(app))
+def register(app: App, tools: Sequence[Tool]) -> None:
+    """The conversation of ``tools`` (in this order: Förder-Finder, Standortbestimmung) and their buttons."""
+    app.add_handler(build_conversation(app, tools))
     for handler in menu_handlers():
         app.add_handler(handler)
     # Buttons of a finished or forgotten dialogue, pressed outside it: say so and offer a fresh start.
-    foerderfinder.register_outside(app)
-    standort.register_outside(app)
+    for tool in tools:
+        tool.register_outside(app)

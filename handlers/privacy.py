@@ -141,9 +141,7 @@ async def erase(update: Update, context: Context, stamp: str) -> None:
     erased = await erase_user_data(services, user.id, now)
     forget_runtime_state(context.application, user.id)
     # Erase hooks may have queued notices (e.g. a withdrawn request to staff).
-    from bot.app import start_outbox_worker
-
-    start_outbox_worker(context.application)  # type: ignore[arg-type]
+    services.outbox.kick()
     log.info("personal data erased on request (%d rows)", sum(s.rows for s in erased))
     if erased:
         text = texts(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
@@ -17,7 +17,7 @@ from bot.content import Texts
 from bot.context import App, Context
 from bot.db import InvitationRow
 from bot.outbox import payload
-from bot.roles import Role, is_admin
+from bot.roles import Role, change_role, is_admin
 from handlers.common import answer, main_menu, parse_press, send_html, show
 
 log = logging.getLogger(__name__)
@@ -64,29 +64,17 @@ async def _overview(context: Context) -> tuple[str, InlineKeyboardMarkup]:
 async def _apply_change(context: Context, admin_id: int, user_id: int, role: Role, grant: bool) -> bool:
     """Grant or revoke (recorded with who and when), tell the user, refresh their command menu."""
     data = context.bot_data
-    now = data.clock.now()
-    if grant:
-        changed = await data.db.grant_role(user_id, role.value, admin_id, now, "user_id")
-    else:
-        changed = await data.db.revoke_role(user_id, role.value, admin_id, now)
+    key = "roles.granted_notice" if grant else "roles.revoked_notice"
+    notice = data.texts(key, role=_role_name(data.texts, role))
+    changed = await change_role(
+        data.db, user_id, role, admin_id, data.clock.now(), grant=grant, notice=notice
+    )
     if changed:
-        key = "roles.granted_notice" if grant else "roles.revoked_notice"
-        # The role change is already committed by grant_role/revoke_role; the notice is a courtesy.
-        async with data.db.transaction() as tx:
-            await data.db.enqueue(
-                tx,
-                kind="message",
-                chat_id=user_id,
-                payload=payload(data.texts(key, role=_role_name(data.texts, role))),
-                now=now,
-            )
         await _after_change(context, user_id)
     return changed
 
 
 async def _after_change(context: Context, user_id: int) -> None:
-    from bot.app import start_outbox_worker
-
     data = context.bot_data
     roles = await data.db.user_roles(user_id)
     await refresh_user_command_menu(
@@ -96,7 +84,7 @@ async def _after_change(context: Context, user_id: int) -> None:
         coordinator=Role.COORDINATOR in roles,
         admin=user_id in data.settings.admin_ids,
     )
-    start_outbox_worker(cast(App, context.application))
+    data.outbox.kick()
 
 
 async def rolle_command(update: Update, context: Context) -> None:
@@ -178,10 +166,11 @@ async def on_press(update: Update, context: Context) -> None:
 
 
 def _parse_target(arg: str) -> tuple[Role, int] | None:
-    role, _, user_id = arg.partition(".")
-    if role not in (Role.COORDINATOR.value, Role.STAFF.value) or not user_id.isdigit():
+    role, _, user_text = arg.partition(".")
+    user_id = callbacks.number(user_text)
+    if role not in (Role.COORDINATOR.value, Role.STAFF.value) or user_id is None:
         return None
-    return Role(role), int(user_id)
+    return Role(role), user_id
 
 
 async def redeem_invitation(update: Update, context: Context) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from pathlib import Path
 from typing import Any, cast
@@ -20,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 async def tick(h: Harness) -> None:
     """One run of the real reminder job (with its own state), then deliver everything due."""
-    [job] = h.app.job_queue.get_jobs_by_name("reminder_tick")
+    job = h.job("reminder_tick")
     assert isinstance(job.data, TickState)
     context = cast(Context, CallbackContext.from_job(job, h.app))
     await reminder_tick(context)
@@ -29,15 +28,7 @@ async def tick(h: Harness) -> None:
 
 async def drain(h: Harness) -> None:
     """Deliver every due outbox row (waiting for a worker that is already running)."""
-    outbox = h.app.bot_data.outbox
-    for _ in range(500):
-        if outbox.busy:
-            await asyncio.sleep(0.005)
-            continue
-        await outbox.deliver_due(h.app.bot)
-        if not outbox.busy and not await h.db.due_outbox(h.clock.now(), 1):
-            return
-    raise AssertionError("outbox did not drain")
+    await h.deliver()
 
 
 def content_copy(

@@ -7,7 +7,7 @@ from contextlib import closing
 from pathlib import Path
 
 from .botprocess import BotStarter
-from .fakeapi import FakeBotApi, FakeUser
+from .fakeapi import FakeBotApi, FakeUser, StoredMessage
 
 BEN = FakeUser(2002, "Ben")
 
@@ -55,6 +55,6 @@ def test_topics_article_question_and_rating(
     )
 
 
-def _edited_to(api: FakeBotApi, message_id: int, needle: str) -> object:
+def _edited_to(api: FakeBotApi, message_id: int, needle: str) -> StoredMessage | None:
     message = api.message(BEN, message_id)
     return message if message is not None and needle in message.content else None

@@ -142,8 +142,12 @@ def test_kill_at_random_moments_loses_nothing(
 
         checks = effects(fake_api, db_path, mark, reply, clara, filed_before, menu, query)
         for name, check in checks.items():
+
+            def took_effect(c: Callable[[], int] = check) -> int | None:
+                return c() or None
+
             try:
-                seen = fake_api.wait_for(lambda c=check: c() or None, timeout=15, message=name)
+                seen = fake_api.wait_for(took_effect, timeout=15, message=name)
             except TimeoutError:
                 lost.append(f"trial {trial}: {name}")
                 continue

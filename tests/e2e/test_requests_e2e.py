@@ -12,12 +12,13 @@ from typing import Any
 
 import pytest
 
-from bot.content import html_to_plain, load_content
+from bot.content import html_to_plain
+from tests.content_cache import cached_content
 
-from .botprocess import ROOT, BotStarter
+from .botprocess import BotStarter
 from .fakeapi import FakeBotApi, FakeChat, FakeUser, StoredMessage
 
-TEXTS = load_content(ROOT / "content").texts
+TEXTS = cached_content().texts
 ANNA = FakeUser(3001, "Anna", last_name="<b>Kommune</b>", username="anna_jugendamt")
 SABINE = FakeUser(3002, "Sabine")
 MALLORY = FakeUser(3003, "Mallory")

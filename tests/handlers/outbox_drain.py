@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from tests.harness import Harness
 
 
@@ -11,8 +9,7 @@ async def drain(h: Harness, rounds: int = 50) -> None:
     """Run the outbox until no row is pending (a background worker may already be running)."""
     outbox = h.app.bot_data.outbox
     for _ in range(rounds):
-        while outbox.busy:  # noqa: ASYNC110 - a background worker runs; the outbox exposes only `busy`
-            await asyncio.sleep(0.01)
+        await outbox.idle()  # a background worker may run
         await outbox.deliver_due(h.app.bot)
         next_due = await h.db.next_outbox_due()
         if next_due is None:

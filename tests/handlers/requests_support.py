@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -34,16 +33,7 @@ def data_of(message: SentMessage, action: str, value: str | None = None) -> str:
 
 async def deliver(h: Harness) -> None:
     """Run the outbox until nothing is due now (waiting for a worker the bot started itself)."""
-    outbox = h.app.bot_data.outbox
-    for _ in range(100):
-        for _ in range(2000):  # a worker the bot started on its own finishes its pass first
-            if not outbox.busy:
-                break
-            await asyncio.sleep(0.005)
-        await outbox.deliver_due(h.app.bot)
-        if not outbox.busy and not await h.db.due_outbox(h.clock.now(), 1):
-            return
-    raise AssertionError("outbox never settled")
+    await h.deliver()
 
 
 async def fill_form(

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from bot.advice import article_pages, check_question
 from bot.content import Article, Source, check_telegram_html, visible_length
 from bot.offline import SentMessage
+from tests.content_cache import cached_content
 from tests.handlers.requests_support import data_of
 from tests.harness import Harness
 
@@ -197,11 +198,7 @@ async def test_stale_and_forged_article_buttons_change_nothing(bot: Harness) -> 
 
 
 def test_long_articles_are_paged_cleanly() -> None:
-    from pathlib import Path
-
-    from bot.content import load_content
-
-    texts = load_content(Path(__file__).resolve().parents[2] / "content").texts
+    texts = cached_content().texts
     body = "Einleitung.\n\n" + "\n\n".join(
         f"## Abschnitt {i}\n" + ("Satz mit Inhalt. " * 60) for i in range(12)
     )

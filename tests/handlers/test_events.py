@@ -26,6 +26,7 @@ async def make_coordinator(h: Harness, user_id: int = COORD) -> None:
 
 async def event_count(h: Harness) -> int:
     row = await h.db.fetchone("SELECT COUNT(*) FROM events")
+    assert row is not None
     return int(row[0])
 
 
@@ -326,11 +327,13 @@ async def test_fristen_asks_the_land_stores_it_and_follows_programmes(tmp_path: 
         [ask] = await h.send(user, "/fristen")
         assert "Bundesland" in ask.text
         [page] = await h.press_label(user, ask, "Baden-Württemberg")
-        assert (await h.db.get_user(USER)).bundesland == "BW"
+        user_row = await h.db.get_user(USER)
+        assert user_row is not None and user_row.bundesland == "BW"
         assert "Förderfristen" in page.text and "Baden-Württemberg" in page.text
         assert "30.11.2026" in page.text and "(jährlich, in 6 Tagen)" in page.text
         [page] = await h.press_label(user, page, "🔔 KJP")
-        assert h.last_answer_text() is not None and "8 Wochen, 2 Wochen und 3 Tage" in h.last_answer_text()
+        toast = h.last_answer_text()
+        assert toast is not None and "8 Wochen, 2 Wochen und 3 Tage" in toast
         assert await h.db.followed_programmes(USER) == {"kjp"}
         assert "✅ KJP" in [b["text"] for b in page.buttons()]
         # Both KJP dates (30 Nov BVA, 31 Dec Länder→Bund) are for_intermediaries (F-63, content/deadlines.yaml):
@@ -425,7 +428,8 @@ async def test_forged_deadline_buttons_change_nothing(bot: Harness) -> None:
         assert bot.last_answer_text() is not None, data
         assert bot.last_answer_text() != bot.texts("errors.generic"), data
     assert await bot.db.followed_programmes(USER) == set()
-    assert (await bot.db.get_user(USER)).bundesland is None
+    user_row = await bot.db.get_user(USER)
+    assert user_row is not None and user_row.bundesland is None
 
 
 async def test_following_too_late_for_a_reminder_says_so(tmp_path: Path) -> None:
@@ -472,7 +476,8 @@ async def test_fristen_without_land_keeps_the_choice_when_paging_and_following(t
         assert "ohne Bundesland (Seite 2/" in page.text and len(await h.db.followed_programmes(USER)) == 1
         [again] = await h.send(user, "/fristen")
         assert "ohne Bundesland (Seite 1/" in again.text
-        assert (await h.db.get_user(USER)).bundesland is None
+        user_row = await h.db.get_user(USER)
+        assert user_row is not None and user_row.bundesland is None
         [chooser] = await h.press_label(user, again, "Bundesland")
         [page] = await h.press_label(user, chooser, "Baden-Württemberg")
         assert "Baden-Württemberg (Seite 1/" in page.text

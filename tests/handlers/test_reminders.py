@@ -309,7 +309,8 @@ async def test_land_change_moves_deadline_reminders(tmp_path: Path) -> None:
             (14, "18.03.2026 09:00"),
             (3, "29.03.2026 09:00"),  # the spring DST day: still 09:00 local
         ]
-        assert (await h.db.get_user(USER)).bundesland == "BW"
+        user_row = await h.db.get_user(USER)
+        assert user_row is not None and user_row.bundesland == "BW"
 
 
 async def test_yearly_deadline_rolls_over_to_next_year(tmp_path: Path) -> None:

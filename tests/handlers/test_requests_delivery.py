@@ -140,7 +140,7 @@ def kicked_from(chat_id: int) -> Callable[[Call], tuple[int, dict[str, Any]] | N
 
 
 async def tick(h: Harness) -> None:
-    [job] = h.app.job_queue.get_jobs_by_name("request_reminders")  # type: ignore[union-attr]
+    job = h.job("request_reminders")
     await job.run(h.app)
     await deliver(h)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -81,11 +80,7 @@ async def test_a_crash_after_posting_duplicates_at_most_once_and_in_the_same_top
     monkeypatch.setattr(Database, "mark_outbox_sent", staticmethod(crash_once))
     async with harness(tmp_path, api=api, broadcast_rate=30) as first:
         await file_request(first, first.user(USER))
-        outbox = first.app.bot_data.outbox
-        for _ in range(400):  # the worker the confirmation started dies after Telegram accepted the post
-            if crashed["done"] and not outbox.busy:
-                break
-            await asyncio.sleep(0.005)
+        await first.app.bot_data.outbox.idle()  # the worker the confirmation started dies after the post
         assert crashed["done"] and len(staff_posts(first)) == 1
         [row] = await first.db.outbox_by_ref("request:1")
         assert row.state == "pending"
@@ -153,7 +148,7 @@ async def test_a_permanently_rejected_staff_post_is_recorded_and_the_request_sta
 
 
 async def _tick(h: Harness) -> None:
-    [job] = h.app.job_queue.get_jobs_by_name("request_reminders")  # type: ignore[union-attr]
+    job = h.job("request_reminders")
     await job.run(h.app)
     await deliver(h)
 

@@ -20,7 +20,7 @@ from bot.broadcast import (
     parse_button,
     parse_send_time,
 )
-from bot.content import Texts, check_telegram_html, load_content, visible_length
+from bot.content import Content, Texts, check_telegram_html, visible_length
 from tests.e2e.tghtml import parse_html
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,8 +29,8 @@ NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def texts() -> Texts:
-    return load_content(ROOT / "content").texts
+def texts(content: Content) -> Texts:
+    return content.texts
 
 
 def entity(kind: str, offset: int, length: int, **extra: str) -> MessageEntity:

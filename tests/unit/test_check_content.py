@@ -42,7 +42,7 @@ def test_the_real_content_is_clean() -> None:
 
 
 EURODESK = "articles/eurodesk.md"
-CASES: list[tuple[str, Callable[[Path], None], str]] = [
+CASES: list[tuple[str, Callable[[Path], object], str]] = [
     (
         "duplicate id",
         lambda c: shutil.copy(c / EURODESK, c / "articles" / "eurodesk-kopie.md"),

@@ -44,7 +44,7 @@ def test_invalid_setting_names_the_variable_and_hides_the_token(tmp_path: Path) 
 def test_admin_ids_parse_comma_separated() -> None:
     from bot.config import Settings
 
-    settings = Settings(admin_ids="111, 222", _env_file=None)  # type: ignore[arg-type,call-arg]
+    settings = Settings(admin_ids="111, 222", _env_file=None)
     assert settings.admin_ids == frozenset({111, 222})
 
 

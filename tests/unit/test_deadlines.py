@@ -28,11 +28,6 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def content():  # type: ignore[no-untyped-def]
-    return load_content(ROOT / "content")
-
-
 def test_yearly_rule_shows_next_date_with_year(content) -> None:  # type: ignore[no-untyped-def]
     views = {v.rule.id: v for v in views_for(content.calendar, None, BERLIN, NOW)}
     kjp = views["kjp-zentralstellen"]

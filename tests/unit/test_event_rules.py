@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
 
 from bot import events, ics
-from bot.content import ContentError, check_telegram_html, load_content
+from bot.content import Content, ContentError, check_telegram_html, load_content
 from bot.db import EventRow
 from bot.deadlines import views_for
 from bot.events import Draft, EventInputError
@@ -22,15 +24,12 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def content():  # type: ignore[no-untyped-def]
-    return load_content(ROOT / "content")
-
-
-def code_of(call, *args):  # type: ignore[no-untyped-def]
+def code_of(call: Callable[..., object], *args: Any) -> str:
     with pytest.raises((EventInputError, DateInputError)) as caught:
         call(*args)
-    return caught.value.code
+    error = caught.value
+    assert isinstance(error, EventInputError | DateInputError)
+    return error.code
 
 
 def test_title_rules() -> None:
@@ -99,7 +98,7 @@ def test_draft_round_trip_and_missing_fields() -> None:
     assert Draft.from_json({"title": 5, "starts_at": None}).title is None  # garbage in user_data: no crash
 
 
-def test_rendering_is_valid_telegram_html(content) -> None:  # type: ignore[no-untyped-def]
+def test_rendering_is_valid_telegram_html(content: Content) -> None:
     start = datetime(2027, 4, 18, 8, 0, tzinfo=UTC)
     draft = Draft(
         'A & B <"x">',
@@ -145,7 +144,7 @@ def _event(**changes: object) -> EventRow:
     return EventRow(**values)  # type: ignore[arg-type]
 
 
-def test_event_ics_parses_with_local_times(content) -> None:  # type: ignore[no-untyped-def]
+def test_event_ics_parses_with_local_times(content: Content) -> None:
     body = ics.event_ics(content, BERLIN, _event(), NOW, "https://t.me/bot?start=termin_7")
     assert body.startswith(b"BEGIN:VCALENDAR\r\n") and b"\r\n" in body
     cal = Calendar.from_ical(body)
@@ -169,7 +168,7 @@ def test_event_ics_parses_with_local_times(content) -> None:  # type: ignore[no-
     assert str(next(iter(cancelled.walk("VEVENT"))).get("status")) == "CANCELLED"
 
 
-def test_personal_ics_has_all_day_and_timed_deadlines(content) -> None:  # type: ignore[no-untyped-def]
+def test_personal_ics_has_all_day_and_timed_deadlines(content: Content) -> None:
     early = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
     deadlines = views_for(content.calendar, "BW", BERLIN, early, {"esk", "dpjw"})
     body = ics.personal_ics(content, BERLIN, [(_event(), None)], deadlines, early)
@@ -187,7 +186,7 @@ def test_personal_ics_has_all_day_and_timed_deadlines(content) -> None:  # type:
 
 
 def test_seed_events_are_validated(tmp_path: Path) -> None:
-    good = {
+    good: dict[str, Any] = {
         "id": "treffen",
         "title": "Treffen",
         "start": "2027-05-20 10:00",
@@ -218,19 +217,18 @@ def test_seed_events_are_validated(tmp_path: Path) -> None:
     assert any("duplicate event id" in line for line in caught.value.problems)
 
 
-def test_reminder_settings_are_validated(tmp_path: Path, content) -> None:  # type: ignore[no-untyped-def]
+def test_reminder_settings_are_validated(tmp_path: Path, content: Content) -> None:
     assert content.calendar.reminders.send_time == time(9, 0)
     assert content.calendar.reminders.event_leads_days == [7, 1]
     assert content.calendar.reminders.deadline_leads_days == [56, 14, 3]
-    for index, (settings, message) in enumerate(
-        [
-            ({"send_time": 540}, "write times in quotes"),
-            ({"send_time": "25:00"}, "send_time"),
-            ({"event_leads_days": [7, 7]}, "listed twice"),
-            ({"deadline_leads_days": [-1]}, "between 0 and 366"),
-            ({"lead": [1]}, "Extra inputs"),
-        ]
-    ):
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"send_time": 540}, "write times in quotes"),
+        ({"send_time": "25:00"}, "send_time"),
+        ({"event_leads_days": [7, 7]}, "listed twice"),
+        ({"deadline_leads_days": [-1]}, "between 0 and 366"),
+        ({"lead": [1]}, "Extra inputs"),
+    ]
+    for index, (settings, message) in enumerate(cases):
         with pytest.raises(ContentError) as caught:
             load_content(content_copy(tmp_path / str(index), reminders=settings))
         assert any(message in line and "reminders.yaml" in line for line in caught.value.problems), (
@@ -266,7 +264,7 @@ def _unescaped(value: str) -> list[str]:
     return bare
 
 
-def test_ics_files_hold_to_rfc5545_line_by_line(content) -> None:  # type: ignore[no-untyped-def]
+def test_ics_files_hold_to_rfc5545_line_by_line(content: Content) -> None:
     event = _event(
         title="Treffen; Köln, Bonn \\ Düsseldorf " + "lang " * 20,
         place="Rathaus, Raum 3; EG",
@@ -304,7 +302,7 @@ def test_ics_files_hold_to_rfc5545_line_by_line(content) -> None:  # type: ignor
     assert name.startswith("X-WR-CALNAME:Treffen\\; Köln\\, Bonn \\\\ Düsseldorf")
 
 
-def test_calendar_files_hold_no_day_counts_that_go_stale(content) -> None:  # type: ignore[no-untyped-def]
+def test_calendar_files_hold_no_day_counts_that_go_stale(content: Content) -> None:
     early = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
     deadlines = views_for(content.calendar, "BW", BERLIN, early, {"esk", "dpjw"})
     cal = Calendar.from_ical(ics.personal_ics(content, BERLIN, [], deadlines, early))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import Content, FundingProgrammes, check_telegram_html, load_content, split_message
+from bot.content import Content, FundingProgrammes, check_telegram_html, split_message
 from bot.foerderfinder import (
     Finding,
     MissKind,
@@ -22,11 +22,6 @@ from bot.foerderfinder import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def content() -> Content:
-    return load_content(ROOT / "content")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import Content, FundingProgrammes, check_telegram_html, load_content, split_message
+from bot.content import Content, FundingProgrammes, check_telegram_html, split_message
 from bot.foerderfinder import Finding, MissKind, Plan, find_programmes, render_result
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,11 +97,6 @@ TYPED_DAYS_LONG = [(13, 13), (14, 14), (59, 59), (60, 60), (90, 180), (365, 365)
 
 
 @pytest.fixture(scope="module")
-def content() -> Content:
-    return load_content(ROOT / "content")
-
-
-@pytest.fixture(scope="module")
 def data(content: Content) -> FundingProgrammes:
     return content.tools.programmes
 
@@ -110,7 +105,7 @@ def all_plans(data: FundingProgrammes) -> list[Plan]:
     plans = []
     for country, fmt in itertools.product(data.countries, data.formats):
         ages: list[tuple[int, int] | None] = (
-            [(a.min, a.max) for a in data.ages] + TYPED_AGES if fmt.ask_ages else [None]
+            [*[(a.min, a.max) for a in data.ages], *TYPED_AGES] if fmt.ask_ages else [None]
         )
         typed_days = TYPED_DAYS_LONG if fmt.id == "freiwillig" else TYPED_DAYS
         days = [(d.min, d.max) for d in fmt.days] + typed_days

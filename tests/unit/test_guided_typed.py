@@ -6,15 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import Content, load_content
+from bot.content import Content
 from bot.guided import answer_key, land_options, match_typed
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def content() -> Content:
-    return load_content(ROOT / "content")
 
 
 def test_answer_key_ignores_case_accents_umlaut_spellings_emoji_and_punctuation() -> None:

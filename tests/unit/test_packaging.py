@@ -46,3 +46,16 @@ def test_the_python_and_library_pins_of_the_stack() -> None:
     assert project["requires-python"] == ">=3.11"
     assert "python-telegram-bot[job-queue,rate-limiter,webhooks]>=22" in deps
     assert "APScheduler>=3.11.2" in deps  # the DST fix
+
+
+def test_every_package_is_installed() -> None:
+    """A sub-package missing from [tool.setuptools] packages works in the checkout but not in the image."""
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("bot", "handlers")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert found == listed

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,8 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import MIGRATIONS_DIR
-from bot.content import check_telegram_html, load_content, visible_length
+from bot.content import check_telegram_html, visible_length
 from bot.db import Database, NewRequest, RequestRow
 from bot.requests import (
     AlreadySubmitted,
@@ -39,11 +37,12 @@ from bot.requests import (
     topic_name,
     utf16_length,
 )
+from tests.content_cache import cached_content
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
-CONTENT = load_content(ROOT / "content")
+CONTENT = cached_content()
 TEXTS = CONTENT.texts
 
 
@@ -274,14 +273,6 @@ def test_lengths_count_as_telegram_does() -> None:
     )
     assert visible_length(staff_post_text(TEXTS, CONTENT, req, BERLIN)) <= 4096
     assert utf16_length(topic_name(TEXTS, replace(req, status="erledigt"))) <= 128
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "r.sqlite3")
-    await database.migrate(MIGRATIONS_DIR)
-    yield database
-    await database.close()
 
 
 def new_request(token: str, user_id: int = 1) -> NewRequest:

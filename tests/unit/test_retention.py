@@ -37,7 +37,6 @@ async def _outbox_row(h: Harness, chat_id: int, state: str, created: datetime) -
 
 async def test_delivered_outbox_rows_expire_pending_ones_never(tmp_path: Path) -> None:
     async with harness(tmp_path, now=NOW, retention_outbox_days=30) as h:
-        h.app.job_queue.scheduler.pause()  # type: ignore[union-attr]  # no worker sends the test's rows
         old = NOW - timedelta(days=31)
         young = NOW - timedelta(days=29)
         keep = {
@@ -66,7 +65,6 @@ async def test_rules_run_in_order_and_one_failure_does_not_stop_the_others(tmp_p
         raise RuntimeError("bug in a feature's rule")
 
     async with harness(tmp_path, now=NOW) as h:
-        h.app.job_queue.scheduler.pause()  # type: ignore[union-attr]
         await _outbox_row(h, 4, "sent", NOW - timedelta(days=60))
         h.app.bot_data.privacy.retention("broken", broken, order=10)
         h.app.bot_data.privacy.retention("ledgers", reduce_ledgers)
@@ -79,7 +77,7 @@ async def test_rules_run_in_order_and_one_failure_does_not_stop_the_others(tmp_p
 
 async def test_daily_job_is_scheduled_at_the_local_maintenance_time(tmp_path: Path) -> None:
     async with harness(tmp_path, maintenance_time=time(4, 15), timezone="Europe/Berlin") as h:
-        [job] = h.app.job_queue.get_jobs_by_name(JOB_NAME)  # type: ignore[union-attr]
+        job = h.job(JOB_NAME)
         assert job.next_t is not None
         local = job.next_t.astimezone(h.app.bot_data.settings.tz)
         assert (local.hour, local.minute) == (4, 15)
@@ -88,7 +86,6 @@ async def test_daily_job_is_scheduled_at_the_local_maintenance_time(tmp_path: Pa
 async def test_daily_job_purges_then_backs_up_keeping_the_newest(tmp_path: Path) -> None:
     folder = tmp_path / "backups"
     async with harness(tmp_path, now=NOW, backup_dir=folder, backup_keep=3) as h:
-        h.app.job_queue.scheduler.pause()  # type: ignore[union-attr]
         await _outbox_row(h, 4, "sent", NOW - timedelta(days=60))
         (folder / "notes.txt").parent.mkdir(parents=True, exist_ok=True)
         (folder / "notes.txt").write_text("operator's file, never touched")
@@ -183,7 +180,6 @@ def test_check_integrity_reports_a_broken_file(tmp_path: Path) -> None:
 
 async def test_finished_announcement_ledgers_become_counts(tmp_path: Path) -> None:
     async with harness(tmp_path, now=NOW, retention_announcement_days=30, retention_outbox_days=60) as h:
-        h.app.job_queue.scheduler.pause()  # type: ignore[union-attr]
         db = h.db
         for user_id in (11, 12, 13):
             await db.set_subscription(user_id, "announcements", True, NOW)

@@ -12,20 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.content import Article, Content, Land, Link, ServicePoints, Source, Texts, load_content
+from bot.content import Article, Content, Land, Link, ServicePoints, Source, Texts
 from bot.search import CONFIDENCE_THRESHOLD, Hit, SearchIndex, fold, stem, validate_synonyms
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def content() -> Content:
-    return load_content(ROOT / "content")
-
-
-@pytest.fixture(scope="module")
-def index(content: Content) -> SearchIndex:
-    return SearchIndex.build(content)
 
 
 def top(index: SearchIndex, query: str) -> str:

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.content import load_content
 from bot.search import SearchIndex
+from tests.content_cache import cached_content
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -32,11 +32,6 @@ if (DATA / SHARED).is_file():
     SETS.append(SHARED)
 COVERAGE = sorted(path.name for path in DATA.glob("eval_questions_coverage_*.yaml"))
 TOP1_SHARE = 0.90
-
-
-@pytest.fixture(scope="module")
-def index() -> SearchIndex:
-    return SearchIndex.build(load_content(ROOT / "content"))
 
 
 def _questions(name: str) -> list[dict[str, Any]]:
@@ -60,7 +55,7 @@ def _report(index: SearchIndex, name: str) -> tuple[list[str], list[str]]:
 
 @pytest.mark.parametrize("name", SETS + COVERAGE)
 def test_eval_set_is_well_formed(name: str) -> None:
-    articles = load_content(ROOT / "content").articles
+    articles = cached_content().articles
     for item in _questions(name):
         assert set(item) == {"q", "ids"}, item
         assert item["q"].strip() and item["ids"], item
@@ -77,7 +72,7 @@ def test_later_sets_are_new_and_cover_every_article(name: str, minimum: int) -> 
     earlier = {item["q"].casefold() for other in SETS[: SETS.index(name)] for item in _questions(other)}
     assert not [item["q"] for item in items if item["q"].casefold() in earlier], "questions must be new"
     covered = {article_id for item in items for article_id in item["ids"]}
-    missing = set(load_content(ROOT / "content").articles) - covered
+    missing = set(cached_content().articles) - covered
     assert not missing, f"articles no question of {name} asks for: {sorted(missing)}"
 
 

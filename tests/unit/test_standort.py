@@ -27,11 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = ("allies", "network", "overview", "plan", "jha", "contact", "staff", "evaluation")
 
 
-@pytest.fixture(scope="module")
-def content() -> Content:
-    return load_content(ROOT / "content")
-
-
 def answers(**given: str) -> dict[str, str]:
     return {q: given.get(q, "yes") for q in QUESTIONS}
 
@@ -356,8 +351,11 @@ def test_devplan_is_a4_german_with_readable_table_columns(content: Content) -> N
     Jugendhilfeplanung, …') broke mid-word in a quarter of the page ('Jugendhilfeplanu-ng')."""
     doc = Document(io.BytesIO(_devplan(content, {q: "no" for q in QUESTIONS})))
     section = doc.sections[0]
-    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
-    text_width = section.page_width - section.left_margin - section.right_margin
+    page_width, page_height = section.page_width, section.page_height
+    left, right = section.left_margin, section.right_margin
+    assert page_width is not None and page_height is not None and left is not None and right is not None
+    assert (round(page_width.cm, 1), round(page_height.cm, 1)) == (21.0, 29.7)
+    text_width = page_width - left - right
     [measures] = [t for t in doc.tables if t.rows[0].cells[0].text == "Maßnahme"]
     widths = [cell.width for cell in measures.rows[1].cells]
     assert widths[0] > 1.5 * max(widths[1:]) and sum(widths) <= text_width
@@ -374,5 +372,7 @@ def test_devplan_lists_no_congratulation_as_a_need(content: Content) -> None:
     start = paragraphs.index(config.devplan.section("bedarfsanalyse").title)
     end = paragraphs.index(config.devplan.section("ziele").title)
     needs = "\n".join(paragraphs[start:end])
-    assert config.stage(5).summary not in needs
-    assert config.devplan.section("bedarfsanalyse").complete_intro in needs
+    summary = config.stage(5).summary
+    assert summary is not None and summary not in needs
+    intro = config.devplan.section("bedarfsanalyse").complete_intro
+    assert intro is not None and intro in needs

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from bot import invitations, subscriptions
-from bot.app import MIGRATIONS_DIR
 from bot.db import Database
 from bot.roles import Role
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "s.sqlite3")
-    await database.migrate(MIGRATIONS_DIR)
-    yield database
-    await database.close()
 
 
 async def subscribe(

@@ -6,7 +6,7 @@ import ast
 import re
 from pathlib import Path
 
-from bot.content import load_content
+from tests.content_cache import cached_content
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
@@ -29,7 +29,7 @@ def _literals() -> tuple[set[str], set[str]]:
 
 
 def test_text_keys_used_in_code_exist_and_all_are_used() -> None:
-    texts = load_content(ROOT / "content").texts
+    texts = cached_content().texts
     keys = set(texts.all_keys())
     namespaces = {k.split(".")[0] for k in keys}
     literals, prefixes = _literals()
