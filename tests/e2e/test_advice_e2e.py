@@ -26,10 +26,15 @@ def test_topics_article_question_and_rating(
     )
     fake_api.press_button(BEN, node, text="Kinder- und Jugendplan des Bundes (KJP)")
     article = fake_api.wait_for(
-        lambda: _edited_to(fake_api, root.message_id, "Kinder- und Jugendplan des Bundes (KJP) ist"),
-        message="KJP article",
+        lambda: _edited_to(fake_api, root.message_id, "Seite 1 von"), message="KJP article"
     )
-    assert "Kinder- und Jugendplan" in article.content
+    assert "Kinder- und Jugendplan" in article.content and "Quellen" not in article.content
+    # The article is long: its sources and Stand come on the last page ("Weiter", edited in place).
+    fake_api.press_button(BEN, article, text="Weiter ▶")
+    article = fake_api.wait_for(
+        lambda: _edited_to(fake_api, root.message_id, "Quellen"), message="KJP article, last page"
+    )
+    assert "Stand:" in article.content
     fake_api.press_button(BEN, article, text="◀️ Zurück")
     fake_api.wait_for(lambda: _edited_to(fake_api, root.message_id, "Wählen Sie ein Thema"), message="back")
 

@@ -26,10 +26,16 @@ async def test_topic_menu_to_article_and_back(bot: Harness) -> None:
     [article] = await bot.press_label(user, sub, "Deutsch-Polnisches Jugendwerk")
     dpjw = bot.app.bot_data.content.articles["foerderung-dpjw"]
     pages = article_pages(dpjw, bot.app.bot_data.texts)
-    assert article.text == pages[0] and "DPJW" in article.text
-    # sources and the Stand derived from the facts' check days close the article
+    assert len(pages) >= 2 and article.text == pages[0] and "DPJW" in article.text
+    assert "Quellen" not in article.text
+    # The DPJW article is long: sources and the Stand (derived from its facts' check days) come on its last
+    # page, reached in place with "Weiter".
+    [last] = await bot.press_label(user, article, bot.texts("advice.buttons.next_page"))
+    assert last.message_id == article.message_id and last.text == pages[1]
     assert "Quellen" in pages[-1] and f"Stand: {dpjw.shown_stand:%d.%m.%Y}" in pages[-1]
-    assert 'href="https://' in pages[-1]
+    assert 'href="https://dpjw.org/' in pages[-1]
+    [article] = await bot.press_label(user, last, bot.texts("advice.buttons.previous_page"))
+    assert article.text == pages[0]
     labels = [b["text"] for b in article.buttons()]
     assert bot.texts("advice.buttons.consultation") in labels
     # Related articles (the first three the article names), each opening in place.

@@ -336,14 +336,31 @@ async def test_fristen_asks_the_land_stores_it_and_follows_programmes(tmp_path: 
         assert toast is not None and "8 Wochen, 2 Wochen und 3 Tage" in toast
         assert await h.db.followed_programmes(USER) == {"kjp"}
         assert "✅ KJP" in [b["text"] for b in page.buttons()]
-        # 30 Nov (Direktverfahren): 3 days before; 31 Dec (Zentralstellen): 2 weeks and 3 days before.
-        due = [r.due_at.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M") for r in await h.db.reminders_of(USER)]
-        assert due == ["27.11.2026 09:00", "17.12.2026 09:00", "28.12.2026 09:00"]
-        # Pages reach the BW-only date of the DPJW Länderstelle.
+        # Both KJP dates (30 Nov BVA, 31 Dec Länder→Bund) are for_intermediaries (F-63, content/deadlines.yaml):
+        # shown as not the Kommune's deadline and never reminded of.
+        assert "nicht die Frist Ihrer Kommune" in page.text
+        assert await h.db.reminders_of(USER) == []
+        # Pages reach the BW-only date of the DPJW Länderstelle; on the way, follow Erasmus+ Jugend.
         texts = [page.text]
         while any("Weiter" in b["text"] for b in page.buttons()):
             [page] = await h.press_label(user, page, "Weiter")
             texts.append(page.text)
+            if any(b["text"] == "🔔 Erasmus+ Jugend" for b in page.buttons()):
+                [page] = await h.press_label(user, page, "🔔 Erasmus+ Jugend")
+                texts[-1] = page.text
+        assert await h.db.followed_programmes(USER) == {"kjp", "erasmus"}
+        # Erasmus+ rounds for 2027 are not published, only expected (Feb KA1; March KA2; Oct accreditation):
+        # one early reminder each, 56 days before the 1st of the month.
+        due = {
+            r.subject: r.due_at.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M")
+            for r in await h.db.reminders_of(USER)
+        }
+        assert due == {
+            "expected:erasmus-ka1": "07.12.2026 09:00",
+            "expected:erasmus-ka2-kooperation": "04.01.2027 09:00",
+            "expected:erasmus-ka2-klein": "04.01.2027 09:00",
+            "expected:erasmus-akkreditierung": "06.08.2027 09:00",
+        }
         # (not as a date in 2027: that one is not confirmed — the rule is 'secondary')
         assert any(
             "Länderstelle Baden-Württemberg – für 2027 noch kein Termin bestätigt (bisher jährlich bis 01.04.)"
@@ -351,11 +368,12 @@ async def test_fristen_asks_the_land_stores_it_and_follows_programmes(tmp_path: 
             for t in texts
         )
         assert all("01.04.2027" not in t for t in texts)
-        # A past round is history after the current state, never the state itself.
-        assert any(
-            "Kein kommender Termin veröffentlicht" in t and "Zuletzt: 01.10.2025, 12:00 Uhr" in t
-            for t in texts
-        )
+        # A past round is history after the current state, never the state itself: Erasmus+ KA1 leads with
+        # the expected February 2027 round, the last confirmed date (12.02.2026) comes after it.
+        [erasmus] = [t for t in texts if "Zuletzt: 12.02.2026, 12:00 Uhr" in t]
+        assert erasmus.index(
+            "Nächste Runde voraussichtlich Februar 2027 – Termin noch nicht veröffentlicht"
+        ) < erasmus.index("Zuletzt: 12.02.2026, 12:00 Uhr")
         # Next time the stored Land is used without asking.
         [again] = await h.send(user, "/fristen")
         assert "Baden-Württemberg" in again.text and "In welchem Bundesland" not in again.text

@@ -85,12 +85,14 @@ def test_dated_rule_without_current_date_says_when_it_was_last(content) -> None:
     views = {v.rule.id: v for v in views_for(content.calendar, None, BERLIN, NOW)}
     ka1 = views["erasmus-ka1"]
     assert ka1.next is None and ka1.effective is None
-    assert ka1.last is not None and ka1.last.day == date(2025, 10, 1) and ka1.last.at == time(12, 0)
+    # The only confirmed date is the first 2026 round (EU call EAC/A12/2025, content/deadlines.yaml erasmus-ka1).
+    assert ka1.last is not None and ka1.last.day == date(2026, 2, 12) and ka1.last.at == time(12, 0)
     text = render_deadline(content.texts, ka1, NOW, BERLIN)
     lines = text.split("\n")
     # The past date is history, after the current state — never the state itself.
-    assert "⏳" not in lines[1] and "01.10.2025" not in lines[1]
-    assert "Zuletzt: 01.10.2025, 12:00 Uhr" in text
+    assert "⏳" not in lines[1] and "12.02.2026" not in lines[1]
+    assert "voraussichtlich Februar 2027" in lines[1]
+    assert "Zuletzt: 12.02.2026, 12:00 Uhr" in text
     check_telegram_html(text)
 
 
@@ -142,8 +144,12 @@ def test_every_rendered_deadline_is_valid_html(content) -> None:  # type: ignore
 def test_dated_facts_carry_their_year_and_uncertain_ones_say_so(content) -> None:  # type: ignore[no-untyped-def]
     views = {v.rule.id: v for v in views_for(content.calendar, None, BERLIN, NOW)}
     text = render_deadline(content.texts, views["kjp-zentralstellen"], NOW, BERLIN)
-    assert "31.12.2026" in text and "bitte beim Programm prüfen" in text and "Stand 24.11.2026" in text
-    assert '<a href="https://jugend.rlp.de/">' in text
+    assert "31.12.2026" in text and "bitte beim Programm prüfen" in text and "Stand 04.12.2026" in text
+    # The source is the deep link to the ministry's letter (IJAB), no longer the jugend.rlp.de homepage.
+    assert (
+        '<a href="https://ijab.de/themen/jugendpolitik/aktuelle-beitraege-zur-jugendpolitik/'
+        'bmfsfj-nennt-fristen-fuer-antragsverfahren">' in text
+    )
 
 
 def test_helpers() -> None:

@@ -220,7 +220,8 @@ def test_result_shows_route_deadline_year_source_and_article(
     text = "\n".join(parts)
     assert text.index("Deutsch-Polnisches Jugendwerk") < text.index("Erasmus+ Jugend")
     assert "Bayerische Jugendring (BJR)" in text  # the Länderstelle for Bavarian Kommunen
-    assert "Stand 2025" in text and 'href="https://dpjw.org/"' in text
+    # The DPJW deadline names the day it was checked and its deep-link source (content/programmes.yaml, dpjw).
+    assert '(Stand 04.12.2026; Quelle: <a href="https://dpjw.org/antrag/termine/">' in text
     assert "https://t.me/bot?start=thema_foerderung-dpjw" in text
     assert "Bayerisches Kinder- und Jugendprogramm" in text  # Land programme
     assert "Stiftung Jugendaustausch Bayern" in text  # Land service point

@@ -19,7 +19,7 @@ from bot.foerderfinder import Finding, MissKind, Plan, find_programmes, render_r
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 11, 24)
-ALL = {"fr", "pl", "cz", "il", "gr", "ru", "eu", "other"}
+ALL = {"fr", "pl", "cz", "il", "gr", "ua", "tr", "uk", "ru", "eu", "other"}
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,11 @@ class Facts:
 
 
 FACTS: dict[str, Facts] = {
-    # DFJW: France; ages 3–30, 4–21 programme days.
-    "dfjw": Facts({"fr"}, {"begegnung", "fachkraefte"}, (3, 30), (4, 21)),
-    # DPJW: Poland; ages 12–26, 4–28 days.
-    "dpjw": Facts({"pl"}, {"begegnung", "fachkraefte"}, (12, 26), (4, 28)),
+    # DFJW: France; ages 3–30, 4–21 programme days; Ukraine only trinational with a French partner
+    # (dfjw.org, trilateral programmes with the Eastern Partnership, checked 2026-12-04).
+    "dfjw": Facts({"fr"}, {"begegnung", "fachkraefte"}, (3, 30), (4, 21), also_limited={"ua"}),
+    # DPJW: Poland; ages 12–26, 4–28 days; Ukraine only trilateral with a Polish partner (TRIYOU, dpjw.org).
+    "dpjw": Facts({"pl"}, {"begegnung", "fachkraefte"}, (12, 26), (4, 28), also_limited={"ua"}),
     # Tandem: Czechia; ages 8–26, 5–30 days (dsj).
     "tandem": Facts({"cz"}, {"begegnung", "fachkraefte"}, (8, 26), (5, 30)),
     # ConAct: Israel; youth encounters 7–12 days; age limits not in the sources.
@@ -46,21 +47,35 @@ FACTS: dict[str, Facts] = {
     "dgjw": Facts({"gr"}, {"begegnung", "fachkraefte"}, (12, 29), (5, 30)),
     # DRJA: the Stiftung, BMFSFJ and Auswärtiges Amt advise against exchange measures.
     "drja": Facts({"ru"}, {"begegnung", "fachkraefte", "freiwillig"}, caution=True),
-    # Erasmus+ Jugend: EU and programme countries; ages 13–30; exchanges 5–21 days (older pages).
+    # Deutsch-Türkische Jugendbrücke: Türkei, youth and Fachkräfte projects (jugendbruecke.de, 2026-12-04).
+    "jugendbruecke": Facts({"tr"}, {"begegnung", "fachkraefte"}),
+    # UK-German Connection: United Kingdom, joint projects of schools and youth groups.
+    "ukgc": Facts({"uk"}, {"begegnung"}),
+    # Erasmus+ Jugend: EU and associated countries, Türkei associated (erasmusplus-jugend.de, förderfähige
+    # Länder); Ukraine (Eastern Partnership, capped share for non-associated countries) and the UK (associated
+    # only from 2027, ZDH Dec 2025) only with a reason; ages 13–30; exchanges 5–21 days (older pages).
     "erasmus-begegnung": Facts(
-        {"fr", "pl", "cz", "gr", "eu"}, {"begegnung"}, (13, 30), (5, 21), also_limited={"il", "other"}
+        {"fr", "pl", "cz", "gr", "tr", "eu"},
+        {"begegnung"},
+        (13, 30),
+        (5, 21),
+        also_limited={"il", "ua", "uk", "other"},
     ),
     "erasmus-fachkraefte": Facts(
-        {"fr", "pl", "cz", "gr", "eu"}, {"fachkraefte"}, also_limited={"il", "other"}
+        {"fr", "pl", "cz", "gr", "tr", "eu"}, {"fachkraefte"}, also_limited={"il", "ua", "uk", "other"}
     ),
     # KJP: not for France/Poland (DFJW/DPJW), Czechia/Israel (special funds via Tandem/ConAct), nor Russia;
+    # all other countries incl. Ukraine, Türkei, UK (Deutsche Bläserjugend, KJP mit anderen Ländern);
     # ages 8–26 at the most generous reading (sources differ), 5–30 days.
-    "kjp-begegnung": Facts({"gr", "eu", "other"}, {"begegnung"}, (8, 26), (5, 30)),
-    "kjp-fachkraefte": Facts({"gr", "eu", "other"}, {"fachkraefte"}, None, (5, 30)),
+    "kjp-begegnung": Facts({"gr", "ua", "tr", "uk", "eu", "other"}, {"begegnung"}, (8, 26), (5, 30)),
+    "kjp-fachkraefte": Facts({"gr", "ua", "tr", "uk", "eu", "other"}, {"fachkraefte"}, None, (5, 30)),
     # ESK Solidaritätsprojekte: local, ≥5 young people 18–30, 2–12 months.
     "esk-solidaritaet": Facts(ALL - {"ru"}, {"freiwillig"}, (18, 30), (60, 365)),
-    # ESK volunteering: 18–30; 2 weeks to 12 months.
-    "esk-freiwillig": Facts({"fr", "pl", "cz", "gr", "eu"}, {"freiwillig"}, (18, 30), (14, 365)),
+    # ESK volunteering: 18–30; 2 weeks to 12 months; Israel only with a reason (eligible neighbouring
+    # country, 25 % cap on non-associated third countries since 2026: solidaritaetskorps.de FAQ, JfE news 11530).
+    "esk-freiwillig": Facts(
+        {"fr", "pl", "cz", "gr", "eu"}, {"freiwillig"}, (18, 30), (14, 365), also_limited={"il"}
+    ),
 }
 
 # Typed answers at the edges of the programmes' limits, besides the buttons.

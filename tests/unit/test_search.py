@@ -109,7 +109,8 @@ def test_spelling_variants_give_the_same_answer(index: SearchIndex, variants: li
 
 def test_inflected_question_finds_the_article(index: SearchIndex) -> None:
     assert top(index, "Begegnungen auswerten") == "evaluation-nachweise"
-    assert top(index, "Partnerstädte") == "partner-finden"
+    # The dedicated twin-town article (new in December 2026) names only the singular "Partnerstadt".
+    assert top(index, "Partnerstädte") == "staedtepartnerschaften"
     assert top(index, "Fördermöglichkeiten") == "foerderung-ueberblick"
 
 

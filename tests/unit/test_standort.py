@@ -205,10 +205,21 @@ def _broken_copy(tmp_path: Path, name: str, old: str, new: str) -> Path:
             "days: {min: 28, max: 4}",
             "min 28 is greater than max 4",
         ),
-        ("programmes.yaml", 'url: "https://dpjw.org/"}', 'url: "http://dpjw.org/"}', "must be an https link"),
+        (
+            "programmes.yaml",
+            'url: "https://dpjw.org/antrag/termine/"}',
+            'url: "http://dpjw.org/antrag/termine/"}',
+            "must be an https link",
+        ),
         ("programmes.yaml", "route: laenderstelle", "route: irgendwo", "route"),
         ("programmes.yaml", "  - id: dpjw\n", "  - id: dfjw\n", "programme id 'dfjw' used twice"),
-        ("programmes.yaml", "year: 2025", "year: 1925", "year"),
+        # A deadline note must say when it was checked (new provenance format: 'checked:' instead of 'year:').
+        (
+            "programmes.yaml",
+            "      checked: 2026-12-04\n      certainty:",
+            "      certainty:",
+            "give 'checked:'",
+        ),
         ("programmes.yaml", 'BW: "Länderstelle Baden', 'XX: "Länderstelle Baden', "unknown Bundesland codes"),
         ("standort.yaml", "article: qualifizierung", "article: nix", "article 'nix' does not exist"),
         ("standort.yaml", "stage: 4\n", "stage: 6\n", "question stages must be 1..n"),
