@@ -116,6 +116,35 @@ class Fact(_Model):
     note: str | None = Field(default=None, max_length=600)
 
 
+class ProvenanceConfig(_Model):
+    """content/provenance.yaml: how old a checked fact may get, per kind, before check-content fails."""
+
+    max_age_months: dict[str, int] = Field(
+        default_factory=lambda: {
+            "deadline": 6,
+            "amount": 12,
+            "limit": 12,
+            "body": 12,
+            "contact": 12,
+            "existence": 12,
+        }
+    )
+    due_within_days: int = Field(default=30, ge=0, le=365)  # the editor report lists facts this close to due
+    # Homepages accepted as the source of a specific claim, each with the reason (silences the warning).
+    homepage_ok: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("max_age_months")
+    @classmethod
+    def _kinds(cls, value: dict[str, int]) -> dict[str, int]:
+        missing = sorted(set(FACT_KINDS) - set(value))
+        unknown = sorted(set(value) - set(FACT_KINDS))
+        if missing or unknown:
+            raise ValueError(f"give a maximum age for exactly the kinds {list(FACT_KINDS)}")
+        if any(not 1 <= months <= 60 for months in value.values()):
+            raise ValueError("maximum ages are 1 to 60 months")
+        return value
+
+
 def oldest(dates: list[date | None]) -> date | None:
     """The oldest of the given check dates (``None`` entries ignored), or ``None``."""
     known = [d for d in dates if d is not None]
@@ -249,6 +278,8 @@ class Content:
     calendar: CalendarContent = field(default_factory=lambda: CalendarContent())
     # Guided tools (Förder-Finder, Standortbestimmung): programmes.yaml and standort.yaml; see the block below.
     guided: GuidedContent | None = None
+    # How old a checked fact may get (content/provenance.yaml).
+    provenance: ProvenanceConfig = field(default_factory=lambda: ProvenanceConfig())
 
     @property
     def tools(self) -> GuidedContent:
@@ -435,7 +466,24 @@ def load_content(root: Path, today: date | None = None) -> Content:
                 problems.append(f"articles/{article.id}.md: relates to itself")
 
     calendar = _load_calendar(root, problems)
-    guided = _load_guided(root, articles, problems)
+    guided_programmes: list[FundingProgrammes] = []
+    guided = _load_guided(root, articles, problems, guided_programmes)
+    provenance = ProvenanceConfig()
+    if (root / "provenance.yaml").exists():
+        provenance = _load_model(root, "provenance.yaml", ProvenanceConfig, problems) or provenance
+    from bot import provenance as facts  # provenance builds on the models of this module
+
+    fact_errors, fact_warnings = facts.check(
+        facts.collect(
+            articles, servicepoints, guided_programmes[0] if guided_programmes else None, calendar.deadlines
+        ),
+        provenance,
+        today,
+        articles,
+        servicepoints,
+        set(calendar.programmes),
+    )
+    problems.extend(fact_errors)
     if today is not None:  # check-content: a Stand is the day the facts were checked, never a later one
         for article in sorted(articles.values(), key=lambda a: a.id):
             if article.stand is not None and article.stand > today:
@@ -450,9 +498,19 @@ def load_content(root: Path, today: date | None = None) -> Content:
         for article in sorted(articles.values(), key=lambda a: a.id):
             if article.review is not None and article.review < today:
                 warnings.append(f"articles/{article.id}.md: review date {article.review} has passed")
+        warnings.extend(fact_warnings)
         warnings.extend(_old_format_warnings(root, articles, servicepoints, guided))
     return Content(
-        root, texts, menu, articles, synonyms, servicepoints, warnings, calendar=calendar, guided=guided
+        root,
+        texts,
+        menu,
+        articles,
+        synonyms,
+        servicepoints,
+        warnings,
+        calendar=calendar,
+        guided=guided,
+        provenance=provenance,
     )
 
 
@@ -836,9 +894,16 @@ def _check_standort(data: StandortContent, articles: Mapping[str, Article], prob
         problems.append(f"{where}: stages must be numbered {expected} (one more than the question stages)")
 
 
-def _load_guided(root: Path, articles: Mapping[str, Article], problems: list[str]) -> GuidedContent | None:
+def _load_guided(
+    root: Path,
+    articles: Mapping[str, Article],
+    problems: list[str],
+    loaded: list[FundingProgrammes] | None = None,
+) -> GuidedContent | None:
     before = len(problems)
     programmes: FundingProgrammes | None = _load_model(root, "programmes.yaml", FundingProgrammes, problems)
+    if programmes is not None and loaded is not None:
+        loaded.append(programmes)  # for the provenance checks, even when standort.yaml has a problem
     standort: StandortContent | None = _load_model(root, "standort.yaml", StandortContent, problems)
     if programmes is not None:
         _check_programmes(programmes, articles, problems)
