@@ -246,6 +246,16 @@ class Land(_Model):
         """The Länderstelle for kommunale Träger of ``programme`` (a deadlines.yaml programme id), if known."""
         return next((entry for entry in self.laenderstelle if programme in entry.programmes), None)
 
+    @property
+    def checked_on(self) -> date | None:
+        """The Stand of the Land's contacts: the oldest check among its Länderstellen, points and programmes."""
+        return oldest(
+            [
+                *(entry.checked for entry in self.laenderstelle),
+                *(link.checked for link in [*self.points, *self.programmes]),
+            ]
+        )
+
     @field_validator("code")
     @classmethod
     def _code(cls, value: str) -> str:
