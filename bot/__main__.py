@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot [run|demo|ask|misses|check-content|migrate|backup|privacy]``."""
+"""Command line: ``python -m bot [run|demo|ask|misses|editor-report|check-content|migrate|backup|privacy]``."""
 
 from __future__ import annotations
 
@@ -25,6 +25,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--limit", type=int, default=5)
     misses = sub.add_parser("misses", help="unanswered questions and answer ratings, for editors")
     misses.add_argument("--limit", type=int, default=30)
+    report = sub.add_parser(
+        "editor-report",
+        help="for editors: facts due for a check, deadlines to confirm, misses, unhelpful answers",
+    )
+    report.add_argument("--json", action="store_true", help="machine-readable output")
     sub.add_parser("check-content", help="validate content/")
     sub.add_parser("migrate", help="apply database migrations")
     backup = sub.add_parser("backup", help="write an online backup of the database")
@@ -65,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.advice import misses_command
 
             return asyncio.run(misses_command(settings, limit=args.limit))
+        if command == "editor-report":
+            from bot.editor_report import editor_report_command
+
+            return asyncio.run(editor_report_command(settings, as_json_output=args.json))
         if command == "check-content":
             return _check_content(settings)
         if command == "migrate":
