@@ -168,7 +168,8 @@ async def build_report(db: Database | None, content: Content, now: datetime, tz:
 
 
 def _month_name(texts: Texts, month: date) -> str:
-    return texts("editor.month", month=texts(f"editor.months.m{month.month}"), year=month.year)
+    name = texts("editor.months").split(",")[month.month - 1].strip()
+    return texts("editor.month", month=name, year=month.year)
 
 
 def render(texts: Texts, report: EditorReport, tz: ZoneInfo, limit: int | None = CHAT_ITEMS) -> str:

@@ -15,7 +15,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot import callbacks
 from bot.context import App, Context
 from bot.editor_report import build_report, month_key, queue_monthly_reports, render
-from bot.privacy import Link, PersonalTable
+from bot.privacy import Link, PersonalTable, PrivacyRegistry
 from bot.roles import is_coordinator
 from handlers.common import send_html
 
@@ -117,10 +117,9 @@ async def monthly_tick(context: Context) -> None:
         start_outbox_worker(cast(App, context.application))
 
 
-def register(app: App) -> None:
-    app.add_handler(CommandHandler("redaktion", redaktion, filters=filters.ChatType.PRIVATE))
-    app.add_handler(CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)))
-    app.bot_data.privacy.table(
+def register_privacy(privacy: PrivacyRegistry) -> None:
+    """The subscription is personal data: exported by /meine_daten, deleted by /loeschen."""
+    privacy.table(
         PersonalTable(
             "editor_report_subscriptions",
             label="editor.privacy.subscription",
@@ -128,5 +127,11 @@ def register(app: App) -> None:
             export=("subscribed_at", "last_sent_month"),
         )
     )
+
+
+def register(app: App) -> None:
+    app.add_handler(CommandHandler("redaktion", redaktion, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)))
+    register_privacy(app.bot_data.privacy)
     assert app.job_queue is not None
     app.job_queue.run_repeating(monthly_tick, interval=JOB_INTERVAL_SECONDS, first=5.0, name=JOB_NAME)
