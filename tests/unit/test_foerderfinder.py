@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import Content, FundingProgrammes, check_telegram_html, load_content, split_message
+from bot.content import (
+    Content,
+    FundingProgrammes,
+    check_telegram_html,
+    escape,
+    load_content,
+    split_message,
+)
 from bot.foerderfinder import (
     Finding,
     MissKind,
@@ -225,10 +232,13 @@ def test_result_shows_route_deadline_year_source_and_article(
     text = "\n".join(parts)
     assert text.index("Deutsch-Polnisches Jugendwerk") < text.index("Erasmus+ Jugend")
     assert "Bayerische Jugendring (BJR)" in text  # the Länderstelle for Bavarian Kommunen
-    assert "Stand 2025" in text and 'href="https://dpjw.org/"' in text
+    dpjw = next(p for p in data.programmes if p.id == "dpjw")
+    deadline = dpjw.deadline
+    assert f"Stand {deadline.stand_label()}" in text and f'href="{escape(deadline.source.url)}"' in text
     assert "https://t.me/bot?start=thema_foerderung-dpjw" in text
-    assert "Bayerisches Kinder- und Jugendprogramm" in text  # Land programme
-    assert "Stiftung Jugendaustausch Bayern" in text  # Land service point
+    bavaria = content.servicepoints.land("BY")
+    for entry in [*bavaria.programmes, *bavaria.points]:  # Land programmes and service points
+        assert escape(entry.name) in text
 
 
 def test_russia_result_leads_with_the_advice_and_the_fallback(
