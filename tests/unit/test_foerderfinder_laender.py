@@ -101,7 +101,7 @@ def _programme_block(text: str, name: str) -> str:
 def test_the_route_names_the_laenderstelle_of_the_land_for_that_programme(content: Content) -> None:
     text = _result(content, _hessen())
     dpjw = _programme_block(text, "Deutsch-Polnisches Jugendwerk")
-    assert f'in Hessen ist das <a href="{RP_KASSEL}">Regierungspräsidium Kassel</a>' in dpjw
+    assert f'in Hessen: <a href="{RP_KASSEL}">Regierungspräsidium Kassel</a>' in dpjw
     assert "Oberste Landesjugendbehörde" not in dpjw
     # Erasmus+ has no Hessian entry: the general advice, not the Regierungspräsidium.
     erasmus = _programme_block(text, "Erasmus+")
