@@ -1126,6 +1126,8 @@ class ReminderSettings(_Model):
     send_time: time = time(9, 0)
     event_leads_days: list[int] = Field(default_factory=lambda: [7, 1])
     deadline_leads_days: list[int] = Field(default_factory=lambda: [56, 14, 3])
+    # An expected round (no published date yet): one early reminder this many days before the 1st of its month.
+    expected_lead_days: int = Field(default=56, ge=0, le=366)
 
     _quoted = field_validator("send_time", mode="before")(_quoted_time)
 
@@ -1226,8 +1228,29 @@ class LandVariant(_Model):
     _codes = field_validator("laender")(_land_codes)
 
 
+class ExpectedRounds(_Model):
+    """The usual yearly rhythm of a programme's rounds whose dates are not yet published: the months they
+    usually fall in. A confirmed date in that month (or the month before or after) counts as the round's date."""
+
+    months: list[int] = Field(min_length=1, max_length=12)
+    note: str | None = Field(default=None, max_length=300)  # e.g. when the dates are usually published
+
+    _plain = field_validator("note")(_no_html)
+
+    @field_validator("months")
+    @classmethod
+    def _months(cls, value: list[int]) -> list[int]:
+        if any(not 1 <= month <= 12 for month in value):
+            raise ValueError("expected months are numbers from 1 (January) to 12 (December)")
+        if len(set(value)) != len(value):
+            raise ValueError("an expected month is listed twice")
+        return sorted(value)
+
+
 class DeadlineRule(_Model):
-    """One deadline of a programme: yearly (``MM-DD``), dated (``dates`` with years) or without a fixed date."""
+    """One deadline of a programme: yearly (``MM-DD``), dated (``dates`` with years: CONFIRMED dates only) or
+    without a fixed date; ``expected`` says in which months rounds usually fall while no date is published,
+    ``none`` that there is no upcoming round and why."""
 
     id: str = Field(pattern=ID_PATTERN, max_length=30)
     programme: str
@@ -1237,6 +1260,11 @@ class DeadlineRule(_Model):
     # The hour on the deadline day (YAML key ``time``, e.g. "12:00"); otherwise the whole day counts.
     at: time | None = Field(default=None, alias="time")
     rhythm: str | None = Field(default=None, max_length=200)  # what is known when no date is current
+    expected: ExpectedRounds | None = None
+    none: str | None = Field(default=None, max_length=300)  # no upcoming round, and why
+    # The date is the Zentral-/Länderstellen' deadline towards the programme, not a Kommune's: shown so, and
+    # never reminded of (a Kommune is reminded of its intermediary's date where one is known).
+    for_intermediaries: bool = False
     note: str | None = Field(default=None, max_length=400)
     laender: list[str] = Field(default_factory=list)  # only for these Länder; empty = everywhere
     intermediary: Intermediary | None = None
@@ -1249,7 +1277,7 @@ class DeadlineRule(_Model):
     _md = field_validator("yearly")(_yearly)
     _codes = field_validator("laender")(_land_codes)
     _quoted = field_validator("at", mode="before")(_quoted_time)
-    _plain = field_validator("what", "rhythm", "note")(_no_html)
+    _plain = field_validator("what", "rhythm", "note", "none")(_no_html)
 
     @field_validator("certainty")
     @classmethod
@@ -1262,8 +1290,16 @@ class DeadlineRule(_Model):
     def _consistent(self) -> DeadlineRule:
         if self.yearly and self.dates:
             raise ValueError("give either yearly or dates, not both")
-        if not self.yearly and not self.dates and not self.rhythm and not self.note:
-            raise ValueError("a rule without a date needs a rhythm or a note saying what is known")
+        if not (self.yearly or self.dates or self.expected or self.none or self.rhythm or self.note):
+            raise ValueError(
+                "a rule without a date needs expected, none, a rhythm or a note saying what is known"
+            )
+        if self.yearly and self.expected:
+            raise ValueError(
+                "a yearly rule already says when it is expected: give yearly or expected, not both"
+            )
+        if self.none and (self.yearly or self.expected):
+            raise ValueError("'none' says there is no upcoming round: it cannot go with yearly or expected")
         seen: set[str] = set()
         for variant in self.variants:
             if seen & set(variant.laender):

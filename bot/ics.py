@@ -89,15 +89,12 @@ def deadline_component(
 
 
 def deadline_components(content: Content, tz: ZoneInfo, deadline: DeadlineView, now: datetime) -> list[Event]:
-    """The upcoming programme date and the earlier intermediary date, where each is known."""
-    entries = []
-    if deadline.intermediary_next is not None:
-        entries.append(
-            deadline_component(content, tz, deadline, deadline.intermediary_next, now, intermediary=True)
-        )
-    if deadline.next is not None:
-        entries.append(deadline_component(content, tz, deadline, deadline.next, now, intermediary=False))
-    return entries
+    """The upcoming confirmed programme date and the earlier intermediary date, where each is known (an expected
+    round has no day and is not in the calendar)."""
+    return [
+        deadline_component(content, tz, deadline, occurrence, now, intermediary=intermediary)
+        for occurrence, intermediary in deadline.calendar_dates
+    ]
 
 
 def calendar_bytes(content: Content, tz: ZoneInfo, entries: Iterable[Event], name: str) -> bytes:

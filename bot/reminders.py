@@ -1,7 +1,10 @@
 """Reminders for followed events and funding deadlines: planned as database rows, delivered once through the outbox.
 
 Planning (``plan_*``, ``sync_reminders``): for every follow, one row per lead time, due at the configured send
-time (local) that many days before the local date of the event start or deadline. Syncing compares the rows that
+time (local) that many days before the local date of the event start or deadline. A deadline rule's expected round
+(its month is known, its date not yet published) gets one early row of its own (subject ``expected:<rule>``,
+target the local start of that month, ``expected_lead_days`` before it); once an editor enters the confirmed date,
+that round is no longer expected, its pending row goes and the confirmed date's rows come instead. Syncing compares the rows that
 should exist with the pending ones and, in one transaction, deletes what is no longer wanted (an unfollowed or
 moved event, a changed Land) and inserts what is missing — only where the due time still lies ahead, and never
 again for a (user, subject, occurrence, lead) that exists in any state, so nothing is sent twice.
@@ -25,7 +28,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks, outbox, subscriptions
 from bot.content import CalendarContent, Content, Html, ReminderSettings
 from bot.db import Database, EventRow, OutboxRow, ReminderPlan, ReminderRow, Tx
-from bot.deadlines import DeadlineView, days_phrase, deadline_day_text, intermediary_html, view
+from bot.deadlines import (
+    DeadlineView,
+    days_phrase,
+    deadline_day_text,
+    intermediary_html,
+    month_name,
+    month_text,
+    view,
+)
 from bot.events import event_subject, fmt_date, place_html, when_text
 
 log = logging.getLogger(__name__)
@@ -33,11 +44,14 @@ log = logging.getLogger(__name__)
 REMINDER_KIND = "reminder"
 EVENT = "event"
 DEADLINE = "deadline"
+EXPECTED = "expected"  # an expected round of a deadline rule (one early reminder)
 BATCH = 200
 
 
 def subject_kind(subject: str) -> str:
-    return subject.split(":", 1)[0]
+    """The kind of reminder a user can want or not: "event" or "deadline" (an expected round is a deadline's)."""
+    kind = subject.split(":", 1)[0]
+    return DEADLINE if kind == EXPECTED else kind
 
 
 def due_time(day: date, lead_days: int, send_time: time, tz: ZoneInfo) -> datetime:
@@ -76,6 +90,25 @@ def plan_deadline(
     ]
 
 
+def plan_expected(
+    user_id: int, deadline: DeadlineView, settings: ReminderSettings, tz: ZoneInfo
+) -> list[ReminderPlan]:
+    """One early reminder of the rule's next expected round: ``expected_lead_days`` before the 1st of its month."""
+    expected = deadline.reminded_expected
+    if expected is None:
+        return []
+    lead = settings.expected_lead_days
+    return [
+        ReminderPlan(
+            user_id,
+            deadline.expected_subject,
+            expected.starts_at,
+            lead,
+            due_time(expected.month, lead, settings.send_time, tz),
+        )
+    ]
+
+
 async def wanted_reminders(
     tx: Tx,
     db: Database,
@@ -111,6 +144,7 @@ async def wanted_reminders(
                 ]
             for deadline in cache[key]:
                 plans.extend(plan_deadline(follower, deadline, settings, tz))
+                plans.extend(plan_expected(follower, deadline, settings, tz))
     # A follow and a subscription may ask for the same reminder: one row each.
     return list({plan.key: plan for plan in plans}.values())
 
@@ -261,6 +295,35 @@ def render_deadline_reminder(
     return text, markup
 
 
+def render_expected_reminder(content: Content, deadline: DeadlineView) -> tuple[str, InlineKeyboardMarkup]:
+    """ "Üblicherweise im Februar – jetzt vorbereiten": the early reminder of an expected round."""
+    texts = content.texts
+    expected = deadline.reminded_expected
+    assert expected is not None
+    rule = deadline.rule
+    text = texts(
+        "events.reminder.expected",
+        programme=deadline.programme.name,
+        what=rule.what,
+        month_name=month_name(texts, expected.month),
+        month=month_text(texts, expected.month),
+        note=Html("\n" + texts("events.deadline.note", note=expected.note)) if expected.note else Html(""),
+        source=rule.source.url,
+        source_title=rule.source.title,
+        stand=fmt_date(rule.stand),
+    )
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    texts("events.buttons.deadlines"), callback_data=callbacks.encode("dl", "list", 0)
+                )
+            ]
+        ]
+    )
+    return text, markup
+
+
 async def _render(
     db: Database, content: Content, tz: ZoneInfo, row: ReminderRow, now: datetime
 ) -> tuple[str, InlineKeyboardMarkup] | None:
@@ -280,6 +343,17 @@ async def _render(
         if deadline.effective is None or deadline.effective.passes_at != row.target_at:
             return None
         return render_deadline_reminder(content, tz, deadline, now)
+    if kind == EXPECTED:
+        rule = content.calendar.rule(ident)
+        if rule is None:
+            return None
+        user = await db.get_user(row.user_id)
+        deadline = view(rule, content.calendar, user.bundesland if user else None, tz, now)
+        # Not when the round got its confirmed date meanwhile (it is then no longer expected in that month).
+        expected = deadline.reminded_expected
+        if expected is None or expected.starts_at != row.target_at:
+            return None
+        return render_expected_reminder(content, deadline)
     return None
 
 

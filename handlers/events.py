@@ -417,7 +417,7 @@ async def my_calendar(update: Update, context: Context) -> None:
     followed, programmes = await reminders.calendar_of(data.db, data.content.calendar, user.id, now)
     land = await _user_land(context, user.id)
     views = deadlines.views_for(data.content.calendar, land, tz, now, programmes) if programmes else []
-    dated = [v for v in views if v.next is not None or v.intermediary_next is not None]
+    dated = [v for v in views if v.calendar_dates]
     if not followed and not dated:
         markup = InlineKeyboardMarkup(
             [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -347,7 +348,11 @@ async def test_fristen_asks_the_land_stores_it_and_follows_programmes(tmp_path: 
             for t in texts
         )
         assert all("01.04.2027" not in t for t in texts)
-        assert any("Kein aktueller Termin bekannt – zuletzt 01.10.2025, 12:00 Uhr" in t for t in texts)
+        # A past round is history after the current state, never the state itself.
+        assert any(
+            "Kein kommender Termin veröffentlicht" in t and "Zuletzt: 01.10.2025, 12:00 Uhr" in t
+            for t in texts
+        )
         # Next time the stored Land is used without asking.
         [again] = await h.send(user, "/fristen")
         assert "Baden-Württemberg" in again.text and "In welchem Bundesland" not in again.text
@@ -455,3 +460,38 @@ async def test_fristen_without_land_keeps_the_choice_when_paging_and_following(t
         assert "Baden-Württemberg (Seite 1/" in page.text
         [page] = await h.press_label(user, page, "Weiter")
         assert "Baden-Württemberg (Seite 2/" in page.text
+
+
+async def test_fristen_in_december_2026_shows_no_past_round_as_the_latest_state(tmp_path: Path) -> None:
+    """Over the real content: every rule's first line after its title is its current state — an upcoming
+    confirmed date, an expected round, or that there is none (and why); a past date is at most history."""
+    december = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
+    today = december.astimezone(ZoneInfo("Europe/Berlin")).date()
+    state_marks = ("⏳ ", "🗓 ", "⛔ ", "❔ ")
+    async with harness(tmp_path, now=december) as h:
+        for number, land in enumerate(("BW", "NW", "HE", None)):
+            user_id = USER + 1 + number
+            user = h.user(user_id)
+            if land is not None:
+                await h.db.set_user_land(user_id, land, h.clock.now())
+                [page] = await h.send(user, "/fristen")
+            else:
+                [ask] = await h.send(user, "/fristen")
+                [page] = await h.press(user, ask, "dl:land:none")
+            pages = [page.text]
+            while any("Weiter" in b["text"] for b in page.buttons()):
+                [page] = await h.press_label(user, page, "Weiter")
+                pages.append(page.text)
+            items = [item for text in pages for item in text.split("\n\n")[1:]]
+            assert items, land
+            for item in items:
+                lines = item.split("\n")
+                state = lines[1]
+                assert state.startswith(state_marks), (land, item)
+                if state.startswith("⏳ "):
+                    shown = datetime.strptime(state[2:12], "%d.%m.%Y").date()
+                    assert shown >= today, (land, item)
+                else:
+                    assert not re.search(r"\d\d\.\d\d\.\d{4}", state), (land, item)
+                history = [i for i, line in enumerate(lines) if line.startswith("🕘 Zuletzt")]
+                assert all(i > 1 for i in history), (land, item)

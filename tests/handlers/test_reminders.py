@@ -460,3 +460,114 @@ async def test_change_notices_overtaken_while_waiting_are_not_sent(tmp_path: Pat
         assert "Erstes Treffen" in changed and "Bonn</s> → Hamm" in changed
         [cancelled] = [t for t in got if "Termin abgesagt" in t]
         assert "Zweites Treffen" in cancelled
+
+
+# --- expected rounds: one early reminder, then the confirmed date's reminders once an editor enters it ----------
+
+
+def round_rule(dates: list[str], months: list[int]) -> dict[str, Any]:
+    return {
+        "id": "test-runde",
+        "programme": "testprog",
+        "what": "Jugendbegegnungen",
+        "dates": dates,
+        "time": "12:00",
+        "expected": {"months": months, "note": "Die Termine erscheinen meist im November."},
+        "certainty": "verified",
+        "source": {"title": "Testquelle", "url": "https://example.org/runden"},
+        "checked": "2026-12-04",
+    }
+
+
+def pending_rows(rows: list[Any]) -> list[tuple[str, int, str]]:
+    return sorted(
+        (r.subject, r.lead_days, r.due_at.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M"))
+        for r in rows
+        if r.state == "pending"
+    )
+
+
+async def test_expected_round_is_reminded_once_at_nine_local_on_the_dst_day(tmp_path: Path) -> None:
+    # 34 days before 1 May 2027 is 28 March 2027, the day clocks go forward.
+    settings = {"send_time": "09:00", "deadline_leads_days": [56, 14, 3], "expected_lead_days": 34}
+    root = content_copy(
+        tmp_path, deadlines=[round_rule(["2026-05-06"], [5])], programmes=TEST_PROGRAMME, reminders=settings
+    )
+    async with harness(tmp_path, now=datetime(2027, 3, 26, 10, 0, tzinfo=UTC), content_dir=root) as h:
+        await follow_programme(h, "testprog")
+        got = await walk(h, datetime(2027, 3, 30, 0, 0, tzinfo=UTC))
+    assert [when.strftime("%d.%m. %H:%M %Z") for when, _ in got] == ["28.03. 09:00 CEST"]
+    text = got[0][1]
+    assert "Üblicherweise im Mai – jetzt vorbereiten" in text and "Der Termin für Mai 2027" in text
+    assert "meist im November" in text and "⏳" not in text
+
+
+async def test_confirmed_date_replaces_the_expected_reminder_and_restarts_send_nothing_twice(
+    tmp_path: Path,
+) -> None:
+    expected = round_rule(["2026-10-01"], [2, 10])
+    root = content_copy(tmp_path, deadlines=[expected], programmes=TEST_PROGRAMME)
+    async with harness(tmp_path, now=datetime(2026, 12, 4, 10, 0, tzinfo=UTC), content_dir=root) as h:
+        await follow_programme(h, "testprog")
+        # Feb 2027 has no date yet: one early reminder, 56 days before 1 February.
+        assert pending_rows(await h.db.reminders_of(USER)) == [
+            ("expected:test-runde", 56, "07.12.2026 09:00")
+        ]
+        got = await walk(h, datetime(2026, 12, 8, 0, 0, tzinfo=UTC))
+        assert [when.strftime("%d.%m. %H:%M") for when, _ in got] == ["07.12. 09:00"]
+        assert "Üblicherweise im Februar – jetzt vorbereiten" in got[0][1]
+    # An editor enters the confirmed date; the bot restarts with the new content.
+    content_copy(tmp_path, deadlines=[round_rule(["2026-10-01", "2027-02-18"], [2, 10])])
+    async with harness(tmp_path, now=local(2026, 12, 20, 10), content_dir=root) as h:
+        await tick(h)
+        assert reminders_sent(h, USER) == []
+        assert pending_rows(await h.db.reminders_of(USER)) == [
+            ("deadline:test-runde", 3, "15.02.2027 09:00"),
+            ("deadline:test-runde", 14, "04.02.2027 09:00"),
+            ("deadline:test-runde", 56, "24.12.2026 09:00"),
+            ("expected:test-runde", 56, "06.08.2027 09:00"),  # the October round, still without a date
+        ]
+        h.clock.set(local(2026, 12, 24, 9))
+        await tick(h)
+        [confirmed] = reminders_sent(h, USER)
+        assert "Fristerinnerung" in confirmed.text and "18.02.2027, 12:00 Uhr (in 56 Tagen)" in confirmed.text
+    # Another restart a little later: nothing is sent again.
+    async with harness(tmp_path, now=local(2026, 12, 24, 9, 30), content_dir=root) as h:
+        await tick(h)
+        assert reminders_sent(h, USER) == []
+        sent = sorted((r.subject, r.lead_days) for r in await h.db.reminders_of(USER) if r.state == "sent")
+        assert sent == [("deadline:test-runde", 56), ("expected:test-runde", 56)]
+
+
+async def test_a_date_entered_before_the_early_reminder_cancels_it(tmp_path: Path) -> None:
+    root = content_copy(tmp_path, deadlines=[round_rule(["2026-10-01"], [2, 10])], programmes=TEST_PROGRAMME)
+    async with harness(tmp_path, now=datetime(2026, 11, 20, 10, 0, tzinfo=UTC), content_dir=root) as h:
+        await follow_programme(h, "testprog")
+        assert pending_rows(await h.db.reminders_of(USER)) == [
+            ("expected:test-runde", 56, "07.12.2026 09:00")
+        ]
+    content_copy(tmp_path, deadlines=[round_rule(["2026-10-01", "2027-02-18"], [2, 10])])
+    async with harness(tmp_path, now=datetime(2026, 11, 25, 10, 0, tzinfo=UTC), content_dir=root) as h:
+        await tick(h)
+        assert ("expected:test-runde", 56, "07.12.2026 09:00") not in pending_rows(
+            await h.db.reminders_of(USER)
+        )
+        h.clock.set(local(2026, 12, 7, 9))
+        await tick(h)
+        assert reminders_sent(h, USER) == []
+
+
+async def test_expected_reminder_waiting_in_the_outbox_is_withdrawn_once_the_date_is_known(
+    tmp_path: Path,
+) -> None:
+    root = content_copy(tmp_path, deadlines=[round_rule(["2026-10-01"], [2, 10])], programmes=TEST_PROGRAMME)
+    async with harness(tmp_path, now=datetime(2026, 12, 4, 10, 0, tzinfo=UTC), content_dir=root) as h:
+        await follow_programme(h, "testprog")
+        h.clock.set(local(2026, 12, 7, 9))
+        report = await reminders.queue_due_reminders(h.db, h.app.bot_data.content, BERLIN, h.clock.now())
+        assert report.queued == 1
+        h.app.bot_data.outbox.stop()  # Telegram unreachable; the row waits
+    content_copy(tmp_path, deadlines=[round_rule(["2026-10-01", "2027-02-18"], [2, 10])])
+    async with harness(tmp_path, now=local(2026, 12, 7, 9, 30), content_dir=root) as h:
+        await tick(h)
+        assert not any("Üblicherweise" in m.text for m in h.api.sent_to(USER))
