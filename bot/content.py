@@ -509,6 +509,7 @@ def load_content(root: Path, today: date | None = None) -> Content:
             if article.review is not None and article.review < today:
                 warnings.append(f"articles/{article.id}.md: review date {article.review} has passed")
         warnings.extend(fact_warnings)
+        warnings.extend(_stateless_rule_warnings(calendar, today))
         warnings.extend(_old_format_warnings(root, articles, servicepoints, guided))
     return Content(
         root,
@@ -525,6 +526,21 @@ def load_content(root: Path, today: date | None = None) -> Content:
 
 
 OLD_FORMAT = "(old format)"  # marks the transition warnings (check-content)
+
+
+def _stateless_rule_warnings(calendar: CalendarContent, today: date) -> list[str]:
+    """Rules whose dates have all passed and that say neither ``expected`` nor ``none`` (bot/deadlines.py)."""
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    from bot.deadlines import rules_needing_a_state  # deadlines builds on the models of this module
+
+    now = datetime.combine(today, time(12, 0), tzinfo=UTC)
+    return [
+        f"deadlines.yaml: rule {rule.id}: all its dates have passed and it says neither 'expected:' (when the "
+        "next round usually comes) nor 'none:' (why there is none) – /fristen can only say no date is published"
+        for rule in rules_needing_a_state(calendar, now, ZoneInfo("Europe/Berlin"))
+    ]
 
 
 def _old_format_warnings(

@@ -89,62 +89,20 @@ def facts_due(content: Content, today: date) -> list[DueFact]:
     return [DueFact(due, due < today, item) for due, item in due_items(items, content.provenance, today)]
 
 
-def _month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def _add_month(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def deadlines_to_confirm(content: Content, now: datetime, tz: ZoneInfo) -> list[ToConfirm]:
-    """Expected rounds in the current and the next three months without a confirmed date, soonest first.
-
-    Uses ``bot.deadlines.deadlines_to_confirm`` (expected rounds of the deadline rules); until that exists, reads
-    the rules' ``expected.months`` itself."""
-    calendar = content.calendar
-    finder = getattr(deadline_rules, "deadlines_to_confirm", None)
-    found: list[ToConfirm] = []
-    if finder is not None:
-        for entry in finder(calendar, now, tz, CONFIRM_MONTHS):
-            rule = entry.rule
-            found.append(
-                ToConfirm(
-                    _month_start(entry.round.month),
-                    rule.id,
-                    entry.programme.name,
-                    rule.what,
-                    entry.round.note,
-                    rule.source.url,
-                )
-            )
-        return found
-    today = now.astimezone(tz).date()
-    first, last = _month_start(today), _add_month(today, CONFIRM_MONTHS)
-    for rule in calendar.deadlines:
-        expected: Any = getattr(rule, "expected", None)
-        if expected is None:
-            continue
-        months = expected.get("months", []) if isinstance(expected, dict) else getattr(expected, "months", [])
-        note = expected.get("note") if isinstance(expected, dict) else getattr(expected, "note", None)
-        month = first
-        while month <= last:
-            confirmed = any((d.year, d.month) == (month.year, month.month) for d in rule.dates)
-            if month.month in months and not confirmed:
-                programme = calendar.programmes.get(rule.programme)
-                found.append(
-                    ToConfirm(
-                        month,
-                        rule.id,
-                        programme.name if programme else rule.programme,
-                        rule.what,
-                        note,
-                        rule.source.url,
-                    )
-                )
-            month = _add_month(month, 1)
-    return sorted(found, key=lambda c: (c.month, c.rule))
+    """Expected rounds in the current and the next three months without a confirmed date, soonest first
+    (``bot.deadlines.deadlines_to_confirm``)."""
+    return [
+        ToConfirm(
+            entry.round.month.replace(day=1),
+            entry.rule.id,
+            entry.programme.name,
+            entry.rule.what,
+            entry.round.note,
+            entry.rule.source.url,
+        )
+        for entry in deadline_rules.deadlines_to_confirm(content.calendar, now, tz, CONFIRM_MONTHS)
+    ]
 
 
 async def build_report(db: Database | None, content: Content, now: datetime, tz: ZoneInfo) -> EditorReport:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import load_content
+from bot.content import escape, load_content
 from bot.editor_report import build_report, editor_report_command, render
 from tests.harness import make_settings
 from tests.unit.test_check_content_provenance import ARTICLE, Folder, _fact
@@ -61,3 +61,43 @@ def test_the_terminal_report_and_json(tmp_path: Path, capsys: pytest.CaptureFixt
     assert first["file"] == ARTICLE and first["source"] == "https://example.org/foerderkriterien"
     assert data["misses"] is None and data["unhelpful"] is None
     assert isinstance(data["deadlines_to_confirm"], list)
+
+
+def test_deadlines_to_confirm_in_the_next_three_months(tmp_path: Path) -> None:
+    folder = Folder(tmp_path)
+    rules = folder.deadlines["deadlines"]
+    base = {
+        "programme": "erasmus",
+        "certainty": "secondary",
+        "source": {"title": "Aufruf", "url": "https://example.org/aufruf"},
+        "checked": date(2026, 12, 1),
+    }
+    rules.append(
+        {
+            **base,
+            "id": "zz-februar",
+            "what": "Runde im Februar",
+            "expected": {"months": [2], "note": "Termin erscheint im Aufruf."},
+        }
+    )
+    rules.append(
+        {**base, "id": "zz-juni", "what": "Runde im Juni", "expected": {"months": [6]}}
+    )  # too far ahead
+    rules.append(
+        {
+            **base,
+            "id": "zz-bestaetigt",
+            "what": "Runde im Januar",
+            "dates": [date(2027, 1, 15)],
+            "expected": {"months": [1]},
+        }
+    )
+    content = load_content(folder.write())
+    tz = make_settings(tmp_path).tz
+    report = asyncio.run(build_report(None, content, NOW, tz))
+    mine = [c for c in report.confirm if c.rule.startswith("zz-")]
+    assert [(c.rule, c.month) for c in mine] == [("zz-februar", date(2027, 2, 1))]
+    assert mine[0].note == "Termin erscheint im Aufruf." and mine[0].source == "https://example.org/aufruf"
+    text = render(content.texts, report, tz, limit=None)
+    erasmus = escape(content.calendar.programmes["erasmus"].name)
+    assert f"• Februar 2027: {erasmus} – Runde im Februar (<code>zz-februar</code>)" in text
