@@ -483,15 +483,15 @@ def load_content(root: Path, today: date | None = None) -> Content:
         provenance = _load_model(root, "provenance.yaml", ProvenanceConfig, problems) or provenance
     from bot import provenance as facts  # provenance builds on the models of this module
 
+    programmes_data = guided_programmes[0] if guided_programmes else None
     fact_errors, fact_warnings = facts.check(
-        facts.collect(
-            articles, servicepoints, guided_programmes[0] if guided_programmes else None, calendar.deadlines
-        ),
+        facts.collect(articles, servicepoints, programmes_data, calendar.deadlines),
         provenance,
         today,
         articles,
         servicepoints,
         set(calendar.programmes),
+        programmes_data,
     )
     problems.extend(fact_errors)
     if today is not None:  # check-content: a Stand is the day the facts were checked, never a later one

@@ -162,6 +162,7 @@ def check(
     articles: Mapping[str, Article],
     servicepoints: ServicePoints | None,
     programme_ids: set[str],
+    programmes: FundingProgrammes | None = None,
 ) -> tuple[list[str], list[str]]:
     """(errors, warnings) about provenance; date checks only when ``today`` is given (check-content)."""
     errors: list[str] = []
@@ -201,12 +202,31 @@ def check(
                 )
             else:
                 seen[fact.id] = f"articles/{article.id}.md"
+        for source in article.sources:
+            if source.checked is None and article.stand is None:  # the old format dated the article instead
+                errors.append(
+                    f"articles/{article.id}.md: source {source.url}: no 'checked:' date – add the day you checked it"
+                )
         if today is not None:
             for source in article.sources:
                 if source.checked is not None and source.checked > today:
                     errors.append(
                         f"articles/{article.id}.md: source {source.url}: checked {source.checked} lies in the future"
                     )
+    for programme in programmes.programmes if programmes is not None else []:
+        if programme.stand is not None:
+            continue  # old format: the programme's Stand covered its sources
+        for source in programme.sources:
+            if source.checked is None:
+                errors.append(
+                    f"programmes.yaml: programme {programme.id}: source {source.url}: no 'checked:' date "
+                    "– add the day you checked it"
+                )
+            elif today is not None and source.checked > today:
+                errors.append(
+                    f"programmes.yaml: programme {programme.id}: source {source.url}: checked {source.checked} "
+                    "lies in the future"
+                )
     if servicepoints is not None:
         new_format = servicepoints.stand is None
         for land in servicepoints.laender:

@@ -62,6 +62,9 @@ class Folder:
         self.root = tmp_path / "content"
         shutil.copytree(ROOT / "content", self.root)
         self.facts = [_fact("test-alter"), _fact("test-frist", kind="deadline")]
+        self.sources: list[dict[str, Any]] = [
+            {"title": "Förderkriterien", "url": "https://example.org/foerderkriterien", "checked": CHECKED}
+        ]
         self.laender = {code: _land(code) for code in LAND_CODES}
         servicepoints = self._yaml("servicepoints.yaml")
         self.fallback = servicepoints["fallback"]
@@ -70,11 +73,15 @@ class Folder:
             rule.pop("stand", None)
             rule["checked"] = CHECKED
             rule["source"]["url"] = rule["source"]["url"].rstrip("/") + "/fristen"
+            if rule.get("dates") and "expected" not in rule and "none" not in rule:
+                rule["expected"] = {"months": sorted({d.month for d in rule["dates"]})}
         self.programmes = self._yaml("programmes.yaml")
         self.programmes.pop("laenderstellen", None)
         self.programmes.pop("stand", None)
         for programme in self.programmes["programmes"]:
             programme.pop("stand", None)
+            for source in programme["sources"]:
+                source["checked"] = CHECKED
             programme["checked"] = CHECKED
             programme["deadline"].pop("year", None)
             programme["deadline"]["checked"] = CHECKED
@@ -99,13 +106,7 @@ class Folder:
             "title": "Testartikel mit Fakten",
             "topic": self.topic,
             "summary": "Ein Artikel, der Fakten mit Quelle und Prüfdatum trägt.",
-            "sources": [
-                {
-                    "title": "Förderkriterien",
-                    "url": "https://example.org/foerderkriterien",
-                    "checked": CHECKED,
-                }
-            ],
+            "sources": self.sources,
             "facts": self.facts,
         }
         front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
@@ -201,6 +202,16 @@ ERRORS: list[tuple[str, Callable[[Folder], None], str]] = [
         "a Länderstelle without checked",
         _set(["laender", "HE", "laenderstelle", "0", "checked"], None),
         "servicepoints.yaml: Land HE: Länderstelle 1: no 'checked:' date",
+    ),
+    (
+        "an article source without checked",
+        lambda folder: folder.sources[0].pop("checked"),
+        f"{ARTICLE}: source https://example.org/foerderkriterien: no 'checked:' date",
+    ),
+    (
+        "a programme source without checked",
+        lambda folder: [s.pop("checked", None) for s in folder.programmes["programmes"][0]["sources"]],
+        "source https://",
     ),
     (
         "a checked date in the future",
