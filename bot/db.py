@@ -1605,6 +1605,11 @@ class Database:
             "UPDATE editor_report_subscriptions SET last_sent_month = ? WHERE user_id = ?", (month, user_id)
         )
 
+    @staticmethod
+    async def end_editor_report(tx: Tx, user_id: int) -> None:
+        """Inside the outbox's failure transaction: the coordinator blocked the bot."""
+        await tx.execute("DELETE FROM editor_report_subscriptions WHERE user_id = ?", (user_id,))
+
     # === end of editor report ===============================================================================
 
 

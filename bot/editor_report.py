@@ -38,6 +38,7 @@ CONFIRM_MONTHS = 3
 MISSES_LIMIT = 200  # most frequent unanswered questions read from the database
 CHAT_ITEMS = 15  # per section in Telegram; the terminal shows everything
 REPORT_REF = "editor_report"  # outbox ref of the monthly reports
+REPORT_KIND = "editor_report"  # their outbox kind: a coordinator who blocked the bot is unsubscribed
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,7 +323,7 @@ async def queue_monthly_reports(
         async with db.transaction() as tx:
             await Database.enqueue(
                 tx,
-                kind=outbox.MESSAGE,
+                kind=REPORT_KIND,
                 chat_id=user_id,
                 payload=outbox.payload(text, markup),
                 now=now,

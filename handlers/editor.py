@@ -14,7 +14,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks
 from bot.context import App, Context
-from bot.editor_report import build_report, month_key, queue_monthly_reports, render
+from bot.db import Database, OutboxRow, Tx
+from bot.editor_report import REPORT_KIND, build_report, month_key, queue_monthly_reports, render
 from bot.privacy import Link, PersonalTable, PrivacyRegistry
 from bot.roles import is_coordinator
 from handlers.common import send_html
@@ -129,7 +130,14 @@ def register_privacy(privacy: PrivacyRegistry) -> None:
     )
 
 
+async def _forget_blocked(tx: Tx, row: OutboxRow, error: str) -> None:
+    """A coordinator who blocked the bot gets no more monthly reports."""
+    if error.startswith("Forbidden"):
+        await Database.end_editor_report(tx, row.chat_id)
+
+
 def register(app: App) -> None:
+    app.bot_data.outbox.register(REPORT_KIND, on_failed=_forget_blocked)
     app.add_handler(CommandHandler("redaktion", redaktion, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)))
     register_privacy(app.bot_data.privacy)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import cast
+from typing import Any, cast
 
 from bot.commands import Audience, commands_for
 from bot.content import html_to_plain
@@ -141,3 +141,21 @@ async def test_a_missed_first_is_caught_up_and_a_former_coordinator_gets_nothing
         assert len(_monthly(bot, COORD)) == 1
         assert _monthly(bot, OTHER_COORD) == []
         assert not await bot.db.editor_report_subscribed(OTHER_COORD)  # the subscription went with the role
+
+
+async def test_a_coordinator_who_blocked_the_bot_is_unsubscribed(tmp_path: Path) -> None:
+    async with harness(tmp_path, now=datetime(2026, 11, 24, 10, 0, tzinfo=UTC)) as bot:
+        await _coordinator(bot)
+        _, offered = await _report(bot)
+        await bot.press_label(bot.user(COORD), offered, bot.texts("editor.buttons.subscribe"))
+
+        def blocked(call: Any) -> tuple[int, dict[str, Any]] | None:
+            if call.method == "sendMessage" and int(call.params["chat_id"]) == COORD:
+                return 403, {"error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+            return None
+
+        bot.api.fail = blocked
+        bot.clock.set(datetime(2026, 12, 1, 8, 0, tzinfo=UTC))
+        await _tick(bot)
+        assert _monthly(bot, COORD) == []
+        assert not await bot.db.editor_report_subscribed(COORD)
