@@ -229,6 +229,21 @@ ERRORS: list[tuple[str, Callable[[Folder], None], str]] = [
         "servicepoints.yaml: Land NI: neither programmes nor no_programme",
     ),
     (
+        "a Land with programmes and no_programme",
+        _set(
+            ["laender", "NI", "programmes"],
+            [
+                {
+                    "name": "Landesprogramm",
+                    "what": "fördert",
+                    "url": "https://example.org/lp",
+                    "checked": CHECKED,
+                }
+            ],
+        ),
+        "servicepoints.yaml: Land NI: has programmes and no_programme – keep one of them",
+    ),
+    (
         "a Länderstelle naming an unknown programme",
         _set(["laender", "HE", "laenderstelle", "0", "programmes"], ["kjp", "gibtsnicht"]),
         "servicepoints.yaml: Land HE: Länderstelle 'Landesjugendamt HE' names unknown programme(s) ['gibtsnicht']",
