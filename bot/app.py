@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.content import load_content
 from bot.context import CONTEXT_TYPES, App, Context
 from bot.db import MIGRATIONS_DIR as MIGRATIONS_DIR
+from bot.intake import Intake
 from bot.offline import OFFLINE_TOKEN
 from bot.outbox import CountingRateLimiter, Outbox
 from bot.persistence import SqlitePersistence
@@ -29,8 +30,15 @@ from bot.privacy import core_registry
 from bot.retention import schedule_maintenance
 from bot.roles import Role
 from bot.search import SearchIndex
+from bot.update_processor import ChatOrderedUpdateProcessor
+from bot.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
+
+# Updates handled at once (different chats; one chat's updates keep their order). Each waits mostly on Telegram,
+# so this is about in-flight round trips, not CPU; the intake holds the rest in the database.
+CONCURRENT_UPDATES = 64
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
 def build_application(
@@ -58,12 +66,16 @@ def build_application(
         # message sent is noted, so the outbox leaves room for replies.
         .rate_limiter(CountingRateLimiter(outbox.sends, max_retries=2))
         .persistence(persistence)
+        # The intake (bot.intake) fetches and stores updates itself; PTB's updater would confirm them to Telegram
+        # before they are handled.
+        .updater(None)
+        .concurrent_updates(ChatOrderedUpdateProcessor(CONCURRENT_UPDATES))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(request)
     app = cast(App, builder.build())
     app.bot_data.settings = settings
     app.bot_data.clock = clock
@@ -154,60 +166,82 @@ async def running(app: App) -> AsyncIterator[App]:
 def run(settings: Settings) -> None:
     """Run until SIGTERM/SIGINT: webhook mode when ``BOT_WEBHOOK_URL`` is set, else long polling.
 
-    On a stop signal the outbox worker finishes the message it is sending, updates already received are
-    handled, jobs end, conversation state is flushed and the database closed; pending outbox rows stay pending
-    and are sent after the next start.
+    Updates reach the handlers only through the intake, which stores each before Telegram is told it arrived.
+    On a stop signal no more updates are fetched or taken, the outbox worker finishes the message it is sending,
+    updates being handled finish, jobs end, conversation state is flushed and the database closed; what was
+    stored but not handled, and pending outbox rows, are handled after the next start.
     """
     app = build_application(settings, clock=clock_from_environment())
-    base_post_init = app.post_init
-
-    async def post_init(application: App) -> None:
-        if base_post_init is not None:
-            await base_post_init(application)
-        _install_stop_signals(application)
-
-    app.post_init = post_init
-    allowed = ["message", "callback_query", "my_chat_member"]
-    if settings.webhook_url:
-        # Telegram sends this token in a header with every update and PTB's webhook server answers 403 to a
-        # request without it; without a configured one a fresh random token is set with setWebhook each start.
-        secret = (
-            settings.webhook_secret.get_secret_value()
-            if settings.webhook_secret
-            else secrets.token_urlsafe(32)
-        )
-        url_path = settings.webhook_url.split("://", 1)[1].partition("/")[2]
-        log.info(
-            "webhook mode: listening on %s:%s, path /%s",
-            settings.webhook_listen,
-            settings.webhook_port,
-            url_path,
-        )
-        app.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=url_path,
-            webhook_url=settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=allowed,
-            drop_pending_updates=False,
-            stop_signals=None,
-        )
-    else:
-        log.info("polling mode")
-        app.run_polling(allowed_updates=allowed, drop_pending_updates=False, stop_signals=None)
+    asyncio.run(serve(app))
     log.info("stopped")
 
 
-def _install_stop_signals(app: App) -> None:
+async def serve(app: App) -> None:
+    settings = app.bot_data.settings
+    stop = asyncio.Event()
+    async with running(app):
+        _install_stop_signals(app, stop)
+        processor = app.update_processor
+        assert isinstance(processor, ChatOrderedUpdateProcessor)
+        intake = Intake(
+            app.bot_data.db,
+            app.bot_data.clock,
+            app.update_queue,
+            app.bot,
+            CONCURRENT_UPDATES,
+            persist=app.update_persistence,
+        )
+        processor.finished = intake.finished
+        await intake.resume()
+        if settings.webhook_url:
+            await _serve_webhook(app, intake, stop)
+        else:
+            log.info("polling mode")
+            await app.bot.delete_webhook(drop_pending_updates=False)
+            poller = asyncio.create_task(intake.poll(ALLOWED_UPDATES, stop), name="intake_poll")
+            _done, _ = await asyncio.wait(
+                {poller, asyncio.create_task(stop.wait())}, return_when="FIRST_COMPLETED"
+            )
+            stop.set()
+            await poller  # a wrong token or a second instance ends the bot here with its error
+        intake.stop()
+
+
+async def _serve_webhook(app: App, intake: Intake, stop: asyncio.Event) -> None:
+    settings = app.bot_data.settings
+    assert settings.webhook_url is not None
+    # Telegram sends this token in a header with every update and the server answers 403 to a request without
+    # it; without a configured one a fresh random token is set with setWebhook each start.
+    secret = (
+        settings.webhook_secret.get_secret_value() if settings.webhook_secret else secrets.token_urlsafe(32)
+    )
+    url_path = settings.webhook_url.split("://", 1)[1].partition("/")[2]
+    server = WebhookServer(intake, url_path, secret)
+    server.listen(settings.webhook_listen, settings.webhook_port)
+    log.info(
+        "webhook mode: listening on %s:%s, path /%s", settings.webhook_listen, settings.webhook_port, url_path
+    )
+    try:
+        await app.bot.set_webhook(
+            settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=False,
+        )
+        await stop.wait()
+    finally:
+        await server.close()
+
+
+def _install_stop_signals(app: App, stop: asyncio.Event) -> None:
     """SIGTERM and SIGINT stop the outbox worker at once (before PTB waits for background tasks) and then the
-    application; PTB's own handler would let a long announcement keep the process alive."""
+    intake and the application."""
     loop = asyncio.get_running_loop()
 
     def request_stop(signum: int) -> None:
         log.info("%s received: stopping", signal.Signals(signum).name)
         app.bot_data.outbox.stop()
-        app.stop_running()
+        stop.set()
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, request_stop, signum)

@@ -28,6 +28,9 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], "BotData
             update_interval=UPDATE_INTERVAL,
         )
         self._services_ref: BotData | None = None
+        # What the database holds per user, as written: PTB hands over every user an update touched, changed
+        # or not, so an unchanged form is not written again.
+        self._written: dict[int, str] = {}
 
     def attach(self, bot_data: BotData) -> None:
         self._services_ref = bot_data
@@ -41,6 +44,7 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], "BotData
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
         db = await self._services.open_database()
         rows = await db.fetchall("SELECT user_id, data FROM user_data")
+        self._written = {int(r["user_id"]): str(r["data"]) for r in rows}
         return {int(r["user_id"]): json.loads(r["data"]) for r in rows}
 
     async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
@@ -72,16 +76,23 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], "BotData
                 )
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
+        text = json.dumps(deepcopy(data), ensure_ascii=False) if data else ""
+        if self._written.get(user_id, "") == text:
+            return
         db = await self._services.open_database()
         async with db.transaction() as tx:
             if data:
                 await tx.execute(
                     "INSERT INTO user_data (user_id, data) VALUES (?, ?) "
                     "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data",
-                    (user_id, json.dumps(deepcopy(data), ensure_ascii=False)),
+                    (user_id, text),
                 )
             else:
                 await tx.execute("DELETE FROM user_data WHERE user_id = ?", (user_id,))
+        if text:
+            self._written[user_id] = text
+        else:
+            self._written.pop(user_id, None)
 
     async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
         return None
@@ -96,6 +107,7 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], "BotData
         return None
 
     async def drop_user_data(self, user_id: int) -> None:
+        self._written.pop(user_id, None)
         db = await self._services.open_database()
         async with db.transaction() as tx:
             await tx.execute("DELETE FROM user_data WHERE user_id = ?", (user_id,))

@@ -120,14 +120,15 @@ class BotProcess:
         except FileNotFoundError:
             return ""
 
-    def wait_started(self, api: FakeBotApi, timeout: float = 20.0) -> None:
-        """Waits until the bot asks for updates: its first getUpdates (or setWebhook in webhook mode).
+    def wait_started(self, api: FakeBotApi, timeout: float = 20.0, calls_before: int = 0) -> None:
+        """Waits until the bot asks for updates: its first getUpdates (or setWebhook in webhook mode), i.e. more
+        such calls than ``calls_before`` (what earlier processes made, counted before this one started).
 
         Fails early with the bot's output if the process exits before that.
         """
-        method = "setWebhook" if self.webhook_mode else "getUpdates"
+        method = self.ready_method
         deadline = time.monotonic() + timeout
-        while not api.received_count(method):
+        while api.received_count(method) <= calls_before:
             code = self.process.poll()
             if code is not None:
                 raise RuntimeError(f"the bot exited with {code} before calling {method}:\n{self.output()}")
@@ -139,7 +140,14 @@ class BotProcess:
                 )
             # Wakes on the call itself; the short slice only serves to notice an early exit.
             with contextlib.suppress(TimeoutError):
-                api.wait_for(lambda: api.received_count(method) or None, timeout=min(0.25, remaining))
+                api.wait_for(
+                    lambda: api.received_count(method) > calls_before or None, timeout=min(0.25, remaining)
+                )
+
+    @property
+    def ready_method(self) -> str:
+        """The call that shows the bot is up and asking for updates."""
+        return "setWebhook" if self.webhook_mode else "getUpdates"
 
     def wait(self, timeout: float) -> int:
         """Waits for the process to exit on its own and returns the exit code."""

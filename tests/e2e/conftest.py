@@ -51,9 +51,10 @@ def bot_process(fake_api: FakeBotApi, tmp_path: Path) -> Iterator[BotStarter]:
             log_path=tmp_path / f"bot-{number}.log",
             args=args,
         )
+        calls_before = fake_api.received_count(process.ready_method)
         started.append(process.start())
         if wait:
-            process.wait_started(fake_api)
+            process.wait_started(fake_api, calls_before=calls_before)
         return process
 
     yield start

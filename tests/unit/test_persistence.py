@@ -55,3 +55,38 @@ async def test_conversation_continues_after_restart(tmp_path: Path) -> None:
     with closing(sqlite3.connect(tmp_path / "bot.sqlite3")) as conn:
         assert conn.execute("SELECT COUNT(*) FROM conversations WHERE name = 'probe'").fetchone() == (0,)
         assert conn.execute("SELECT data FROM user_data WHERE user_id = 55").fetchall() in ([], [("{}",)])
+
+
+async def test_unchanged_user_data_is_not_written_again(tmp_path: Path) -> None:
+    from bot.db import MIGRATIONS_DIR, Database
+    from bot.persistence import SqlitePersistence
+
+    db = await Database.open(tmp_path / "p.sqlite3")
+    await db.migrate(MIGRATIONS_DIR)
+    writes: list[int] = []
+    original = db.transaction
+
+    def counting():  # type: ignore[no-untyped-def]
+        writes.append(1)
+        return original()
+
+    class Services:
+        async def open_database(self) -> Database:
+            return db
+
+    persistence = SqlitePersistence()
+    persistence.attach(Services())  # type: ignore[arg-type]
+    db.transaction = counting  # type: ignore[method-assign]
+    try:
+        await persistence.get_user_data()
+        await persistence.update_user_data(7, {"form": {"kommune": "Celle"}})
+        await persistence.update_user_data(7, {"form": {"kommune": "Celle"}})  # touched, not changed
+        assert len(writes) == 1
+        await persistence.update_user_data(7, {"form": {"kommune": "Celle", "land": "NI"}})
+        await persistence.update_user_data(7, {})
+        await persistence.update_user_data(7, {})
+        assert len(writes) == 3
+        row = await db.fetchone("SELECT data FROM user_data WHERE user_id = 7")
+        assert row is None
+    finally:
+        await db.close()

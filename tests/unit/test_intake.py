@@ -1,0 +1,217 @@
+"""The intake: updates are stored before they are confirmed, handled in order per chat, resumed after a crash, and
+an update that cannot be parsed or keeps failing is set aside instead of stopping everything."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Bot, Update
+
+from bot.clock import FakeClock
+from bot.db import MIGRATIONS_DIR, Database
+from bot.intake import MAX_ATTEMPTS, WINDOW, Intake, chat_key, raw_get_updates, update_kind
+from bot.update_processor import ChatOrderedUpdateProcessor, order_keys
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "bot.sqlite3")
+    await database.migrate(MIGRATIONS_DIR)
+    yield database
+    await database.close()
+
+
+def message(update_id: int, chat_id: int, text: str = "hallo") -> dict[str, Any]:
+    user = {"id": chat_id, "is_bot": False, "first_name": "T"}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_700_000_000,
+            "chat": {"id": chat_id, "type": "private"},
+            "from": user,
+            "text": text,
+        },
+    }
+
+
+def make_intake(db: Database, capacity: int = 8) -> Intake:
+    return Intake(db, FakeClock(datetime(2026, 12, 4, 10, tzinfo=UTC)), asyncio.Queue(), None, capacity)
+
+
+def drain(queue: asyncio.Queue[object]) -> list[int]:
+    ids = []
+    while not queue.empty():
+        update = queue.get_nowait()
+        assert isinstance(update, Update)
+        ids.append(update.update_id)
+    return ids
+
+
+async def states(db: Database) -> dict[int, str]:
+    rows = await db.fetchall("SELECT update_id, state FROM inbox")
+    return {int(r["update_id"]): str(r["state"]) for r in rows}
+
+
+async def test_updates_are_stored_before_they_are_handed_on_and_marked_done_after(db: Database) -> None:
+    intake = make_intake(db)
+    assert await intake.accept([message(1, 100), message(2, 200)]) == 2
+    assert await states(db) == {1: "pending", 2: "pending"}
+    handed = [intake.queue.get_nowait(), intake.queue.get_nowait()]
+    await intake.finished(handed[0])
+    assert await states(db) == {1: "done", 2: "pending"}
+    stored = await db.fetchone("SELECT payload FROM inbox WHERE update_id = 1")
+    assert stored is not None and stored["payload"] is None  # nothing of the message is kept once handled
+
+
+async def test_one_chat_in_order_other_chats_side_by_side(db: Database) -> None:
+    intake = make_intake(db)
+    await intake.accept([message(1, 100), message(2, 100), message(3, 200), message(4, 100)])
+    first = drain(intake.queue)
+    assert first == [1, 3]  # chat 100's second update waits for its first; chat 200 goes ahead
+    await intake.finished(_update(3, 200))
+    assert drain(intake.queue) == []
+    await intake.finished(_update(1, 100))
+    assert drain(intake.queue) == [2]
+    await intake.finished(_update(2, 100))
+    assert drain(intake.queue) == [4]
+
+
+async def test_a_redelivered_update_is_recognised(db: Database) -> None:
+    intake = make_intake(db)
+    assert await intake.accept([message(7, 100)]) == 1
+    assert await intake.accept([message(7, 100)]) == 0
+    assert drain(intake.queue) == [7]
+    assert intake.stats.redelivered == 1
+
+
+async def test_an_unparseable_update_is_set_aside_once_and_the_next_goes_on(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    intake = make_intake(db)
+    broken = {
+        "update_id": 5,
+        "message": {"message_id": "x", "chat": {"id": 100, "type": "private"}, "date": "?"},
+    }
+    with caplog.at_level(logging.INFO):
+        await intake.accept([broken, message(6, 100)])
+        await asyncio.sleep(0)  # the set-aside write runs as its own task
+        await asyncio.sleep(0.05)
+    assert drain(intake.queue) == [6]
+    assert (await states(db))[5] == "set_aside"
+    lines = [r for r in caplog.records if "5" in r.getMessage() and "set aside" in r.getMessage()]
+    assert len(lines) == 1
+    assert "hallo" not in caplog.text
+    rows = await db.inbox_set_aside_rows()
+    assert [(r[0], r[1]) for r in rows] == [(5, "message")]
+
+
+async def test_what_a_crash_left_pending_is_handled_after_the_restart_in_order(db: Database) -> None:
+    before = make_intake(db)
+    await before.accept([message(1, 100), message(2, 100), message(3, 200)])
+    await before.finished(before.queue.get_nowait())  # 1 handled, then the crash
+    after = make_intake(db)
+    await after.resume()
+    assert drain(after.queue) == [2, 3]
+
+
+async def test_an_update_that_keeps_crashing_the_bot_is_set_aside(db: Database) -> None:
+    await make_intake(db).accept([message(1, 100), message(2, 200)])
+    for _ in range(MAX_ATTEMPTS - 1):
+        await make_intake(db).resume()  # each start finds them pending: the bot died while handling them
+    last = make_intake(db)
+    await last.resume()
+    assert drain(last.queue) == []
+    assert await states(db) == {1: "set_aside", 2: "set_aside"}
+
+
+async def test_a_flood_waits_in_the_database_not_in_memory(db: Database) -> None:
+    intake = make_intake(db, capacity=4)
+    flood = [message(i, 1000 + i) for i in range(1, WINDOW + 101)]
+    await intake.accept(flood)
+    assert not intake.has_room  # polling stops fetching
+    seen = drain(intake.queue)
+    assert seen == [1, 2, 3, 4]
+    while seen[-1] < WINDOW + 100:
+        for update_id in seen[-4:]:
+            await intake.finished(_update(update_id, 1000 + update_id))
+        handed = drain(intake.queue)
+        assert handed, seen[-1]
+        seen.extend(handed)
+    assert seen == list(range(1, WINDOW + 101))
+    assert intake.has_room
+
+
+def test_keys_and_kinds_come_from_the_raw_update() -> None:
+    press = {
+        "update_id": 1,
+        "callback_query": {"id": "9", "from": {"id": 5}, "message": {"chat": {"id": -7}}},
+    }
+    assert update_kind(press) == "callback_query"
+    assert chat_key(press) == "c-7"
+    assert chat_key({"update_id": 2, "my_chat_member": {"chat": {"id": 3}}}) == "c3"
+    assert chat_key({"update_id": 3}) == "other"
+
+
+def test_the_private_bot_method_the_raw_fetch_relies_on_is_still_there() -> None:
+    # raw_get_updates calls Bot._post (python-telegram-bot internals): fail loudly if an upgrade changes it.
+    parameters = inspect.signature(Bot._post).parameters
+    assert list(parameters)[:3] == ["self", "endpoint", "data"]
+    assert "read_timeout" in parameters
+    assert inspect.iscoroutinefunction(raw_get_updates)
+
+
+def _update(update_id: int, chat_id: int) -> Update:
+    return Update.de_json(message(update_id, chat_id), None)
+
+
+async def test_processor_keeps_one_chats_order_and_runs_chats_side_by_side() -> None:
+    processor = ChatOrderedUpdateProcessor(16)
+    events: list[str] = []
+    release = asyncio.Event()
+
+    async def slow(name: str) -> None:
+        events.append(f"start {name}")
+        await release.wait()
+        events.append(f"end {name}")
+
+    async def quick(name: str) -> None:
+        events.append(f"run {name}")
+
+    tasks = [
+        asyncio.create_task(processor.process_update(_update(1, 100), slow("a1"))),
+        asyncio.create_task(processor.process_update(_update(2, 100), quick("a2"))),
+        asyncio.create_task(processor.process_update(_update(3, 200), quick("b1"))),
+    ]
+    await asyncio.sleep(0.01)
+    assert events == ["start a1", "run b1"]  # chat 200 did not wait for chat 100
+    release.set()
+    await asyncio.gather(*tasks)
+    assert events == ["start a1", "run b1", "end a1", "run a2"]
+    assert processor.keys_in_use == 0
+
+
+def test_order_keys_cover_chat_and_sender() -> None:
+    assert order_keys(_update(1, 42)) == ("c42", "u42")
+    assert order_keys(object()) == ()
+
+
+async def test_handlers_changes_are_persisted_before_the_update_counts_as_done(db: Database) -> None:
+    seen: list[dict[int, str]] = []
+
+    async def persist() -> None:
+        seen.append(await states(db))
+
+    intake = make_intake(db)
+    intake.persist = persist
+    await intake.accept([message(1, 100)])
+    await intake.finished(intake.queue.get_nowait())
+    assert seen == [{1: "pending"}]
+    assert await states(db) == {1: "done"}
