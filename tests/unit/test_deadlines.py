@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -44,13 +45,15 @@ def test_yearly_rule_shows_next_date_with_year(content) -> None:  # type: ignore
 
 
 def test_a_whole_day_deadline_lasts_until_local_midnight(content) -> None:  # type: ignore[no-untyped-def]
+    # A verified yearly whole-day rule (the NRW one, its certainty set for the test: the content marks it
+    # 'secondary' since only a secondary source states the date).
+    rule = content.calendar.rule("nrw-kjfp-antrag").model_copy(update={"certainty": "verified"})
+    calendar = dataclasses.replace(content.calendar, deadlines=[rule])
     on_the_day = datetime(2026, 12, 1, 22, 30, tzinfo=UTC)  # 23:30 in Berlin
-    views = {v.rule.id: v for v in views_for(content.calendar, "NW", BERLIN, on_the_day)}
-    nrw = views["nrw-kjfp-antrag"]  # yearly, verified
+    [nrw] = views_for(calendar, "NW", BERLIN, on_the_day)
     assert nrw.next is not None and nrw.next.day == date(2026, 12, 1)
     after = datetime(2026, 12, 1, 23, 0, tzinfo=UTC)  # midnight in Berlin
-    views = {v.rule.id: v for v in views_for(content.calendar, "NW", BERLIN, after)}
-    nrw = views["nrw-kjfp-antrag"]
+    [nrw] = views_for(calendar, "NW", BERLIN, after)
     assert nrw.next is not None and nrw.next.day == date(2027, 12, 1)
 
 
