@@ -1,7 +1,7 @@
 """Loads and validates content/ into typed models: the texts catalogue, articles, menu and reference data.
 
 ``load_content`` raises ``ContentError`` listing every problem (file and field); ``check_content`` also returns
-warnings (articles past their review date) for ``python -m bot check-content``.
+warnings (e.g. a bare homepage as the source of a fact) for ``python -m bot check-content``.
 """
 
 from __future__ import annotations
@@ -167,8 +167,8 @@ class Article(_Model):
     keywords: list[str] = Field(default_factory=list)
     sources: list[Source] = Field(min_length=1)
     facts: list[Fact] = Field(default_factory=list)
-    # Old format (before provenance): a typed Stand and review date. Still read during the transition;
-    # check-content warns about them. The shown Stand is ``checked_on``.
+    # Old format (before provenance): a typed Stand and review date. Parsed only so that the loader can name
+    # them as errors; the shown Stand is ``checked_on``.
     stand: date | None = None
     review: date | None = None
     related: list[str] = Field(default_factory=list)
@@ -395,8 +395,6 @@ def _load_articles(root: Path, problems: list[str]) -> dict[str, Article]:
             problems.append(f"{where}: id {article.id!r} differs from the file name")
         if article.id in articles:
             problems.append(f"{where}: duplicate id {article.id!r}")
-        if article.review is not None and article.stand is not None and article.review < article.stand:
-            problems.append(f"{where}: review {article.review} is before stand {article.stand}")
         try:
             for section in article.html_sections():
                 check_telegram_html(section)
@@ -494,23 +492,14 @@ def load_content(root: Path, today: date | None = None) -> Content:
         programmes_data,
     )
     problems.extend(fact_errors)
-    if today is not None:  # check-content: a Stand is the day the facts were checked, never a later one
-        for article in sorted(articles.values(), key=lambda a: a.id):
-            if article.stand is not None and article.stand > today:
-                problems.append(f"articles/{article.id}.md: stand {article.stand} lies in the future")
-        if servicepoints is not None and servicepoints.stand is not None and servicepoints.stand > today:
-            problems.append(f"servicepoints.yaml: stand {servicepoints.stand} lies in the future")
+    problems.extend(_old_format_problems(root, articles, servicepoints, programmes_data))
 
     if problems or servicepoints is None:
         raise ContentError(problems or ["servicepoints.yaml: missing"])
     warnings = []
     if today is not None:
-        for article in sorted(articles.values(), key=lambda a: a.id):
-            if article.review is not None and article.review < today:
-                warnings.append(f"articles/{article.id}.md: review date {article.review} has passed")
         warnings.extend(fact_warnings)
         warnings.extend(_stateless_rule_warnings(calendar, today))
-        warnings.extend(_old_format_warnings(root, articles, servicepoints, guided))
     return Content(
         root,
         texts,
@@ -525,7 +514,7 @@ def load_content(root: Path, today: date | None = None) -> Content:
     )
 
 
-OLD_FORMAT = "(old format)"  # marks the transition warnings (check-content)
+OLD_FORMAT = "(old format)"  # marks the errors about fields the provenance format replaced
 
 
 def _stateless_rule_warnings(calendar: CalendarContent, today: date) -> list[str]:
@@ -543,10 +532,14 @@ def _stateless_rule_warnings(calendar: CalendarContent, today: date) -> list[str
     ]
 
 
-def _old_format_warnings(
-    root: Path, articles: Mapping[str, Article], servicepoints: ServicePoints, guided: GuidedContent | None
+def _old_format_problems(
+    root: Path,
+    articles: Mapping[str, Article],
+    servicepoints: ServicePoints | None,
+    data: FundingProgrammes | None,
 ) -> list[str]:
-    """Fields of the format before provenance: still read, but editors should convert them (content/README.md)."""
+    """Fields of the format before provenance (the models still parse them, to name them precisely): errors,
+    each saying what replaces it (content/README.md)."""
     found: list[str] = []
     for article in sorted(articles.values(), key=lambda a: a.id):
         for name in ("stand", "review"):
@@ -555,10 +548,9 @@ def _old_format_warnings(
                     f"articles/{article.id}.md: '{name}:' {OLD_FORMAT} – remove it; the Stand is derived from "
                     "the 'checked:' dates of the facts and sources"
                 )
-    if servicepoints.stand is not None:
+    if servicepoints is not None and servicepoints.stand is not None:
         found.append(f"servicepoints.yaml: top-level 'stand:' {OLD_FORMAT} – date each entry with 'checked:'")
-    if guided is not None:
-        data = guided.programmes
+    if data is not None:
         if data.stand is not None:
             found.append(
                 f"programmes.yaml: top-level 'stand:' {OLD_FORMAT} – date each programme with 'checked:'"

@@ -256,13 +256,10 @@ def _route(
         entry = None
         if land is not None:
             entry = next((e for key in programme_keys(programme) if (e := land.laenderstelle_for(key))), None)
-        old = data.laenderstellen.get(land.code) if land is not None else None  # old format, until converted
         if entry is not None and land is not None:
             route = texts(
                 "foerderfinder.route.laenderstelle_entry", land=land.name, who=entry.who, url=entry.url
             )
-        elif old and land is not None:
-            route = texts("foerderfinder.route.laenderstelle_known", land=land.name, stelle=old)
         else:
             route = texts("foerderfinder.route.laenderstelle")
     elif programme.route == "zentralstelle":

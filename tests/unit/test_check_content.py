@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import OLD_FORMAT, check_content
-from bot.provenance import HOMEPAGE
+from bot.content import check_content
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 12, 6)  # after the provenance checks of 4 Dec 2026
@@ -32,10 +31,7 @@ def _copy(tmp_path: Path) -> Path:
 
 def test_the_real_content_is_clean() -> None:
     errors, warnings = check_content(ROOT / "content", TODAY)
-    # During the move to the provenance format, old fields, homepage sources and rules without an expected
-    # round are only warned about (the content is being converted).
-    transition = (OLD_FORMAT, HOMEPAGE, "says neither 'expected:'")
-    assert errors == [] and [w for w in warnings if not any(t in w for t in transition)] == []
+    assert errors == [] and warnings == []
 
 
 EURODESK = "articles/eurodesk.md"
@@ -72,9 +68,9 @@ CASES: list[tuple[str, Callable[[Path], None], str]] = [
         "menu.yaml: foerderung-jugendwerke: parent 'weg' does not exist",
     ),
     (
-        "review before stand",
-        lambda c: _old_dates(c, "2026-11-24", "2026-01-01"),
-        "articles/eurodesk.md: review 2026-01-01 is before stand 2026-11-24",
+        "a typed Stand (old format)",
+        lambda c: _old_dates(c, "2026-11-24", "2027-05-24"),
+        "articles/eurodesk.md: 'stand:' (old format) – remove it; the Stand is derived",
     ),
     (
         "unknown Bundesland",
@@ -102,16 +98,6 @@ def test_each_mistake_is_named(tmp_path: Path, mutate: Callable[[Path], None], e
     assert any(expected in line for line in errors), errors
 
 
-def test_an_article_past_its_review_date_is_a_warning_not_an_error(tmp_path: Path) -> None:
-    content = _copy(tmp_path)
-    _old_dates(content, "2026-01-01", "2026-11-01")
-    errors, warnings = check_content(content, TODAY)
-    assert errors == []
-    assert [w for w in warnings if w.startswith("articles/eurodesk.md") and OLD_FORMAT not in w] == [
-        "articles/eurodesk.md: review date 2026-11-01 has passed"
-    ]
-
-
 def test_a_rule_whose_dates_have_all_passed_needs_expected_or_none(tmp_path: Path) -> None:
     content = _copy(tmp_path)
     path = content / "deadlines.yaml"
@@ -127,8 +113,32 @@ def test_a_rule_whose_dates_have_all_passed_needs_expected_or_none(tmp_path: Pat
     assert any(w.startswith("deadlines.yaml: rule zz-vergangen: all its dates have passed") for w in warnings)
 
 
-def test_old_fields_are_named_as_old_format(tmp_path: Path) -> None:
+def test_every_old_field_is_an_error_that_says_what_replaces_it(tmp_path: Path) -> None:
     content = _copy(tmp_path)
     _old_dates(content, "2026-11-24", "2027-05-24")
-    _, warnings = check_content(content, TODAY)
-    assert any(w.startswith("articles/eurodesk.md: 'stand:' (old format)") for w in warnings), warnings
+    programmes = content / "programmes.yaml"
+    text = programmes.read_text(encoding="utf-8")
+    programmes.write_text(
+        text.replace(
+            "\nprogrammes:\n",
+            '\nstand: 2026-11-24\nlaenderstellen:\n  BW: "die Regierungspräsidien"\nprogrammes:\n',
+            1,
+        ),
+        encoding="utf-8",
+    )
+    _sub(programmes, r"^    checked: (\S+)$", r"    stand: \1")  # the first programme's date
+    _sub(programmes, r"^      checked: \S+$", "      year: 2026")  # the first deadline note's date
+    _sub(content / "deadlines.yaml", r"^    checked: (\S+)$", r"    stand: \1")
+    _sub(content / "servicepoints.yaml", r"^laender:$", "stand: 2026-11-24\nlaender:")
+    errors, _ = check_content(content, TODAY)
+    for expected in (
+        "articles/eurodesk.md: 'stand:' (old format) – remove it",
+        "articles/eurodesk.md: 'review:' (old format) – remove it",
+        "programmes.yaml: top-level 'stand:' (old format)",
+        "programmes.yaml: 'laenderstellen:' (old format) – the Länderstellen belong in servicepoints.yaml",
+        "'stand:' (old format) – write 'checked:'",
+        "deadline 'year:' (old format) – write 'checked:'",
+        "servicepoints.yaml: top-level 'stand:' (old format)",
+    ):
+        assert any(expected in line for line in errors), (expected, errors)
+    assert any(e.startswith("deadlines.yaml: ") and "'stand:' (old format)" in e for e in errors), errors
