@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot [run|demo|ask|misses|editor-report|check-content|migrate|backup|privacy]``."""
+"""Command line: ``python -m bot [run|demo|ask|misses|editor-report|check-content|migrate|backup|inbox|privacy]``."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations")
     backup = sub.add_parser("backup", help="write an online backup of the database")
     backup.add_argument("path", type=Path)
+    sub.add_parser("inbox", help="updates the intake set aside (id, kind, reason, time; never content)")
     privacy = sub.add_parser("privacy", help="export or erase one user's data (requests outside Telegram)")
     privacy.add_argument("action", choices=["export", "erase"])
     privacy.add_argument("user_id", type=int, help="the person's Telegram user id")
@@ -80,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_migrate(settings))
         if command == "backup":
             return asyncio.run(_backup(settings, args.path))
+        if command == "inbox":
+            return asyncio.run(_inbox(settings))
         if command == "privacy":
             return asyncio.run(_privacy(settings, args.action, args.user_id, args.output, args.yes))
     except SettingsError as exc:
@@ -128,6 +131,32 @@ async def _backup(settings: Settings, target: Path) -> int:
     finally:
         await db.close()
     print(f"backup written to {target}")
+    return 0
+
+
+async def _inbox(settings: Settings) -> int:
+    """``python -m bot inbox``: the intake's counts and every update it set aside (unparseable or crashing the
+    bot at every start), by id, kind, reason and time received: never the content, which may be personal."""
+    from bot.db import Database
+
+    if not settings.database.exists():
+        print(f"no database at {settings.database}", file=sys.stderr)
+        return 1
+    db = await Database.open(settings.database)
+    try:
+        counts = await db.inbox_counts()
+        rows = await db.inbox_set_aside_rows()
+    finally:
+        await db.close()
+    states = ("pending", "done", "set_aside")
+    print("inbox: " + ", ".join(f"{state} {counts.get(state, 0)}" for state in states))
+    if not rows:
+        print("no updates set aside")
+        return 0
+    print(f"set aside ({len(rows)}):")
+    for update_id, kind, reason, received_at in rows:
+        stamp = received_at.astimezone(settings.tz).isoformat(timespec="seconds")
+        print(f"  {update_id}  {kind:<16} {stamp}  {reason or ''}")
     return 0
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
+import gc
 import logging
 import secrets
 import signal
@@ -16,6 +19,7 @@ from telegram.ext import ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 import handlers
+from bot import faults
 from bot.clock import Clock, SystemClock, clock_from_environment
 from bot.commands import register_command_menu
 from bot.config import Settings
@@ -31,14 +35,14 @@ from bot.retention import schedule_maintenance
 from bot.roles import Role
 from bot.search import SearchIndex
 from bot.update_processor import ChatOrderedUpdateProcessor
-from bot.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
 
 # Updates handled at once (different chats; one chat's updates keep their order). Each waits mostly on Telegram,
 # so this is about in-flight round trips, not CPU; the intake holds the rest in the database.
 CONCURRENT_UPDATES = 64
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+# chat_member: who joins or leaves the staff group (delivered only when asked for, and only to an admin bot).
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "chat_member"]
 
 
 def build_application(
@@ -97,6 +101,7 @@ async def _post_init(app: App) -> None:
     app.bot_data.content = load_content(settings.content_dir)
     await _check_privacy_registry(app)
     app.bot_data.search = SearchIndex.build(app.bot_data.content)
+    release_memory()
     await register_command_menu(
         app.bot,
         app.bot_data.texts,
@@ -104,6 +109,16 @@ async def _post_init(app: App) -> None:
         admins=set(settings.admin_ids),
         staff_chat_id=settings.staff_chat_id,
     )
+
+
+def release_memory() -> None:
+    """Give the memory that loading content and building the index used only for a moment back to the system:
+    glibc keeps freed heap pages in the process (about 5 MB after start-up) unless asked to trim them."""
+    gc.collect()
+    with contextlib.suppress(
+        OSError, AttributeError
+    ):  # not glibc (musl, macOS): nothing to trim, nothing lost
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 async def _check_privacy_registry(app: App) -> None:
@@ -136,6 +151,15 @@ def start_outbox_worker(app: App) -> None:
 
 async def _post_stop(app: App) -> None:
     app.bot_data.outbox.stop()
+    limiter = app.bot.rate_limiter
+    retries = limiter.retry_stats if isinstance(limiter, CountingRateLimiter) else None
+    log.info(
+        "expected conditions: %s; direct requests tried again: %s (recovered %s, gave up %s)",
+        faults.summary(),
+        retries.retried if retries else 0,
+        retries.recovered if retries else 0,
+        retries.gave_up if retries else 0,
+    )
 
 
 async def _post_shutdown(app: App) -> None:
@@ -216,6 +240,8 @@ async def _serve_webhook(app: App, intake: Intake, stop: asyncio.Event) -> None:
         settings.webhook_secret.get_secret_value() if settings.webhook_secret else secrets.token_urlsafe(32)
     )
     url_path = settings.webhook_url.split("://", 1)[1].partition("/")[2]
+    from bot.webhook import WebhookServer  # tornado loads only in webhook mode
+
     server = WebhookServer(intake, url_path, secret)
     server.listen(settings.webhook_listen, settings.webhook_port)
     log.info(

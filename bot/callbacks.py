@@ -1,7 +1,9 @@
 """The one codec for callback data: ``prefix:action:arg`` within Telegram's 64-byte limit.
 
 Handlers register a pattern per prefix (``pattern(prefix)``) and parse with ``parse``; anything that does not
-parse is a stale or forged button and gets a polite answer, never an exception.
+parse is a stale or forged button and gets a polite answer, never an exception. Numbers in an argument (ids,
+pages) are read with ``number``, which checks type and range: callback data comes from the client, and a forged
+id above SQLite's 2^63−1 would otherwise raise OverflowError deep in a query.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import re
 from dataclasses import dataclass
 
 MAX_BYTES = 64
+MAX_NUMBER = 2**63 - 1  # SQLite's INTEGER range
+_NUMBER = re.compile(r"^(0|[1-9][0-9]{0,18})$")
 _PART = re.compile(r"^[A-Za-z0-9_.\-]*$")
 
 
@@ -18,6 +22,11 @@ class Callback:
     prefix: str
     action: str
     arg: str = ""
+
+    @property
+    def arg_number(self) -> int | None:
+        """The argument as an id (see ``number``), or None."""
+        return number(self.arg)
 
 
 def encode(prefix: str, action: str, arg: str | int = "") -> str:
@@ -39,6 +48,15 @@ def parse(data: str | None) -> Callback | None:
     if len(parts) < 2 or not all(_PART.match(p) for p in parts):
         return None
     return Callback(parts[0], parts[1], parts[2] if len(parts) == 3 else "")
+
+
+def number(text: str, *, maximum: int = MAX_NUMBER) -> int | None:
+    """A non-negative id or page from callback data: ASCII digits without leading zeros, at most ``maximum``
+    (default: what SQLite can store); None for anything else."""
+    if not _NUMBER.match(text):
+        return None
+    value = int(text)
+    return value if value <= maximum else None
 
 
 def pattern(prefix: str) -> str:

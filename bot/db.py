@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import sqlite3
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 BUSY_TIMEOUT_MS = 5000
+
+
+KNOWN_USERS_CACHED = 10_000
 
 
 class MigrationError(Exception):
@@ -128,6 +132,12 @@ class Database:
         self._conn = conn
         self.path = path
         self._write_lock = asyncio.Lock()
+        # Set by an erasure: the intake checkpoints again once the erasing update itself is marked done (its
+        # stored copy, with the user's name in it, is blanked only then).
+        self.checkpoint_wanted = False
+        # Users seen in this process and their language: every private update asks, so the answer is kept in
+        # memory (bounded; erasure forgets the user) instead of a database read per update.
+        self._known_users: OrderedDict[int, str | None] = OrderedDict()
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -139,7 +149,16 @@ class Database:
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA synchronous = NORMAL")
+        # Deleted rows are overwritten with zeros, not left in free pages (erasure must leave nothing behind;
+        # SQLite's default depends on how it was built).
+        await conn.execute("PRAGMA secure_delete = ON")
         return cls(conn, path)
+
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file and truncate it (after an erasure the -wal file
+        would otherwise still hold the erased rows' old pages)."""
+        async with self._write_lock:
+            await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
         async with self._write_lock:
@@ -246,7 +265,11 @@ class Database:
 
     async def touch_user(self, user_id: int, language: str | None, now: datetime) -> bool:
         """Record a user who writes in private; True when they are new. Writes only on a change."""
+        if user_id in self._known_users and self._known_users[user_id] == language:
+            self._known_users.move_to_end(user_id)
+            return False
         known = await self.get_user(user_id)
+        self._remember_user(user_id, language)
         if known is not None and known.language == language:
             return False
         async with self.transaction() as tx:
@@ -258,6 +281,16 @@ class Database:
                 return True
             await tx.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
             return False
+
+    def _remember_user(self, user_id: int, language: str | None) -> None:
+        self._known_users[user_id] = language
+        self._known_users.move_to_end(user_id)
+        while len(self._known_users) > KNOWN_USERS_CACHED:
+            self._known_users.popitem(last=False)
+
+    def forget_user(self, user_id: int) -> None:
+        """The user's rows were erased: the next update records them anew."""
+        self._known_users.pop(user_id, None)
 
     async def get_user(self, user_id: int) -> UserRow | None:
         row = await self.fetchone(
@@ -346,12 +379,20 @@ class Database:
         return (int(row[0]), int(row[1])) if row is not None else (0, 0)
 
     async def log_miss(
-        self, question: str, best_id: str | None, best_score: float | None, now: datetime
+        self,
+        question: str,
+        best_id: str | None,
+        best_score: float | None,
+        now: datetime,
+        *,
+        asker_hash: str | None = None,
     ) -> None:
+        """Store a miss as given; features call ``bot.misses.log_miss``, which scrubs it and hashes the asker."""
         async with self.transaction() as tx:
             await tx.execute(
-                "INSERT INTO advice_misses (question, best_id, best_score, created_at) VALUES (?, ?, ?, ?)",
-                (question[:500], best_id, best_score, to_db_time(now)),
+                "INSERT INTO advice_misses (question, best_id, best_score, created_at, asker_hash) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (question[:500], best_id, best_score, to_db_time(now), asker_hash),
             )
 
     async def recent_misses(self, limit: int = 50) -> list[tuple[str, str | None, datetime]]:
@@ -457,6 +498,24 @@ class Database:
             (chat_id, thread_id),
         )
         return _request_row(row) if row is not None else None
+
+    async def topic_intent(self, request_id: int) -> int | None:
+        """The staff chat a forum topic for the request was being created in (see migration 0014), if any."""
+        row = await self.fetchone("SELECT topic_intent_chat FROM requests WHERE id = ?", (request_id,))
+        return int(row[0]) if row is not None and row[0] is not None else None
+
+    async def requests_awaiting_topic(self, chat_id: int) -> list[RequestRow]:
+        """Requests whose topic was being created in ``chat_id`` but whose topic id was never stored."""
+        rows = await self.fetchall(
+            "SELECT * FROM requests WHERE topic_intent_chat = ? AND staff_thread_id IS NULL ORDER BY id",
+            (chat_id,),
+        )
+        return [_request_row(r) for r in rows]
+
+    async def set_topic_intent(self, request_id: int, chat_id: int) -> None:
+        """Committed before createForumTopic: a retry then knows a topic may already exist."""
+        async with self.transaction() as tx:
+            await tx.execute("UPDATE requests SET topic_intent_chat = ? WHERE id = ?", (chat_id, request_id))
 
     async def set_request_thread(self, request_id: int, chat_id: int, thread_id: int | None) -> None:
         """Remember the request's forum topic; committed before anything is posted into it."""
@@ -1616,12 +1675,26 @@ class Database:
             for r in rows
         ]
 
-    async def inbox_purge(self, handled_before: datetime) -> int:
+    async def inbox_purge(self, handled_before: datetime, set_aside_before: datetime | None = None) -> int:
+        """Delete handled rows done before ``handled_before`` and, when given, set-aside rows (they hold the
+        update as sent, i.e. personal data) received before ``set_aside_before``."""
         async with self.transaction() as tx:
             cur = await tx.execute(
                 "DELETE FROM inbox WHERE state = 'done' AND done_at < ?", (to_db_time(handled_before),)
             )
-            return cur.rowcount
+            purged = max(cur.rowcount, 0)
+            if set_aside_before is not None:
+                cur = await tx.execute(
+                    "DELETE FROM inbox WHERE state = 'set_aside' AND received_at < ?",
+                    (to_db_time(set_aside_before),),
+                )
+                purged += max(cur.rowcount, 0)
+            return purged
+
+    async def inbox_counts(self) -> dict[str, int]:
+        """Rows per state ('pending', 'done', 'set_aside')."""
+        rows = await self.fetchall("SELECT state, count(*) AS n FROM inbox GROUP BY state")
+        return {str(r["state"]): int(r["n"]) for r in rows}
 
     # === editor report (bot/editor_report.py, handlers/editor.py) ===========================================
     # Misses by frequency and unhelpful articles for the report; the coordinators' monthly subscription

@@ -25,7 +25,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Update
@@ -43,6 +43,7 @@ LONG_POLL_SECONDS = 25
 GET_UPDATES_LIMIT = 100
 MAX_BACKOFF_SECONDS = 30.0
 KEEP_HANDLED = timedelta(days=1)  # handled ids kept this long to recognise a redelivery
+KEEP_SET_ASIDE = timedelta(days=30)  # set-aside updates (they hold what the user sent) kept for inspection
 
 
 def update_kind(raw: dict[str, Any]) -> str:
@@ -66,6 +67,17 @@ def chat_key(raw: dict[str, Any]) -> str:
         if isinstance(sender, dict) and isinstance(sender.get("id"), int):
             return f"u{sender['id']}"
     return "other"
+
+
+class IncompleteUpdate(ValueError):
+    """An update that parsed but lacks what every handler relies on (a message without its chat)."""
+
+
+def _check_parsed(update: Update) -> None:
+    # PTB's de_json leaves a missing required object as None; handlers would fail on it one by one.
+    for message in (update.message, update.edited_message, update.channel_post, update.edited_channel_post):
+        if message is not None and message.chat is None:
+            raise IncompleteUpdate("message without chat")
 
 
 @dataclass
@@ -203,6 +215,7 @@ class Intake:
             self._in_memory -= 1
             try:
                 update = Update.de_json(item.raw, self.bot)
+                _check_parsed(update)
             except Exception as exc:  # any parse failure: set aside, never retry forever
                 self._set_aside_later(item.update_id, f"unparseable: {type(exc).__name__}")
                 if key in self._waiting:
@@ -245,6 +258,9 @@ class Intake:
                 if self.persist is not None:
                     await self.persist()
                 await self.db.inbox_done(batch, self.clock.now())
+                if self.db.checkpoint_wanted:
+                    self.db.checkpoint_wanted = False
+                    await self.db.checkpoint()  # after an erasure: its own update's copy is blank now
 
     @property
     def in_flight(self) -> int:
@@ -256,7 +272,7 @@ class Intake:
         self._room.set()
 
     async def purge_handled(self) -> int:
-        return await self.db.inbox_purge(self.clock.now() - KEEP_HANDLED)
+        return await purge_inbox(self.db, self.clock.now())
 
     # --- polling ---------------------------------------------------------------------------------------------
 
@@ -302,6 +318,11 @@ class Intake:
             # Confirm what was stored, so a restart is not handed it again (it would be recognised anyway).
             with contextlib.suppress(TelegramError):
                 await raw_get_updates(self.bot, offset, 0, 1, allowed_updates)
+
+
+async def purge_inbox(db: Database, now: datetime) -> int:
+    """Retention: handled ids after ``KEEP_HANDLED``, set-aside updates after ``KEEP_SET_ASIDE``."""
+    return await db.inbox_purge(now - KEEP_HANDLED, now - KEEP_SET_ASIDE)
 
 
 async def raw_get_updates(

@@ -26,6 +26,8 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w+-])(?:\+|00|0)[1-9](?:[ /().-]{0,2}\d){5,}(?!\w)")
 # PTB messages that carry a whole update (only for malformed webhook data, but then with everything in it).
 _UPDATE_CARRIERS = ("Received data was", "Webhook received data")
+_NOT_JSON = "Can not load invalid JSON data"
+_NOT_JSON_LINE = "Telegram answered with a page that is not JSON (a front-end error such as 502)"
 
 
 def redact(text: str) -> str:
@@ -39,6 +41,12 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
+        if record.name.startswith("telegram") and message.startswith(_NOT_JSON):
+            # PTB logs a 502/504 front-end page (nginx HTML) with a traceback; the NetworkError it raises is
+            # retried or handled where the request was made. One line, without the page.
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg, record.args, record.exc_info, record.exc_text = _NOT_JSON_LINE, None, None, None
+            return True
         if record.name.startswith("telegram") and any(c in message for c in _UPDATE_CARRIERS):
             message = message.split(":", 1)[0] + ": <update withheld>"
         cleaned = redact(message)

@@ -22,13 +22,15 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.clock import Clock
@@ -44,6 +46,9 @@ BATCH = 100
 TELEGRAM_PER_SECOND = 30  # messages per second Telegram allows a bot across all chats
 # Sends per second the outbox leaves free even when it waits for room, for replies starting at the same moment.
 HEADROOM = 2
+# Sends under way at once: enough to keep the rate while each waits a network round trip (25/s × 80 ms = 2),
+# few enough that a 429 stops the outbox within a handful of messages.
+MAX_IN_FLIGHT = 8
 SEND_METHODS = frozenset(
     {"sendMessage", "sendDocument", "sendPhoto", "sendMediaGroup", "copyMessage", "forwardMessage"}
 )
@@ -104,12 +109,48 @@ class SendLog:
         return self._times[len(self._times) - limit] + 1.0 - now
 
 
-class CountingRateLimiter(AIORateLimiter):
-    """PTB's rate limiter that also notes each message the bot sends in ``sends`` (the outbox's log)."""
+# Where a user waits (a reply, an edited menu, the answer to a press), a transient failure is tried again at
+# once: a network error, a timeout, any 5xx (PTB raises NetworkError for them, also for nginx's 502 HTML page).
+# Three tries within about three seconds; the outbox retries on its own schedule and is not retried here.
+RETRY_DELAYS = (0.3, 1.0)
+RETRY_BUDGET_SECONDS = 3.0  # no further try starts later than this after the first
+_direct_retries: ContextVar[bool] = ContextVar("direct_retries", default=True)
 
-    def __init__(self, sends: SendLog, *, max_retries: int = 0) -> None:
-        super().__init__(max_retries=max_retries)
+
+def is_transient(error: BaseException) -> bool:
+    """A failure another try may not have: network trouble, timeouts, 5xx (not 400: BadRequest is a
+    NetworkError in PTB, but the same request fails the same way)."""
+    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+
+
+@dataclass
+class RetryStats:
+    retried: int = 0  # extra tries made
+    recovered: int = 0  # requests that succeeded on a later try
+    gave_up: int = 0  # requests that failed every try
+
+
+class CountingRateLimiter(AIORateLimiter):
+    """PTB's rate limiter that also notes each message the bot sends in ``sends`` (the outbox's log) and tries
+    a request again after a transient failure (``RETRY_DELAYS``), except inside the outbox's worker."""
+
+    def __init__(
+        self,
+        sends: SendLog,
+        *,
+        max_retries: int = 0,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        # Telegram's 30 per second as an even 29: a bucket of 30 that refills as it drains lets 30 go at once and
+        # more in the same second, which Telegram answers with 429 (measured: 17 of them with 10 users asking).
+        super().__init__(overall_max_rate=1, overall_time_period=1 / 29, max_retries=max_retries)
         self._sends = sends
+        self._retry_delays = retry_delays
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self.retry_stats = RetryStats()
 
     async def process_request(
         self,
@@ -120,14 +161,46 @@ class CountingRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        if endpoint not in SEND_METHODS:
+        if endpoint in SEND_METHODS:
+            original = callback
+
+            async def noted(*a: Any, **kw: Any) -> bool | dict[str, Any] | list[dict[str, Any]]:
+                self._sends.note()  # when the request really goes out, after the limiter's own waits
+                return await original(*a, **kw)
+
+            callback = noted
+        if not _direct_retries.get():
             return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+        started = self._monotonic()
+        for attempt, delay in enumerate([*self._retry_delays, None], start=1):
+            try:
+                result = await super().process_request(
+                    callback, args, kwargs, endpoint, data, rate_limit_args
+                )
+            except Exception as exc:
+                late = self._monotonic() - started + (delay or 0) > RETRY_BUDGET_SECONDS
+                if not is_transient(exc) or delay is None or late:
+                    if is_transient(exc):
+                        self.retry_stats.gave_up += 1
+                    raise
+                self.retry_stats.retried += 1
+                log.info("%s failed (%s): try %s", endpoint, type(exc).__name__, attempt + 1)
+                await self._sleep(delay)
+                continue
+            if attempt > 1:
+                self.retry_stats.recovered += 1
+            return result
+        raise AssertionError("unreachable")
 
-        async def noted(*a: Any, **kw: Any) -> bool | dict[str, Any] | list[dict[str, Any]]:
-            self._sends.note()  # when the request really goes out, after the limiter's own waits
-            return await callback(*a, **kw)
 
-        return await super().process_request(noted, args, kwargs, endpoint, data, rate_limit_args)
+@contextmanager
+def without_direct_retries() -> Iterator[None]:
+    """Requests made inside are tried once (the outbox reschedules a failed row itself)."""
+    token = _direct_retries.set(False)
+    try:
+        yield
+    finally:
+        _direct_retries.reset(token)
 
 
 @dataclass
@@ -196,38 +269,62 @@ class Outbox:
         self._stopping = True
 
     async def deliver_due(self, bot: ExtBot[None]) -> PassReport:
-        """Send everything due now, paced; returns at once if another worker is running."""
+        """Send everything due now, paced. While another worker runs this waits for it and then looks again, so a
+        caller that awaits it knows everything due was tried (background starts check ``busy`` first)."""
         report = PassReport()
-        if self._busy.locked() or self._paused():
+        if self._paused():
             return report
         async with self._busy:
-            while not self._stopping and not self._paused():
-                rows = await self._db.due_outbox(self._clock.now(), BATCH)
-                if not rows:
-                    break
-                batch_refs: set[str] = set()
-                flood = False
-                for row in rows:
-                    if self._stopping:
-                        break
-                    await self._wait_for_slot()
-                    outcome = await self._deliver_one(bot, row)
-                    if row.ref:
-                        batch_refs.add(row.ref)
-                    if outcome == "sent":
-                        report.sent += 1
-                    elif outcome == "failed":
-                        report.failed += 1
-                    else:
-                        report.retried += 1
-                    if outcome == "flood":
-                        flood = True
-                        break
-                report.refs |= batch_refs
-                await self._run_pass_hooks(bot, batch_refs)
-                if flood:
-                    break
+            with without_direct_retries():
+                return await self._deliver_pass(bot, report)
+
+    async def _deliver_pass(self, bot: ExtBot[None], report: PassReport) -> PassReport:
+        while not self._stopping and not self._paused():
+            rows = await self._db.due_outbox(self._clock.now(), BATCH)
+            if not rows:
+                break
+            outcomes = await self._deliver_batch(bot, rows)
+            batch_refs = {row.ref for row in rows[: len(outcomes)] if row.ref}
+            for outcome in outcomes:
+                if outcome == "sent":
+                    report.sent += 1
+                elif outcome == "failed":
+                    report.failed += 1
+                else:
+                    report.retried += 1
+            report.refs |= batch_refs
+            await self._run_pass_hooks(bot, batch_refs)
+            if "flood" in outcomes:
+                break
         return report
+
+    async def _deliver_batch(self, bot: ExtBot[None], rows: list[OutboxRow]) -> list[str]:
+        """Send rows on the rate's schedule with up to ``MAX_IN_FLIGHT`` sends under way at once, so the round
+        trip to Telegram does not slow the rate; one chat's rows go one after the other, in order. A 429 stops
+        new sends (those under way finish). Returns the outcome of each row started, in row order."""
+        started: list[asyncio.Task[str]] = []
+        last_of_chat: dict[int, asyncio.Task[str]] = {}
+        async with asyncio.TaskGroup() as group:
+            for row in rows:
+                if self._stopping or self._paused():
+                    break
+                previous = last_of_chat.get(row.chat_id)
+                if previous is not None:
+                    await asyncio.wait({previous})
+                while sum(not t.done() for t in started) >= MAX_IN_FLIGHT:
+                    await asyncio.wait(
+                        [t for t in started if not t.done()], return_when=asyncio.FIRST_COMPLETED
+                    )
+                if any(t.done() and t.result() == "flood" for t in started):
+                    break
+                await self._wait_for_slot()
+                if self._paused():
+                    break
+                task = group.create_task(self._deliver_one(bot, row))
+                started.append(task)
+                last_of_chat[row.chat_id] = task
+                await asyncio.sleep(0)  # the send starts in its slot, not when the pacer next waits
+        return [task.result() for task in started]
 
     def _paused(self) -> bool:
         return self._paused_until is not None and self._clock.now() < self._paused_until

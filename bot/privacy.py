@@ -450,6 +450,11 @@ async def erase_user_data(services: BotData, user_id: int, now: datetime) -> lis
                 id_columns = [columns[c] for c in subject.equals]
                 n += await db.anonymise_user_rows(tx, subject, user_id, id_columns, spec.scrub)
             erased[spec.label] = erased.get(spec.label, 0) + n
+    # The -wal file still holds the pages as they were before the erasure: copy it into the database file
+    # (whose freed space secure_delete zeroes) and truncate it.
+    await db.checkpoint()
+    db.checkpoint_wanted = True
+    db.forget_user(user_id)
     for after in registry.after_erase_hooks:
         await after(services, user_id)
     return [Section(label, n) for label, n in erased.items() if n]

@@ -18,15 +18,30 @@ from telegram.ext import ExtBot
 from bot import outbox
 from bot.content import html_to_plain
 from bot.db import OutboxRow
+from bot.misses import erase_misses
 from bot.outbox import Deliverer
 from bot.privacy import Erasure, Link, Parent, PersonalTable, PrivacyRegistry
-from bot.retention import reduce_announcement_ledgers
+from bot.retention import purge_inbox_rows, reduce_announcement_ledgers
 
 if TYPE_CHECKING:
     from bot.context import BotData
 
 REDACT_KIND = "privacy_redact"  # edit a bot message (or rename a forum topic) in the staff chat
 REFRESH_KIND = "privacy_refresh_request"  # show a request's staff post again, without the erased staff member
+
+
+async def erase_unanswered_questions(erasure: Erasure) -> None:
+    """The questions the user asked that found no answer: matched by the keyed hash stored with them."""
+    await erase_misses(erasure.tx, erasure.services.db, erasure.user_id)
+
+
+async def erase_set_aside_updates(erasure: Erasure) -> None:
+    """Updates the intake set aside (they hold what was sent, as sent) from or to the user."""
+    await erasure.tx.execute(
+        "DELETE FROM inbox WHERE state = 'set_aside' AND EXISTS ("
+        "SELECT 1 FROM json_tree(inbox.payload) WHERE key = 'id' AND type = 'integer' AND atom = ?)",
+        (erasure.user_id,),
+    )
 
 
 def register_feature_tables(privacy: PrivacyRegistry) -> None:
@@ -41,6 +56,8 @@ def register_feature_tables(privacy: PrivacyRegistry) -> None:
     )
     # Misses are stored without a user id; they still expire.
     privacy.purge("advice_misses", older_than="created_at", days=lambda s: s.retention_miss_days)
+    privacy.on_erase(erase_unanswered_questions)
+    privacy.on_erase(erase_set_aside_updates)
     privacy.table(
         PersonalTable(
             "events",
@@ -106,6 +123,7 @@ def register_feature_tables(privacy: PrivacyRegistry) -> None:
         )
     )
     privacy.retention("announcement ledgers", reduce_announcement_ledgers)
+    privacy.retention("inbox", purge_inbox_rows)
     privacy.table(
         PersonalTable(
             "standort_results",

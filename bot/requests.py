@@ -52,7 +52,9 @@ QUESTION_MIN, QUESTION_MAX = 10, 2000
 EMAIL_MAX = 254
 # An unfinished form older than this is dropped: the next free text is more likely a new question than the answer.
 FORM_EXPIRES = timedelta(hours=24)
-MEMBER_CACHE = timedelta(seconds=60)
+# How long a staff-group membership check is trusted. A removal is also seen at once: the bot gets a chat_member
+# update (as an admin of the group) or the 'left the group' message, and forgets the cached answer.
+MEMBER_CACHE = timedelta(seconds=15)
 FORUM_CACHE = timedelta(minutes=10)
 # Staff messages in a request's topic that start with this stay in the staff group.
 INTERNAL_MARK = "#intern"
@@ -701,6 +703,20 @@ class RequestDesk:
         self._members[user_id] = (allowed, now)
         return allowed
 
+    def member_changed(self, user_id: int, status: str | None) -> None:
+        """A chat_member update or a join/leave message from the staff group: the new status counts at once
+        (None: unknown, ask Telegram at the next check)."""
+        if status is None:
+            self._members.pop(user_id, None)
+            return
+        allowed = status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+        if allowed:
+            self._members.pop(
+                user_id, None
+            )  # confirmed by the next check (a restricted member may not be one)
+        else:
+            self._members[user_id] = (False, self._services.clock.now())
+
     async def is_forum(self, bot: ExtBot[None], chat_id: int) -> bool:
         now = self._services.clock.now()
         if self._forum is not None and self._forum[0] == chat_id and now - self._forum[2] < FORUM_CACHE:
@@ -735,7 +751,12 @@ class RequestDesk:
         if req is None:  # erased in the meantime (privacy): nothing to post
             return None
         thread_id = req.staff_thread_id if req.staff_chat_id == row.chat_id else None
-        if thread_id is None and await self.is_forum(bot, row.chat_id):
+        if (
+            thread_id is None
+            and await self.is_forum(bot, row.chat_id)
+            and not await self._topic_may_exist(req.id, row.chat_id)
+        ):
+            await services.db.set_topic_intent(req.id, row.chat_id)
             try:
                 topic = await bot.create_forum_topic(row.chat_id, topic_name(services.texts, req))
             except BadRequest as exc:
@@ -761,6 +782,19 @@ class RequestDesk:
             await services.db.set_request_thread(req.id, row.chat_id, None)
             message = await bot.send_message(row.chat_id, text, reply_markup=markup)
         return message.message_id
+
+    async def _topic_may_exist(self, request_id: int, chat_id: int) -> bool:
+        """A topic was being created for the request when the bot stopped or the answer got lost: Telegram may
+        have created it, and the Bot API cannot list topics to find it. Post into the group itself rather than
+        into a second topic (staff writing in the first one make it the request's topic again)."""
+        if await self._services.db.topic_intent(request_id) != chat_id:
+            return False
+        log.warning(
+            "request %s: a forum topic may have been created before the bot stopped; posting into the group "
+            "instead of creating a second one",
+            request_id,
+        )
+        return True
 
     async def deliver_note(self, bot: ExtBot[None], row: OutboxRow) -> int | None:
         """Into the request's topic, or as a reply to the request message; waits until the request is posted."""

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from bot.backups import BackupError, backup_now
 from bot.context import App, BotData, Context
+from bot.intake import purge_inbox
 from bot.privacy import RetentionRun
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,11 @@ async def reduce_announcement_ledgers(run: RetentionRun) -> int:
     for ref in await run.db.finished_announcement_refs(run.now - timedelta(days=days)):
         reduced += await run.db.reduce_ledger(ref, run.now)
     return reduced
+
+
+async def purge_inbox_rows(run: RetentionRun) -> int:
+    """The intake's inbox: handled update ids after a day, set-aside updates after 30 days."""
+    return await purge_inbox(run.db, run.now)
 
 
 def schedule_maintenance(app: App) -> None:

@@ -34,6 +34,7 @@ from handlers import (
 
 def register(app: App) -> None:
     users.register(app)
+    fallback.register_edits(app)  # an edited message gets a hint and reaches no feature
     privacy.register(app)  # before every conversation: /loeschen & co. work in the middle of a form
     # Features: deep-link /start handlers first (before start.register), then commands, buttons, conversations.
     advice.register(app)

@@ -10,6 +10,7 @@ from bot.advice import article_pages, check_question, looks_english, small_talk
 from bot.content import Article, Content, Texts
 from bot.context import App, Context
 from bot.db import Rating
+from bot.misses import log_miss
 from bot.requests import QUESTION_MIN
 from handlers.common import answer, home_button, main_menu, parse_press, send_html, show
 from handlers.requests import request_offer_button
@@ -182,7 +183,9 @@ async def free_text(update: Update, context: Context) -> None:
             _answer_keyboard(content, best, alternatives, len(pages)),
         )
         return
-    await bot_data.db.log_miss(
+    await log_miss(
+        bot_data.db,
+        update.effective_user.id if update.effective_user else None,
         question.text,
         hits[0].article_id if hits else None,
         hits[0].score if hits else None,

@@ -402,11 +402,11 @@ async def outside_press(update: Update, context: Context) -> None:
         await answer(update.callback_query, texts("announcements.not_allowed"), alert=True)
         return
     press = parse_press(update, PREFIX)
-    if press is not None and press.action == "unplan" and press.arg.isdigit():
-        cancelled = await data.db.cancel_announcement(int(press.arg))
+    if press is not None and press.action == "unplan" and (announcement := press.arg_number) is not None:
+        cancelled = await data.db.cancel_announcement(announcement)
         key = "announcements.unplanned" if cancelled else "announcements.unplan_too_late"
         await answer(update.callback_query)
-        await show(update, context, texts(key, id=int(press.arg)))
+        await show(update, context, texts(key, id=announcement))
         return
     await answer(update.callback_query, texts("announcements.stale_button"), alert=True)
 

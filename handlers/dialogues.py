@@ -54,8 +54,8 @@ def _end(conversation: Conversation, key: tuple[Any, ...]) -> None:
 def guard(conversations: list[Conversation]) -> TypeHandler[Update, Context, None]:
     async def one_dialogue_at_a_time(update: Update, context: Context) -> None:
         chat = update.effective_chat
-        if chat is None or chat.type != "private":
-            return
+        if chat is None or chat.type != "private" or update.edited_message is not None:
+            return  # an edit starts nothing (handlers.fallback answers it)
         open_ = [(c, key) for c in conversations if (key := _active(c, update)) is not None]
         if not open_:
             return

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, filters
 
-from bot import callbacks, deadlines, events, ics, outbox, reminders, subscriptions
+from bot import callbacks, deadlines, events, outbox, reminders, subscriptions
 from bot.content import LAND_CODES, Content
 from bot.context import App, Context
 from bot.db import EventRow, OutboxRow, Tx
@@ -295,6 +295,8 @@ async def _send_event_ics(update: Update, context: Context, event: EventRow) -> 
     if chat is None:
         return
     link = events.share_link(context.bot.username, event.id)
+    from bot import ics  # icalendar loads on first use: start-up time and memory at rest
+
     body = ics.event_ics(data.content, data.settings.tz, event, data.clock.now(), link)
     await context.bot.send_document(
         chat.id,
@@ -434,7 +436,10 @@ async def my_calendar(update: Update, context: Context) -> None:
         key = "events.calendar.nothing_dated" if programmes or followed else "events.calendar.empty"
         await send_html(update, context, texts(key), markup)
         return
-    body = ics.personal_ics(
+    from bot import ics  # icalendar loads on first use: start-up time and memory at rest
+
+    body = await asyncio.to_thread(
+        ics.personal_ics,
         data.content,
         tz,
         [(e, events.share_link(context.bot.username, e.id)) for e in followed],

@@ -22,11 +22,12 @@ from datetime import datetime
 from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -81,6 +82,7 @@ from bot.requests import (
     status_label,
     submit_request,
     topic_label,
+    topic_name,
     utf16_length,
 )
 from handlers.common import answer, home_button, parse_press, send_html, show
@@ -100,6 +102,9 @@ ALERT_MAX = 200  # characters Telegram shows in a button's alert; longer ones ar
 OPEN_LIST_LIMIT = 50
 # Handler group of the one-time relay-index loader: before every other group, including the guards in -1.
 INDEX_GROUP = -100
+MEMBER_GROUP = (
+    -99
+)  # staff-group membership changes: seen by their own group, whatever else handles the update
 
 # Conversation states (strings: they are persisted as JSON).
 S_KOMMUNE = "kommune"
@@ -634,9 +639,10 @@ async def start_reply(update: Update, context: Context) -> str | None:
 
 
 async def _own_request(context: Context, arg: str, user_id: int | None) -> RequestRow | None:
-    if user_id is None or not arg.isdigit():
+    request_id = callbacks.number(arg)
+    if user_id is None or request_id is None:
         return None
-    req = await context.bot_data.db.get_request(int(arg))
+    req = await context.bot_data.db.get_request(request_id)
     return req if req is not None and req.user_id == user_id else None
 
 
@@ -873,12 +879,13 @@ async def staff_press(update: Update, context: Context) -> None:
     services = context.bot_data
     texts = services.texts
     number, _, target = (parsed.arg if parsed else "").partition(".")
-    if parsed is None or not number.isdigit() or (parsed.action == "set") != bool(target):
+    request_id = callbacks.number(number)
+    if parsed is None or request_id is None or (parsed.action == "set") != bool(target):
         await answer(query, texts("requests.staff.stale"), alert=True)
         return
     if not await _staff_allowed(update, context):
         return
-    req = await services.db.get_request(int(number))
+    req = await services.db.get_request(request_id)
     user = update.effective_user
     if req is None or user is None or query is None:
         await answer(query, texts("requests.staff.stale"), alert=True)
@@ -938,6 +945,28 @@ async def _edit_markup(message: object, markup: InlineKeyboardMarkup | None) -> 
         log.info("staff keyboard not updated: %s", type(exc).__name__)
 
 
+async def _adopt_orphan_topic(
+    context: Context, message: Message, chat_id: int, thread_id: int
+) -> RequestRow | None:
+    """A message in a topic the bot created for a request but never learned the id of (it stopped, or the answer
+    got lost, right after creating it): the topic's creation message names the request, so it becomes that
+    request's topic now instead of staying an orphan."""
+    created = message.reply_to_message
+    if created is None or created.forum_topic_created is None:
+        return None
+    if created.from_user is None or created.from_user.id != context.bot.id:
+        return None
+    name = created.forum_topic_created.name
+    texts = context.bot_data.texts
+    db = context.bot_data.db
+    for req in await db.requests_awaiting_topic(chat_id):
+        if topic_name(texts, req) == name:
+            await db.set_request_thread(req.id, chat_id, thread_id)
+            log.info("request %s: adopted its forum topic created before a restart", req.id)
+            return await db.get_request(req.id)
+    return None
+
+
 async def staff_message(update: Update, context: Context) -> None:
     """A staff message in a request's topic, or a reply to a request's message: relay it to the requester."""
     message = update.effective_message
@@ -949,6 +978,8 @@ async def staff_message(update: Update, context: Context) -> None:
     req = None
     if message.is_topic_message and message.message_thread_id is not None:
         req = await db.request_for_thread(chat.id, message.message_thread_id)
+        if req is None:
+            req = await _adopt_orphan_topic(context, message, chat.id, message.message_thread_id)
     if req is None and message.reply_to_message is not None:
         req = await db.request_for_staff_message(chat.id, message.reply_to_message.message_id)
     if req is None:
@@ -1152,6 +1183,18 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("offen", open_requests, filters=where))
     if staff_chat_id is not None:
         app.add_handler(
+            ChatMemberHandler(staff_member_changed, ChatMemberHandler.CHAT_MEMBER, chat_id=staff_chat_id),
+            group=MEMBER_GROUP,
+        )
+        app.add_handler(
+            MessageHandler(
+                filters.Chat(staff_chat_id)
+                & (filters.StatusUpdate.LEFT_CHAT_MEMBER | filters.StatusUpdate.NEW_CHAT_MEMBERS),
+                staff_member_left,
+            ),
+            group=MEMBER_GROUP,
+        )
+        app.add_handler(
             MessageHandler(
                 filters.Chat(staff_chat_id)
                 & filters.UpdateType.MESSAGE
@@ -1165,6 +1208,28 @@ def register(app: App) -> None:
     app.job_queue.run_repeating(
         remind_job, interval=app.bot_data.settings.tick_seconds, first=1.0, name="request_reminders"
     )
+
+
+async def staff_member_changed(update: Update, context: Context) -> None:
+    """Someone joined, left or was removed from the staff group: their rights change at once, not when the
+    membership cache runs out."""
+    change = update.chat_member
+    if change is not None:
+        context.bot_data.requests.member_changed(
+            change.new_chat_member.user.id, change.new_chat_member.status
+        )
+
+
+async def staff_member_left(update: Update, context: Context) -> None:
+    """The group's own 'left'/'joined' messages (seen even where the bot is no admin)."""
+    message = update.effective_message
+    if message is None:
+        return
+    desk = context.bot_data.requests
+    if message.left_chat_member is not None:
+        desk.member_changed(message.left_chat_member.id, ChatMemberStatus.LEFT)
+    for member in message.new_chat_members or ():
+        desk.member_changed(member.id, None)
 
 
 def register_relay(app: App) -> None:

@@ -178,10 +178,11 @@ async def on_press(update: Update, context: Context) -> None:
 
 
 def _parse_target(arg: str) -> tuple[Role, int] | None:
-    role, _, user_id = arg.partition(".")
-    if role not in (Role.COORDINATOR.value, Role.STAFF.value) or not user_id.isdigit():
+    role, _, user_text = arg.partition(".")
+    user_id = callbacks.number(user_text)
+    if role not in (Role.COORDINATOR.value, Role.STAFF.value) or user_id is None:
         return None
-    return Role(role), int(user_id)
+    return Role(role), user_id
 
 
 async def redeem_invitation(update: Update, context: Context) -> None:

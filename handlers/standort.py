@@ -7,6 +7,7 @@ The Kommune's name, type and Bundesland, then one yes / partly / no question per
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -16,7 +17,6 @@ from bot import callbacks
 from bot.content import LAND_CODES, Html, html_to_plain
 from bot.context import App, BotData, Context
 from bot.db import StandortRow
-from bot.devplan import DevplanInput, build_devplan
 from bot.guided import land_options, match_typed
 from bot.standort import (
     ANSWER_WORDS,
@@ -260,7 +260,13 @@ async def _send_devplan(update: Update, context: Context, row: StandortRow, asse
     if chat is None:
         return
     labels = {a: html_to_plain(texts(f"standort.answer.{a}")) for a in ANSWERS}
-    document = build_devplan(
+    # python-docx (with lxml) loads when the first plan is made: it is the largest library the bot uses and
+    # most processes never need it (start-up time and memory at rest).
+    from bot.devplan import DevplanInput, build_devplan
+
+    # Building the document takes CPU time: in a thread, so other users' answers do not wait for it.
+    document = await asyncio.to_thread(
+        build_devplan,
         content.tools.standort,
         content.servicepoints,
         DevplanInput(

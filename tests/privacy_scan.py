@@ -78,3 +78,15 @@ def child_rows(
         ).fetchall()
     found = [dict(r) for r in rows]
     return found + [r for r in rows_mentioning(database, table, user_id) if r not in found]
+
+
+def byte_traces(files: list[Path], *needles: str) -> list[str]:
+    """``file: needle`` for every file whose raw bytes contain a needle (UTF-8, as SQLite stores text): free
+    pages, the -wal file and unused space in pages included, which a scan through SQL cannot see."""
+    found: list[str] = []
+    for file in files:
+        if not file.exists():
+            continue
+        data = file.read_bytes()
+        found += [f"{file.name}: {needle!r}" for needle in needles if needle.encode("utf-8") in data]
+    return found

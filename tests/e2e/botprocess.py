@@ -54,6 +54,7 @@ class BotProcess:
         args: Sequence[str] = (),
         token: str = FAKE_TOKEN,
         cwd: Path = ROOT,
+        module: str = "bot",
     ) -> None:
         self.api_url = api_url
         self.db_path = db_path
@@ -62,6 +63,7 @@ class BotProcess:
         self.args = list(args)
         self.token = token
         self.cwd = cwd
+        self.module = module  # what ``python -m`` runs (the benchmarks run a bare echo bot the same way)
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -104,7 +106,7 @@ class BotProcess:
         with self.log_path.open("wb") as log:
             # The child keeps its own descriptor of the log; ours is closed right away.
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "bot", *self.args],
+                [sys.executable, "-m", self.module, *self.args],
                 cwd=self.cwd,
                 env=self.env,
                 stdin=subprocess.DEVNULL,

@@ -21,6 +21,7 @@ import contextlib
 import copy
 import json
 import math
+import random
 import re
 import socket
 import threading
@@ -345,6 +346,14 @@ class _Fault:
 
 
 @dataclass
+class _RandomFaults:
+    rate: float
+    rng: random.Random
+    slow: tuple[float, float]
+    methods: frozenset[str] | None
+
+
+@dataclass
 class _Webhook:
     url: str
     secret_token: str | None
@@ -477,6 +486,7 @@ class FakeBotApi:
         strict_html: bool = True,
         strict_chats: bool = True,
         webhook_retry_delay: float = 0.5,
+        latency: float = 0.0,
     ) -> None:
         """``token=None`` accepts any token. ``strict_chats`` makes sending to a chat the server does not
         know fail like Telegram ("chat not found" / "bot can't initiate conversation with a user")."""
@@ -488,6 +498,9 @@ class FakeBotApi:
         self.strict_html = strict_html
         self.strict_chats = strict_chats
         self.webhook_retry_delay = webhook_retry_delay
+        # Seconds added to every Bot API call (Telegram's round trip from Germany is about 0.08); calls wait side
+        # by side, as on a real network.
+        self.latency = latency
         self.flood = FloodLimits()
 
         self._cond = threading.Condition(threading.RLock())
@@ -533,6 +546,8 @@ class FakeBotApi:
 
         self._method_faults: dict[str, deque[_Fault]] = {}
         self._chat_faults: dict[int, deque[_Fault]] = {}
+        self._random_faults: _RandomFaults | None = None
+        self.injected: dict[str, int] = {}  # random faults served, by kind
         self._sent_all: deque[float] = deque()
         self._sent_per_chat: dict[int, deque[float]] = {}
         self._too_many_requests = 0
@@ -766,6 +781,25 @@ class FakeBotApi:
             fault = _Fault(n, status, retry_after, description, hold, execute)
             self._method_faults.setdefault(method.lower(), deque()).append(fault)
 
+    def random_faults(
+        self,
+        rate: float,
+        *,
+        seed: int = 0,
+        slow: tuple[float, float] = (1.0, 4.0),
+        methods: set[str] | None = None,
+    ) -> None:
+        """From now on each call (of ``methods``, default: all) fails with probability ``rate``, evenly one of:
+        a 500 JSON error, nginx's 502 HTML page, a lost answer (the call takes effect, the connection closes
+        without an answer) or a slow answer (held ``slow`` seconds, then answered). ``rate=0`` switches off;
+        ``injected`` counts what was served."""
+        with self._cond:
+            if rate <= 0:
+                self._random_faults = None
+                return
+            wanted = frozenset(m.lower() for m in methods) if methods else None
+            self._random_faults = _RandomFaults(rate, random.Random(seed), slow, wanted)
+
     def fail_chat(
         self,
         chat: ChatRef,
@@ -799,6 +833,24 @@ class FakeBotApi:
             self._cond.notify_all()
         self._wake_threadsafe()
         return int(update["update_id"])
+
+    def push_unparseable(self, user: FakeUser, how: Literal["date", "chat"] = "date") -> int:
+        """Queues a message update python-telegram-bot cannot parse (as a Bot API change the pinned library
+        does not know could produce): its ``date`` is a string, or its ``chat`` is missing. Returns the id."""
+        with self._cond:
+            self._users[user.id] = user
+            message: JSON = {
+                "message_id": self._allocate_message_id(user.id),
+                "from": user.to_api(),
+                "chat": user.chat.to_api(),
+                "date": int(time.time()),
+                "text": "Geheimtext im kaputten Update",
+            }
+        if how == "date":
+            message["date"] = "2026-12-04T12:00:00Z"
+        else:
+            del message["chat"]
+        return self.push_update({"message": message})
 
     def send_text(
         self,
@@ -1188,6 +1240,8 @@ class FakeBotApi:
         return params
 
     async def _handle_method(self, request: web.Request) -> web.StreamResponse:
+        if self.latency > 0:
+            await asyncio.sleep(self.latency)
         token = request.match_info["token"]
         method = request.match_info["method"]
         if self.token is not None and token != self.token:
@@ -1254,12 +1308,29 @@ class FakeBotApi:
                         chat_queue[0].methods is None or name.lower() in chat_queue[0].methods
                     ):
                         queue, fault = chat_queue, chat_queue[0]
+            if (fault is None or queue is None) and self._random_faults is not None:
+                return self._random_fault(name)
             if fault is None or queue is None:
                 return None
             fault.remaining -= 1
             if fault.remaining <= 0:
                 queue.popleft()
             return fault
+
+    def _random_fault(self, name: str) -> _Fault | None:
+        chaos = self._random_faults
+        assert chaos is not None
+        if chaos.methods is not None and name.lower() not in chaos.methods:
+            return None
+        if chaos.rng.random() >= chaos.rate:
+            return None
+        kind = chaos.rng.choice(["500", "502", "lost", "slow"])
+        self.injected[kind] = self.injected.get(kind, 0) + 1
+        if kind == "lost":
+            return _Fault(1, "disconnect", None, None, 0.0, execute=True)
+        if kind == "slow":
+            return _Fault(1, "timeout", None, None, chaos.rng.uniform(*chaos.slow), execute=False)
+        return _Fault(1, int(kind), None, None, 0.0, execute=False)
 
     async def _serve_fault(
         self, request: web.Request, name: str, handler: Callable[[JSON], Any], params: JSON, fault: _Fault

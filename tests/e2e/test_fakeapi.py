@@ -442,3 +442,11 @@ async def test_a_multipart_upload_arriving_in_pieces_is_read(fake_api: FakeBotAp
     assert response.startswith(b"HTTP/1.1 200"), response[:300]
     [message] = fake_api.messages(ANNA)
     assert message.document is not None and message.document.data == data
+
+
+async def test_latency_delays_every_call_and_calls_wait_side_by_side(fake_api: FakeBotApi, bot: Bot) -> None:
+    fake_api.latency = 0.2
+    started = time.monotonic()
+    await asyncio.gather(*(bot.get_me() for _ in range(5)))
+    elapsed = time.monotonic() - started
+    assert 0.2 <= elapsed < 0.6, elapsed  # each waited 0.2 s, all at once (sequential would be 1 s)

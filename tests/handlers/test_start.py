@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.offline import OfflineBotApi
+from bot.outbox import CountingRateLimiter
 from tests.harness import Harness
 
 USER = 101
@@ -86,16 +87,22 @@ async def test_error_handler_tells_the_user(bot: Harness) -> None:
     calls = {"n": 0}
 
     def fail_first_send(call):  # type: ignore[no-untyped-def]
-        if call.method == "sendMessage" and calls["n"] == 0:
+        if call.method == "sendMessage" and calls["n"] < 3:  # the welcome's first try and both retries
             calls["n"] += 1
             return 500, {"error_code": 500, "description": "Internal Server Error"}
         return None
 
+    async def no_wait(_: float) -> None:
+        return None
+
+    limiter = bot.app.bot.rate_limiter
+    assert isinstance(limiter, CountingRateLimiter)
+    limiter._sleep = no_wait
     api.fail = fail_first_send
     before = len(api.sent_to(USER))
     await bot.send(user, "/start")
     sent = api.sent_to(USER)[before:]
-    # The welcome failed; the user hears about it (the subscription offer may follow).
+    # The welcome failed at every try; the user hears about it (the subscription offer may follow).
     assert [m.text for m in sent][:1] == [bot.texts("errors.generic")]
 
 

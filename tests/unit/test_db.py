@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -117,5 +118,33 @@ async def test_roles_are_granted_revoked_and_audited(tmp_path: Path) -> None:
         await db.set_user_land(7, "NW", now)
         user = await db.get_user(7)
         assert user is not None and user.bundesland == "NW"
+    finally:
+        await db.close()
+
+
+async def test_a_known_user_costs_no_database_read_and_erasure_forgets_them(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    db = await Database.open(tmp_path / "x.sqlite3")
+    try:
+        await db.migrate(MIGRATIONS_DIR)
+        now = datetime(2026, 12, 4, tzinfo=UTC)
+        assert await db.touch_user(5, "de", now) is True
+        reads: list[str] = []
+        original = db.fetchone
+
+        async def counting(sql: str, params: Any = ()) -> Any:
+            reads.append(sql)
+            return await original(sql, params)
+
+        db.fetchone = counting  # type: ignore[method-assign]
+        assert await db.touch_user(5, "de", now) is False
+        assert reads == []  # every update of a known user: no read, no write
+        assert await db.touch_user(5, "en", now) is False  # a new language is written
+        assert (await original("SELECT language FROM users WHERE id = 5"))["language"] == "en"
+        async with db.transaction() as tx:
+            await tx.execute("DELETE FROM users WHERE id = 5")
+        db.forget_user(5)
+        assert await db.touch_user(5, "en", now) is True  # recorded anew after an erasure
     finally:
         await db.close()

@@ -7,7 +7,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from telegram import Bot, Update
 
 from bot.clock import FakeClock
 from bot.db import MIGRATIONS_DIR, Database
-from bot.intake import MAX_ATTEMPTS, WINDOW, Intake, chat_key, raw_get_updates, update_kind
+from bot.intake import MAX_ATTEMPTS, WINDOW, Intake, chat_key, purge_inbox, raw_get_updates, update_kind
 from bot.update_processor import ChatOrderedUpdateProcessor, order_keys
 
 
@@ -215,3 +215,19 @@ async def test_handlers_changes_are_persisted_before_the_update_counts_as_done(d
     await intake.finished(intake.queue.get_nowait())
     assert seen == [{1: "pending"}]
     assert await states(db) == {1: "done"}
+
+
+async def test_retention_purges_handled_ids_after_a_day_and_set_aside_updates_after_30_days(
+    db: Database,
+) -> None:
+    start = datetime(2026, 12, 4, 10, tzinfo=UTC)
+    intake = make_intake(db)
+    await intake.accept([message(1, 100), message(2, 200), message(3, 300)])
+    await intake.finished(intake.queue.get_nowait())  # 1 handled
+    await db.inbox_set_aside(2, "unparseable: TypeError")
+    assert await purge_inbox(db, start + timedelta(hours=23)) == 0
+    assert await purge_inbox(db, start + timedelta(days=1, hours=1)) == 1  # the handled id
+    assert await states(db) == {2: "set_aside", 3: "pending"}
+    assert await purge_inbox(db, start + timedelta(days=31)) == 1  # the set-aside update with its content
+    assert await states(db) == {3: "pending"}  # never what is still to be handled
+    assert await db.inbox_counts() == {"pending": 1}

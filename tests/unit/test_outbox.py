@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +16,7 @@ from bot.app import MIGRATIONS_DIR
 from bot.clock import FakeClock
 from bot.db import Database, OutboxRow, Tx
 from bot.offline import OFFLINE_TOKEN, Call, OfflineBotApi
-from bot.outbox import HEADROOM, MESSAGE, TELEGRAM_PER_SECOND, Outbox, payload
+from bot.outbox import HEADROOM, MAX_IN_FLIGHT, MESSAGE, TELEGRAM_PER_SECOND, Outbox, payload
 from tests.harness import harness
 
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -314,3 +316,40 @@ async def test_a_failing_failure_hook_still_records_the_failure(
     assert len([c for c in api.calls if c.method == "sendMessage"]) == 1
     row = await db.outbox_row(row_id)
     assert row is not None and row.state == "failed" and row.error is not None and "blocked" in row.error
+
+
+async def test_several_sends_under_way_keep_the_rate_and_each_chats_order(
+    db: Database, bot_api: tuple[ExtBot[None], OfflineBotApi]
+) -> None:
+    """A send waits for Telegram's answer (a round trip); the next ones start on schedule meanwhile, but never
+    two for one chat, and each row is sent once."""
+    bot, _api = bot_api
+    time = VirtualTime(send_cost=0.0)
+    outbox = Outbox(FakeClock(NOW), rate=25, monotonic=time.monotonic, sleep=time.sleep)
+    outbox.attach(db)
+    under_way: set[int] = set()
+    most = 0
+    started: list[tuple[float, int, str]] = []
+
+    async def slow_deliver(_bot: ExtBot[None], row: OutboxRow) -> int | None:
+        nonlocal most
+        assert row.chat_id not in under_way, "two sends for one chat at once"
+        under_way.add(row.chat_id)
+        most = max(most, len(under_way))
+        started.append((time.now, row.chat_id, str(row.payload["text"])))
+        for _ in range(20):  # the round trip: the pacer goes on meanwhile
+            await asyncio.sleep(0)
+        under_way.discard(row.chat_id)
+        return 1
+
+    outbox.register("slow", deliver=slow_deliver)
+    for chat_id in range(1, 41):
+        await add(db, chat_id, "eins", kind="slow")
+    for text in ("zwei", "drei"):
+        await add(db, 7, text, kind="slow")
+    assert (await outbox.deliver_due(bot)).sent == 42
+    assert 1 < most <= MAX_IN_FLIGHT
+    assert [t for _, chat, t in started if chat == 7] == ["eins", "zwei", "drei"]
+    times = [at for at, _, _ in started]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 1 / 25 - 1e-9  # still paced: no burst although sends overlap

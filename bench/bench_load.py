@@ -1,0 +1,229 @@
+"""Responsiveness under load, beside a bare python-telegram-bot echo bot measured in the same run.
+
+How: the real bot (``python -m bot``) and the echo bot (``python -m bench.echo_bot``, concurrent updates, no
+database) each run as a process against the loopback fake Bot API server of the end-to-end tests, which adds a
+fixed latency to every call (0 and 80 ms, about Telegram's round trip from Germany). 1, 10 and 50 users each ask
+in a closed loop (send, wait for the answer, send again): free-text questions (the bot searches and answers with
+an article), then button presses (the bot: the first toggle under /abo, a database write and an edit; the echo
+bot: answer and edit). Latency is from the user's send to the bot's answer as the fake server received it. The
+bot runs with the fake server's flood control on (30 messages/s, as Telegram); the echo bot without, since it
+has no rate limiter. Memory is the resident set (VmRSS) at rest and after the load; "first answer" is process
+start to the answer to /start.
+
+``python -m bench --quick`` (BENCH_QUICK=1) runs fewer rounds.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.e2e.botprocess import BotProcess
+from tests.e2e.fakeapi import FakeBotApi, FakeUser, StoredMessage
+
+QUESTION = "Wie finden wir eine Partnerorganisation in Polen?"
+LATENCIES = (0.0, 0.08)
+USERS = (1, 10, 50)
+ANSWERS_PER_RUN = 150  # total answers per measurement, spread over the users
+
+
+def quick() -> bool:
+    return os.environ.get("BENCH_QUICK") == "1"
+
+
+@dataclass
+class Figures:
+    rate: float
+    p50: float
+    p99: float
+    count: int
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def closed_loop(users: list[FakeUser], rounds: int, one: Callable[[FakeUser], float]) -> Figures:
+    """Every user runs ``rounds`` request-answer cycles at once; ``one`` does a cycle and returns its latency."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def loop(user: FakeUser) -> None:
+        for _ in range(rounds):
+            latency = one(user)
+            with lock:
+                latencies.append(latency)
+
+    threads = [threading.Thread(target=loop, args=(u,)) for u in users]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    return Figures(
+        len(latencies) / elapsed, percentile(latencies, 0.5), percentile(latencies, 0.99), len(latencies)
+    )
+
+
+def ask(api: FakeBotApi, user: FakeUser) -> float:
+    mark = api.mark()
+    api.send_text(user, QUESTION)
+    answer = api.wait_for_message(user, since=mark, timeout=60)
+    return answer.last_change - mark
+
+
+def press_first(api: FakeBotApi, user: FakeUser, message: StoredMessage) -> float:
+    current = api.message(message.chat_id, message.message_id)
+    assert current is not None
+    data = current.callback_data()[0]
+    mark = api.mark()
+    api.press_button(user, current, data)
+    edited = api.wait_for_message(
+        user, since=mark, timeout=60, predicate=lambda m: m.message_id == message.message_id
+    )
+    return edited.last_change - mark
+
+
+class Subject:
+    """One bot process (ours or the echo bot) with its fake server and users."""
+
+    def __init__(self, name: str, latency: float, users: int, tmp: Path) -> None:
+        self.name = name
+        self.api = FakeBotApi(latency=latency).start()
+        if name == "bot":
+            self.api.set_flood_limits(global_per_second=30, group_per_minute=None)
+        self.users = [self.api.add_user(FakeUser(700_000 + i, f"U{i}")) for i in range(users)]
+        env = {"BOT_LOG_LEVEL": "WARNING"}
+        self.process = BotProcess(
+            self.api.url,
+            tmp / f"{name}.sqlite3",
+            env,
+            log_path=tmp / f"{name}.log",
+            module="bot" if name == "bot" else "bench.echo_bot",
+        )
+        self.spawned = time.monotonic()
+        self.process.start()
+        self.process.wait_started(self.api, timeout=60)
+
+    def first_answer(self) -> float:
+        """Seconds from process start to the answer to the first message."""
+        user = self.users[0]
+        mark = self.api.mark()
+        self.api.send_text(user, "/start")
+        answer = self.api.wait_for_message(user, since=mark, timeout=60)
+        return answer.timestamp - self.spawned
+
+    def buttons(self) -> dict[int, StoredMessage]:
+        """Each user's message with a toggle: /abo for the bot, an echo for the echo bot."""
+        found: dict[int, StoredMessage] = {}
+        for user in self.users:
+            mark = self.api.mark()
+            self.api.send_text(user, "/abo" if self.name == "bot" else "hallo")
+            message = self.api.wait_for_message(
+                user, since=mark, predicate=lambda m: bool(m.buttons()), timeout=60
+            )
+            found[user.id] = message
+        return found
+
+    def close(self) -> None:
+        self.process.terminate(timeout=10)
+        self.api.stop()
+
+
+def measure(name: str, latency: float, users: int, tmp: Path) -> dict[str, float | Figures]:
+    subject = Subject(name, latency, users, tmp)
+    try:
+        first = subject.first_answer()
+        time.sleep(1.0)  # at rest
+        rest = rss_mb(subject.process.process.pid)
+        rounds = max(2, (ANSWERS_PER_RUN // (3 if quick() else 1)) // users)
+        asked = closed_loop(subject.users, rounds, lambda u: ask(subject.api, u))
+        messages = subject.buttons()
+        pressed = closed_loop(subject.users, rounds, lambda u: press_first(subject.api, u, messages[u.id]))
+        loaded = rss_mb(subject.process.process.pid)
+        too_many = subject.api.too_many_requests_count
+    finally:
+        subject.close()
+    return {
+        "first": first,
+        "rest": rest,
+        "loaded": loaded,
+        "asked": asked,
+        "pressed": pressed,
+        "429": float(too_many),
+    }
+
+
+def fmt(figures: Figures) -> str:
+    return f"{figures.rate:.1f}/s p50 {figures.p50 * 1000:.0f} ms p99 {figures.p99 * 1000:.0f} ms"
+
+
+def run() -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+    users_list = (1, 10) if quick() else USERS
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+        for latency in LATENCIES:
+            for users in users_list:
+                ours = measure("bot", latency, users, Path(tmp))
+                echo = measure("echo", latency, users, Path(tmp))
+                label = f"{users} user(s), {latency * 1000:.0f} ms"
+                for what in ("asked", "pressed"):
+                    a, e = ours[what], echo[what]
+                    assert isinstance(a, Figures) and isinstance(e, Figures)
+                    rows.append(
+                        {
+                            "benchmark": "load",
+                            "metric": f"{'questions' if what == 'asked' else 'presses'}: {label}",
+                            "value": fmt(a),
+                            "target": "≥ 27/s at 50 users, 80 ms; p99 ≤ 2 × echo at 10 users",
+                            "echo bot": fmt(e),
+                            "ratio": f"rate {a.rate / e.rate:.2f} × · p99 {a.p99 / e.p99:.2f} ×",
+                        }
+                    )
+                rows.append(
+                    {
+                        "benchmark": "load",
+                        "metric": f"429 served to the bot: {label}",
+                        "value": f"{ours['429']:.0f}",
+                        "target": "0",
+                    }
+                )
+                if users == 1:
+                    rows.append(
+                        {
+                            "benchmark": "load",
+                            "metric": f"process start to first answer: {label}",
+                            "value": f"{ours['first']:.2f} s",
+                            "target": "< 2 s",
+                            "echo bot": f"{echo['first']:.2f} s",
+                        }
+                    )
+                if users == users_list[-1]:
+                    for key, when in (("rest", "at rest"), ("loaded", "after load")):
+                        a_mb, e_mb = ours[key], echo[key]
+                        assert isinstance(a_mb, float) and isinstance(e_mb, float)
+                        rows.append(
+                            {
+                                "benchmark": "load",
+                                "metric": f"memory {when} (RSS MB): {label}",
+                                "value": f"{a_mb:.0f}",
+                                "target": "≤ 1.5 × echo bot",
+                                "echo bot": f"{e_mb:.0f}",
+                                "ratio": f"{a_mb / e_mb:.2f} ×",
+                            }
+                        )
+    return rows
