@@ -33,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--limit", type=int, default=5)
     misses = sub.add_parser("misses", help="unanswered questions and answer ratings, for editors")
     misses.add_argument("--limit", type=int, default=30)
+    report = sub.add_parser(
+        "editor-report",
+        help="for editors: facts due for a check, deadlines to confirm, misses, unhelpful answers",
+    )
+    report.add_argument("--json", action="store_true", help="machine-readable output")
     sub.add_parser("check-content", help="validate content/")
     sub.add_parser("migrate", help="apply database migrations")
     backup = sub.add_parser("backup", help="write an online backup of the database")
@@ -87,6 +92,12 @@ def _misses(settings: Settings, args: argparse.Namespace) -> int:
     from bot.advice import misses_command
 
     return asyncio.run(misses_command(settings, limit=args.limit))
+
+
+def _editor_report(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.editor_report import editor_report_command
+
+    return asyncio.run(editor_report_command(settings, as_json_output=args.json))
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -222,6 +233,7 @@ VERBS: dict[str, Verb] = {
     "demo": _demo,
     "ask": _ask,
     "misses": _misses,
+    "editor-report": _editor_report,
     "check-content": _check_content,
     "migrate": _migrate,
     "backup": _backup,

@@ -45,6 +45,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("abo", Audience.USER),
     CommandSpec("ankuendigung", Audience.COORDINATOR),
     CommandSpec("statistik", Audience.COORDINATOR),
+    CommandSpec("redaktion", Audience.COORDINATOR),
     CommandSpec("rolle", Audience.ADMIN),
     CommandSpec("beratung", Audience.USER),
     CommandSpec("anfragen", Audience.USER),

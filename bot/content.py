@@ -1,7 +1,7 @@
 """Loads and validates content/ into typed models: the texts catalogue, articles, menu and reference data.
 
 ``load_content`` raises ``ContentError`` listing every problem (file and field); ``check_content`` also returns
-warnings (articles past their review date) for ``python -m bot check-content``.
+warnings (e.g. a bare homepage as the source of a fact) for ``python -m bot check-content``.
 """
 
 from __future__ import annotations
@@ -116,6 +116,35 @@ class Fact(_Model):
     note: str | None = Field(default=None, max_length=600)
 
 
+class ProvenanceConfig(_Model):
+    """content/provenance.yaml: how old a checked fact may get, per kind, before check-content fails."""
+
+    max_age_months: dict[str, int] = Field(
+        default_factory=lambda: {
+            "deadline": 6,
+            "amount": 12,
+            "limit": 12,
+            "body": 12,
+            "contact": 12,
+            "existence": 12,
+        }
+    )
+    due_within_days: int = Field(default=30, ge=0, le=365)  # the editor report lists facts this close to due
+    # Homepages accepted as the source of a specific claim, each with the reason (silences the warning).
+    homepage_ok: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("max_age_months")
+    @classmethod
+    def _kinds(cls, value: dict[str, int]) -> dict[str, int]:
+        missing = sorted(set(FACT_KINDS) - set(value))
+        unknown = sorted(set(value) - set(FACT_KINDS))
+        if missing or unknown:
+            raise ValueError(f"give a maximum age for exactly the kinds {list(FACT_KINDS)}")
+        if any(not 1 <= months <= 60 for months in value.values()):
+            raise ValueError("maximum ages are 1 to 60 months")
+        return value
+
+
 def oldest(dates: list[date | None]) -> date | None:
     """The oldest of the given check dates (``None`` entries ignored), or ``None``."""
     known = [d for d in dates if d is not None]
@@ -138,8 +167,8 @@ class Article(_Model):
     keywords: list[str] = Field(default_factory=list)
     sources: list[Source] = Field(min_length=1)
     facts: list[Fact] = Field(default_factory=list)
-    # Old format (before provenance): a typed Stand and review date. Still read during the transition;
-    # check-content warns about them. The shown Stand is ``checked_on``.
+    # Old format (before provenance): a typed Stand and review date. Parsed only so that the loader can name
+    # them as errors; the shown Stand is ``checked_on``.
     stand: date | None = None
     review: date | None = None
     related: list[str] = Field(default_factory=list)
@@ -217,6 +246,16 @@ class Land(_Model):
         """The Länderstelle for kommunale Träger of ``programme`` (a deadlines.yaml programme id), if known."""
         return next((entry for entry in self.laenderstelle if programme in entry.programmes), None)
 
+    @property
+    def checked_on(self) -> date | None:
+        """The Stand of the Land's contacts: the oldest check among its Länderstellen, points and programmes."""
+        return oldest(
+            [
+                *(entry.checked for entry in self.laenderstelle),
+                *(link.checked for link in [*self.points, *self.programmes]),
+            ]
+        )
+
     @field_validator("code")
     @classmethod
     def _code(cls, value: str) -> str:
@@ -249,6 +288,8 @@ class Content:
     calendar: CalendarContent = field(default_factory=lambda: CalendarContent())
     # Guided tools (Förder-Finder, Standortbestimmung): programmes.yaml and standort.yaml; see the block below.
     guided: GuidedContent | None = None
+    # How old a checked fact may get (content/provenance.yaml).
+    provenance: ProvenanceConfig = field(default_factory=lambda: ProvenanceConfig())
 
     @property
     def tools(self) -> GuidedContent:
@@ -357,8 +398,6 @@ def _load_articles(root: Path, problems: list[str]) -> dict[str, Article]:
             problems.append(f"{where}: id {article.id!r} differs from the file name")
         if article.id in articles:
             problems.append(f"{where}: duplicate id {article.id!r}")
-        if article.review is not None and article.stand is not None and article.review < article.stand:
-            problems.append(f"{where}: review {article.review} is before stand {article.stand}")
         try:
             for section in article.html_sections():
                 check_telegram_html(section)
@@ -438,34 +477,72 @@ def load_content(root: Path, today: date | None = None) -> Content:
                 problems.append(f"articles/{article.id}.md: relates to itself")
 
     calendar = _load_calendar(root, problems)
-    guided = _load_guided(root, articles, problems)
-    if today is not None:  # check-content: a Stand is the day the facts were checked, never a later one
-        for article in sorted(articles.values(), key=lambda a: a.id):
-            if article.stand is not None and article.stand > today:
-                problems.append(f"articles/{article.id}.md: stand {article.stand} lies in the future")
-        if servicepoints is not None and servicepoints.stand is not None and servicepoints.stand > today:
-            problems.append(f"servicepoints.yaml: stand {servicepoints.stand} lies in the future")
+    guided_programmes: list[FundingProgrammes] = []
+    guided = _load_guided(root, articles, problems, guided_programmes)
+    provenance = ProvenanceConfig()
+    if (root / "provenance.yaml").exists():
+        provenance = _load_model(root, "provenance.yaml", ProvenanceConfig, problems) or provenance
+    from bot import provenance as facts  # provenance builds on the models of this module
+
+    programmes_data = guided_programmes[0] if guided_programmes else None
+    fact_errors, fact_warnings = facts.check(
+        facts.collect(articles, servicepoints, programmes_data, calendar.deadlines),
+        provenance,
+        today,
+        articles,
+        servicepoints,
+        set(calendar.programmes),
+        programmes_data,
+    )
+    problems.extend(fact_errors)
+    problems.extend(_old_format_problems(root, articles, servicepoints, programmes_data))
 
     if problems or servicepoints is None:
         raise ContentError(problems or ["servicepoints.yaml: missing"])
     warnings = []
     if today is not None:
-        for article in sorted(articles.values(), key=lambda a: a.id):
-            if article.review is not None and article.review < today:
-                warnings.append(f"articles/{article.id}.md: review date {article.review} has passed")
-        warnings.extend(_old_format_warnings(root, articles, servicepoints, guided))
+        warnings.extend(fact_warnings)
+        warnings.extend(_stateless_rule_warnings(calendar, today))
     return Content(
-        root, texts, menu, articles, synonyms, servicepoints, warnings, calendar=calendar, guided=guided
+        root,
+        texts,
+        menu,
+        articles,
+        synonyms,
+        servicepoints,
+        warnings,
+        calendar=calendar,
+        guided=guided,
+        provenance=provenance,
     )
 
 
-OLD_FORMAT = "(old format)"  # marks the transition warnings (check-content)
+OLD_FORMAT = "(old format)"  # marks the errors about fields the provenance format replaced
 
 
-def _old_format_warnings(
-    root: Path, articles: Mapping[str, Article], servicepoints: ServicePoints, guided: GuidedContent | None
+def _stateless_rule_warnings(calendar: CalendarContent, today: date) -> list[str]:
+    """Rules whose dates have all passed and that say neither ``expected`` nor ``none`` (bot/deadlines.py)."""
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    from bot.deadlines import rules_needing_a_state  # deadlines builds on the models of this module
+
+    now = datetime.combine(today, time(12, 0), tzinfo=UTC)
+    return [
+        f"deadlines.yaml: rule {rule.id}: all its dates have passed and it says neither 'expected:' (when the "
+        "next round usually comes) nor 'none:' (why there is none) – /fristen can only say no date is published"
+        for rule in rules_needing_a_state(calendar, now, ZoneInfo("Europe/Berlin"))
+    ]
+
+
+def _old_format_problems(
+    root: Path,
+    articles: Mapping[str, Article],
+    servicepoints: ServicePoints | None,
+    data: FundingProgrammes | None,
 ) -> list[str]:
-    """Fields of the format before provenance: still read, but editors should convert them (content/README.md)."""
+    """Fields of the format before provenance (the models still parse them, to name them precisely): errors,
+    each saying what replaces it (content/README.md)."""
     found: list[str] = []
     for article in sorted(articles.values(), key=lambda a: a.id):
         for name in ("stand", "review"):
@@ -474,10 +551,9 @@ def _old_format_warnings(
                     f"articles/{article.id}.md: '{name}:' {OLD_FORMAT} – remove it; the Stand is derived from "
                     "the 'checked:' dates of the facts and sources"
                 )
-    if servicepoints.stand is not None:
+    if servicepoints is not None and servicepoints.stand is not None:
         found.append(f"servicepoints.yaml: top-level 'stand:' {OLD_FORMAT} – date each entry with 'checked:'")
-    if guided is not None:
-        data = guided.programmes
+    if data is not None:
         if data.stand is not None:
             found.append(
                 f"programmes.yaml: top-level 'stand:' {OLD_FORMAT} – date each programme with 'checked:'"
@@ -839,9 +915,16 @@ def _check_standort(data: StandortContent, articles: Mapping[str, Article], prob
         problems.append(f"{where}: stages must be numbered {expected} (one more than the question stages)")
 
 
-def _load_guided(root: Path, articles: Mapping[str, Article], problems: list[str]) -> GuidedContent | None:
+def _load_guided(
+    root: Path,
+    articles: Mapping[str, Article],
+    problems: list[str],
+    loaded: list[FundingProgrammes] | None = None,
+) -> GuidedContent | None:
     before = len(problems)
     programmes: FundingProgrammes | None = _load_model(root, "programmes.yaml", FundingProgrammes, problems)
+    if programmes is not None and loaded is not None:
+        loaded.append(programmes)  # for the provenance checks, even when standort.yaml has a problem
     standort: StandortContent | None = _load_model(root, "standort.yaml", StandortContent, problems)
     if programmes is not None:
         _check_programmes(programmes, articles, problems)

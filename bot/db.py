@@ -1696,6 +1696,68 @@ class Database:
         rows = await self.fetchall("SELECT state, count(*) AS n FROM inbox GROUP BY state")
         return {str(r["state"]): int(r["n"]) for r in rows}
 
+    # === editor report (bot/editor_report.py, handlers/editor.py) ===========================================
+    # Misses by frequency and unhelpful articles for the report; the coordinators' monthly subscription
+    # (table editor_report_subscriptions, migrations/0011_editor_report.sql).
+
+    async def frequent_misses(self, limit: int) -> list[tuple[str, int, datetime]]:
+        """Unanswered questions, the same wording (case and outer spaces aside) counted together: most frequent
+        first, then the latest; each with how often and when it was last asked."""
+        rows = await self.fetchall(
+            "SELECT MIN(question) AS question, COUNT(*) AS n, MAX(created_at) AS last FROM advice_misses "
+            "GROUP BY lower(trim(question)) ORDER BY n DESC, last DESC LIMIT ?",
+            (limit,),
+        )
+        return [(str(r["question"]), int(r["n"]), from_db_time(str(r["last"]))) for r in rows]
+
+    async def unhelpful_articles(self) -> list[tuple[str, int, int]]:
+        """(article id, not helpful, helpful) for every article rated unhelpful at least once, most often first."""
+        rows = await self.fetchall(
+            "SELECT article_id, SUM(1 - helpful) AS bad, SUM(helpful) AS good FROM advice_ratings "
+            "GROUP BY article_id HAVING bad > 0 ORDER BY bad DESC, good ASC, article_id"
+        )
+        return [(str(r["article_id"]), int(r["bad"]), int(r["good"])) for r in rows]
+
+    async def editor_report_subscribed(self, user_id: int) -> bool:
+        row = await self.fetchone("SELECT 1 FROM editor_report_subscriptions WHERE user_id = ?", (user_id,))
+        return row is not None
+
+    async def subscribe_editor_report(self, user_id: int, now: datetime, month: str) -> bool:
+        """Subscribe (the first report comes the month after ``month``); False if already subscribed."""
+        async with self.transaction() as tx:
+            cur = await tx.execute(
+                "INSERT OR IGNORE INTO editor_report_subscriptions (user_id, subscribed_at, last_sent_month) "
+                "VALUES (?, ?, ?)",
+                (user_id, to_db_time(now), month),
+            )
+            return cur.rowcount > 0
+
+    async def unsubscribe_editor_report(self, user_id: int) -> bool:
+        async with self.transaction() as tx:
+            cur = await tx.execute("DELETE FROM editor_report_subscriptions WHERE user_id = ?", (user_id,))
+            return cur.rowcount > 0
+
+    async def editor_reports_due(self, month: str) -> list[int]:
+        """Subscribers who have not had the report of ``month`` (YYYY-MM)."""
+        rows = await self.fetchall(
+            "SELECT user_id FROM editor_report_subscriptions WHERE last_sent_month < ? ORDER BY user_id",
+            (month,),
+        )
+        return [int(r["user_id"]) for r in rows]
+
+    @staticmethod
+    async def mark_editor_report_sent(tx: Tx, user_id: int, month: str) -> None:
+        await tx.execute(
+            "UPDATE editor_report_subscriptions SET last_sent_month = ? WHERE user_id = ?", (month, user_id)
+        )
+
+    @staticmethod
+    async def end_editor_report(tx: Tx, user_id: int) -> None:
+        """Inside the outbox's failure transaction: the coordinator blocked the bot."""
+        await tx.execute("DELETE FROM editor_report_subscriptions WHERE user_id = ?", (user_id,))
+
+    # === end of editor report ===============================================================================
+
 
 @dataclass(frozen=True, slots=True)
 class ColumnInfo:

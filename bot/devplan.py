@@ -210,7 +210,20 @@ def build_devplan(config: StandortContent, servicepoints: ServicePoints, data: D
     w.gap()
 
     w.doc.add_heading(plan.contacts_title, level=1)
-    w.bullets([f"{p.name} – {p.what} ({p.url})" for p in [*land.points, *servicepoints.fallback]])
+    w.bullets(
+        [
+            *(
+                f"{e.who} ({', '.join(p.upper() for p in e.programmes)}) – {e.what} ({e.url})"
+                for e in land.laenderstelle
+            ),
+            *(
+                f"{p.name} – {p.what} ({p.url})"
+                for p in [*land.programmes, *land.points, *servicepoints.fallback]
+            ),
+        ]
+    )
+    if not land.programmes and land.no_programme:
+        w.para(land.no_programme, italic=True)
     if land.note:
         w.para(land.note, italic=True)
     w.para(plan.basis, italic=True)

@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from bot.content import FundingProgramme, FundingProgrammes, Html, ServicePoints, Span, Texts, escape
+from bot.content import (
+    FundingProgramme,
+    FundingProgrammes,
+    Html,
+    Land,
+    ServicePoints,
+    Span,
+    Texts,
+    escape,
+    oldest,
+)
 
 # The questions in the order they are asked; "ages" is skipped for formats that do not ask it.
 STEPS = ("country", "format", "ages", "days", "land")
@@ -229,17 +239,27 @@ def plan_summary(texts: Texts, data: FundingProgrammes, plan: Plan, land_name: s
     return " · ".join(parts)
 
 
+def programme_keys(programme: FundingProgramme) -> list[str]:
+    """The deadlines.yaml programme ids a Förder-Finder entry belongs to: its own id, then its family
+    ("kjp-begegnung" → "kjp", "conact-fachkraefte" → "conact"), as servicepoints.yaml names them."""
+    family = programme.id.split("-", 1)[0]
+    return [programme.id] if family == programme.id else [programme.id, family]
+
+
 def _route(
     texts: Texts,
     data: FundingProgrammes,
     programme: FundingProgramme,
-    land: str | None,
-    land_name: str | None,
+    land: Land | None,
 ) -> str:
     if programme.route == "laenderstelle":
-        stelle = data.laenderstellen.get(land) if land else None
-        if stelle and land_name:
-            route = texts("foerderfinder.route.laenderstelle_known", land=land_name, stelle=stelle)
+        entry = None
+        if land is not None:
+            entry = next((e for key in programme_keys(programme) if (e := land.laenderstelle_for(key))), None)
+        if entry is not None and land is not None:
+            route = texts(
+                "foerderfinder.route.laenderstelle_entry", land=land.name, who=entry.who, url=entry.url
+            )
         else:
             route = texts("foerderfinder.route.laenderstelle")
     elif programme.route == "zentralstelle":
@@ -285,7 +305,7 @@ def render_programme(
     programme: FundingProgramme,
     number: int,
     plan: Plan,
-    land_name: str | None,
+    land: Land | None,
     today: date,
     link: Callable[[str], str],
 ) -> str:
@@ -297,8 +317,8 @@ def render_programme(
     if programme.reciprocity:
         lines.append(texts("foerderfinder.result.reciprocity", text=programme.reciprocity))
     lines.append(texts("foerderfinder.result.lead_time", text=programme.lead_time))
-    lines.append(_route(texts, data, programme, plan.land, land_name))
-    lines.extend(_deadline(texts, programme, plan.land, land_name, today))
+    lines.append(_route(texts, data, programme, land))
+    lines.extend(_deadline(texts, programme, plan.land, land.name if land else None, today))
     lines.append(texts("foerderfinder.result.article", url=link(programme.article), short=programme.short))
     return "\n".join(lines)
 
@@ -319,9 +339,13 @@ def render_result(
     finding: Finding,
     today: date,
     link: Callable[[str], str],
+    programme_names: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """The whole result as HTML parts (each a paragraph block; the caller splits into messages)."""
-    land_name = servicepoints.land(plan.land).name if plan.land else None
+    """The whole result as HTML parts (each a paragraph block; the caller splits into messages).
+
+    ``programme_names``: deadlines.yaml programme id → short name, for the Länderstellen of the Land."""
+    land = servicepoints.land(plan.land) if plan.land else None
+    land_name = land.name if land else None
     parts = [texts("foerderfinder.result.title", plan=plan_summary(texts, data, plan, land_name))]
     for programme in finding.cautions:
         parts.append(
@@ -335,7 +359,7 @@ def render_result(
     if finding.fits:
         parts.append(texts("foerderfinder.result.fits_title"))
         for number, programme in enumerate(finding.fits, start=1):
-            parts.append(render_programme(texts, data, programme, number, plan, land_name, today, link))
+            parts.append(render_programme(texts, data, programme, number, plan, land, today, link))
     elif finding.cautions:  # after a warning, no "there are ways anyway"
         parts.append(texts("foerderfinder.result.none_fit_caution"))
     else:
@@ -354,7 +378,7 @@ def render_result(
             )
         parts.append("\n".join(lines))
     if plan.land:
-        parts.append(render_land(texts, servicepoints, plan.land, link))
+        parts.append(render_land(texts, servicepoints, plan.land, link, programme_names))
     if not finding.fits:
         lines = [texts("foerderfinder.result.fallback_title")]
         lines.extend(
@@ -363,20 +387,46 @@ def render_result(
         )
         lines.append(texts("foerderfinder.result.fallback_more", url=link("foerderung-ueberblick")))
         parts.append("\n".join(lines))
-    parts.append(texts("foerderfinder.result.stand", date=data.checked_on.strftime("%d.%m.%Y")))
+    shown = [*finding.cautions, *finding.fits, *(near.programme for near in finding.almost)]
+    stand = oldest([*(p.checked_on for p in shown), land.checked_on if land else None]) or data.checked_on
+    parts.append(texts("foerderfinder.result.stand", date=stand.strftime("%d.%m.%Y")))
     return parts
 
 
-def render_land(texts: Texts, servicepoints: ServicePoints, code: str, link: Callable[[str], str]) -> str:
-    """Land programmes and the Land's service points (servicepoints.yaml)."""
+def render_land(
+    texts: Texts,
+    servicepoints: ServicePoints,
+    code: str,
+    link: Callable[[str], str] | None = None,
+    programme_names: Mapping[str, str] | None = None,
+) -> str:
+    """A Land's contacts (servicepoints.yaml): the Länderstellen for kommunale Träger, the Land's own programmes
+    (or why there is none), the service points, and the Stand of these entries."""
     land = servicepoints.land(code)
+    names = programme_names or {}
     lines = [texts("foerderfinder.result.land_title", land=land.name)]
+    if land.laenderstelle:
+        lines.append(texts("foerderfinder.result.land_laenderstellen"))
+        for entry in land.laenderstelle:
+            label = ", ".join(names.get(p, p.upper()) for p in entry.programmes)
+            key = "land_laenderstelle_what" if entry.what else "land_laenderstelle"
+            lines.append(
+                texts(
+                    f"foerderfinder.result.{key}",
+                    url=entry.url,
+                    who=entry.who,
+                    what=entry.what,
+                    programmes=label,
+                )
+            )
     if land.programmes:
         lines.append(texts("foerderfinder.result.land_programmes"))
         lines.extend(
             texts("foerderfinder.result.link_item", url=p.url, name=p.name, what=p.what)
             for p in land.programmes
         )
+    elif land.no_programme:
+        lines.append(texts("foerderfinder.result.land_no_programme", text=land.no_programme))
     if land.points:
         lines.append(texts("foerderfinder.result.land_points"))
         lines.extend(
@@ -384,5 +434,8 @@ def render_land(texts: Texts, servicepoints: ServicePoints, code: str, link: Cal
         )
     if land.note:
         lines.append(texts("foerderfinder.result.land_note", note=land.note))
-    lines.append(texts("foerderfinder.result.land_more", url=link("foerderung-laender")))
+    if land.checked_on is not None:
+        lines.append(texts("foerderfinder.result.land_stand", date=land.checked_on.strftime("%d.%m.%Y")))
+    if link is not None:
+        lines.append(texts("foerderfinder.result.land_more", url=link("foerderung-laender")))
     return "\n".join(lines)

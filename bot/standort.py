@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.content import Html, ServicePoints, StandortContent, StandortQuestion, StandortStage, Texts
+from bot.foerderfinder import render_land
 from bot.guided import answer_key
 
 ANSWERS = ("yes", "partly", "no")
@@ -193,13 +194,16 @@ def render_steps(texts: Texts, steps: list[NextStep], link: Callable[[str], str]
     return "\n".join(lines)
 
 
-def render_contacts(texts: Texts, servicepoints: ServicePoints, code: str) -> str:
-    """The Land's service points (or its note) and the nationwide help."""
-    land = servicepoints.land(code)
-    lines = [texts("standort.result.contacts_title", land=land.name)]
-    lines.extend(texts("standort.result.contact", url=p.url, name=p.name, what=p.what) for p in land.points)
-    if land.note:
-        lines.append(texts("standort.result.contacts_note", note=land.note))
+def render_contacts(
+    texts: Texts,
+    servicepoints: ServicePoints,
+    code: str,
+    link: Callable[[str], str] | None = None,
+    programme_names: Mapping[str, str] | None = None,
+) -> str:
+    """The Land's contacts (Länderstellen, programmes or why there is none, service points; see
+    ``foerderfinder.render_land``) and the nationwide help."""
+    lines = [render_land(texts, servicepoints, code, link, programme_names)]
     lines.append(texts("standort.result.nationwide"))
     lines.extend(
         texts("standort.result.contact_short", url=p.url, name=p.name) for p in servicepoints.fallback
@@ -247,6 +251,7 @@ def render_result(
     link: Callable[[str], str],
     change: Progress | None = None,
     change_date: str = "",
+    programme_names: Mapping[str, str] | None = None,
 ) -> list[str]:
     """The result of a self-check as HTML parts: stage, next steps, contacts, progress."""
     land_name = servicepoints.land(land).name
@@ -265,7 +270,7 @@ def render_result(
     if change is not None:
         parts.append(render_progress(texts, config, change, change_date))
     parts.append(render_steps(texts, assessment.next_steps, link))
-    parts.append(render_contacts(texts, servicepoints, land))
+    parts.append(render_contacts(texts, servicepoints, land, link, programme_names))
     return parts
 
 

@@ -17,6 +17,7 @@ from handlers import (
     advice,
     announcements,
     dialogues,
+    editor,
     event_form,
     events,
     fallback,
@@ -47,6 +48,7 @@ def register(app: App) -> None:
     subscriptions.register(app)  # menu:abo before the menu fallback; the offer after /start runs in group 1
     announcements.register(app)  # its dialogue owns free text while active: before the free-text search
     statistics.register(app)
+    editor.register(app)  # /redaktion and the monthly editor report
     # Guided tools (Förder-Finder, Standortbestimmung): their conversation holds the deep link
     # "/start foerderfinder" and the menu entry, so it comes before the plain /start and the menu fallback.
     guided.register(app, (foerderfinder, standort))

@@ -202,7 +202,14 @@ async def _result(update: Update, context: Context, ff: dict[str, Any]) -> str:
     finding = find_programmes(data, plan)
     today = context.bot_data.clock.now().astimezone(context.bot_data.settings.tz).date()
     parts = render_result(
-        texts, data, content.servicepoints, plan, finding, today, lambda a: article_url(context, a)
+        texts,
+        data,
+        content.servicepoints,
+        plan,
+        finding,
+        today,
+        lambda a: article_url(context, a),
+        programme_names={p.id: p.short for p in content.calendar.programmes.values()},
     )
     rows: list[list[InlineKeyboardButton]] = []
     seen: list[str] = []

@@ -334,6 +334,7 @@ async def _finish(update: Update, context: Context, st: dict[str, Any]) -> str |
         link=lambda a: article_url(context, a),
         change=change,
         change_date=_local_date(context, previous) if previous else "",
+        programme_names={p.id: p.short for p in content.calendar.programmes.values()},
     )
     parts.append(texts("standort.result.document_follows"))
     rows = [

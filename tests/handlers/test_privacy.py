@@ -86,6 +86,10 @@ async def _fill_roles(h: Harness, user: dict[str, Any]) -> None:
     await h.db.grant_role(OTHER, "staff", by=USER, now=h.clock.now(), via="user_id")
 
 
+async def _fill_editor_report(h: Harness, user: dict[str, Any]) -> None:
+    await h.db.subscribe_editor_report(USER, h.clock.now(), "2026-11")
+
+
 async def _fill_outbox(h: Harness, user: dict[str, Any]) -> None:
     async with h.db.transaction() as tx:
         later = h.clock.now() + timedelta(days=1)  # pending, not yet due
@@ -188,6 +192,7 @@ FILLERS: dict[str, Callable[[Harness, dict[str, Any]], Awaitable[None]]] = {
     "request_history": _fill_requests,
     "request_messages": _fill_requests,
     "standort_results": _fill_standort,
+    "editor_report_subscriptions": _fill_editor_report,
     # Last: the open form owns the user's next text message.
     "conversations": _fill_dialogue,
     "user_data": _fill_dialogue,

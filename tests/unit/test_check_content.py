@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import OLD_FORMAT, check_content, load_content
+from bot.content import check_content
 
 ROOT = Path(__file__).resolve().parents[2]
-TODAY = date(2026, 11, 24)
+TODAY = date(2026, 12, 6)  # after the provenance checks of 4 Dec 2026
 
 
 def _sub(path: Path, pattern: str, replacement: str) -> None:
@@ -21,12 +21,6 @@ def _sub(path: Path, pattern: str, replacement: str) -> None:
     changed = re.sub(pattern, replacement, text, count=1, flags=re.M | re.S)
     assert changed != text, f"{pattern!r} not found in {path.name}"
     path.write_text(changed, encoding="utf-8")
-
-
-def _sub_if_old(path: Path, pattern: str, replacement: str) -> None:
-    """Like ``_sub`` for a file the content editors may already have moved to the new format."""
-    if re.search(pattern, path.read_text(encoding="utf-8"), flags=re.M | re.S):
-        _sub(path, pattern, replacement)
 
 
 def _copy(tmp_path: Path) -> Path:
@@ -37,11 +31,21 @@ def _copy(tmp_path: Path) -> Path:
 
 def test_the_real_content_is_clean() -> None:
     errors, warnings = check_content(ROOT / "content", TODAY)
-    # During the move to the provenance format, old fields are still read and only warned about.
-    assert errors == [] and [w for w in warnings if OLD_FORMAT not in w] == []
+    assert errors == [] and warnings == []
 
 
 EURODESK = "articles/eurodesk.md"
+
+
+def _old_dates(content: Path, stand: str, review: str) -> None:
+    """Give the eurodesk article the typed Stand and review date of the old format."""
+    path = content / EURODESK
+    text = re.sub(r"^(stand|review): .*\n", "", path.read_text(encoding="utf-8"), flags=re.M)
+    path.write_text(
+        text.replace("\nrelated: ", f"\nstand: {stand}\nreview: {review}\nrelated: ", 1), encoding="utf-8"
+    )
+
+
 CASES: list[tuple[str, Callable[[Path], object], str]] = [
     (
         "duplicate id",
@@ -64,9 +68,9 @@ CASES: list[tuple[str, Callable[[Path], object], str]] = [
         "menu.yaml: foerderung-jugendwerke: parent 'weg' does not exist",
     ),
     (
-        "review before stand",
-        lambda c: _sub(c / EURODESK, r"^review: .*?$", "review: 2026-01-01"),
-        "articles/eurodesk.md: review 2026-01-01 is before stand 2026-11-24",
+        "a typed Stand (old format)",
+        lambda c: _old_dates(c, "2026-11-24", "2027-05-24"),
+        "articles/eurodesk.md: 'stand:' (old format) – remove it; the Stand is derived",
     ),
     (
         "unknown Bundesland",
@@ -94,88 +98,47 @@ def test_each_mistake_is_named(tmp_path: Path, mutate: Callable[[Path], None], e
     assert any(expected in line for line in errors), errors
 
 
-def test_an_article_past_its_review_date_is_a_warning_not_an_error(tmp_path: Path) -> None:
+def test_a_rule_whose_dates_have_all_passed_needs_expected_or_none(tmp_path: Path) -> None:
     content = _copy(tmp_path)
-    _sub(content / EURODESK, r"^stand: .*?$", "stand: 2026-01-01")
-    _sub(content / EURODESK, r"^review: .*?$", "review: 2026-11-01")
+    path = content / "deadlines.yaml"
+    text = path.read_text(encoding="utf-8")
+    rule = (
+        "  - id: zz-vergangen\n    programme: kjp\n    what: Eine Runde, die vorbei ist\n"
+        "    dates: [2025-03-01]\n    certainty: verified\n"
+        '    source: {title: "Quelle", url: "https://example.org/fristen"}\n    checked: 2026-12-01\n'
+    )
+    path.write_text(text.replace("\ndeadlines:\n", "\ndeadlines:\n" + rule, 1), encoding="utf-8")
     errors, warnings = check_content(content, TODAY)
     assert errors == []
-    assert [w for w in warnings if OLD_FORMAT not in w] == [
-        "articles/eurodesk.md: review date 2026-11-01 has passed"
-    ]
+    assert any(w.startswith("deadlines.yaml: rule zz-vergangen: all its dates have passed") for w in warnings)
 
 
-def _to_new_format(content: Path) -> None:
-    """Convert a few entries of the copy to the provenance format (facts, checked, laenderstelle, rates)."""
-    _sub(content / EURODESK, r"^stand: .*?\nreview: .*?\n", "")
-    _sub(
-        content / EURODESK,
-        r"^    url: https://ijab\.de/$",
-        "    url: https://ijab.de/\n    checked: 2026-11-20",
-    )
-    _sub(
-        content / EURODESK,
-        r"^related: ",
-        "facts:\n"
-        "  - id: eurodesk-partner\n"
-        "    kind: body\n"
-        "    claim: IJAB koordiniert Eurodesk mit rund 50 Partnern\n"
-        '    source: {title: "IJAB – Eurodesk", url: "https://ijab.de/eurodesk/partner"}\n'
-        "    checked: 2026-11-10\n"
-        "related: ",
-    )
-    _sub_if_old(
-        content / "servicepoints.yaml",
-        r"^    name: Hessen\n    points: \[\]\n    programmes: \[\]\n    note: .*?\n",
-        "    name: Hessen\n"
-        "    places: [Kassel, Wiesbaden]\n"
-        "    laenderstelle:\n"
-        "      - programmes: [kjp, dfjw]\n"
-        '        who: "Regierungspräsidium Kassel"\n'
-        '        what: "Länderstelle für kommunale Träger"\n'
-        "        url: https://rp-kassel.hessen.de/soziales/internationale-jugendarbeit\n"
-        "        checked: 2026-11-21\n"
-        "    points:\n"
-        '      - {name: "Stelle", what: "berät", url: "https://example.org/", '
-        'source: {title: "Stelle – Beratung", url: "https://example.org/beratung"}, checked: 2026-11-21}\n'
-        "    programmes: []\n"
-        '    no_programme: "Kein eigenes Landesprogramm bekannt (geprüft 21.11.2026)."\n',
-    )
-    _sub_if_old(content / "servicepoints.yaml", r"^stand: .*?\n", "")
-    _sub(content / "programmes.yaml", r"^laenderstellen:\n(?:  [^\n]*\n)*", "")
-    _sub(content / "programmes.yaml", r"^      year: 2026$", "      checked: 2026-11-22")
-    _sub(
-        content / "programmes.yaml",
-        r"^    stand: 2026-11-24$",
-        "    rates:\n"
-        '      - what: "Programmtag in Deutschland"\n'
-        '        amount: "bis zu 24 €"\n'
-        '        source: {title: "Richtlinien", url: "https://example.org/richtlinien"}\n'
-        "        checked: 2026-11-19\n"
-        "    checked: 2026-11-23",
-    )
-    _sub(content / "deadlines.yaml", r"^    stand: 2026-11-24$", "    checked: 2026-11-24")
-
-
-def test_the_new_provenance_format_loads(tmp_path: Path) -> None:
+def test_every_old_field_is_an_error_that_says_what_replaces_it(tmp_path: Path) -> None:
     content = _copy(tmp_path)
-    _to_new_format(content)
-    errors, warnings = check_content(content, TODAY)
-    assert errors == []
-    assert not any(w.startswith("articles/eurodesk.md") for w in warnings), warnings
-    assert not any("laenderstellen" in w for w in warnings), warnings
-    loaded = load_content(content)
-    eurodesk = loaded.articles["eurodesk"]
-    assert eurodesk.shown_stand == date(2026, 11, 10)  # the oldest fact check, not a typed date
-    hessen = loaded.servicepoints.land("HE")
-    stelle = hessen.laenderstelle_for("dfjw")
-    assert stelle is not None and "Regierungspräsidium Kassel" in stelle.who
-    assert hessen.laenderstelle_for("esk") is None
-    dfjw = next(p for p in loaded.tools.programmes.programmes if p.id == "dfjw")
-    assert dfjw.rates[0].amount == "bis zu 24 €"
-    assert dfjw.checked_on == date(2026, 11, 19)  # the oldest among programme, deadline note and rates
-
-
-def test_old_fields_are_named_as_old_format(tmp_path: Path) -> None:
-    _, warnings = check_content(_copy(tmp_path), TODAY)
-    assert any(w.startswith("articles/eurodesk.md: 'stand:' (old format)") for w in warnings), warnings
+    _old_dates(content, "2026-11-24", "2027-05-24")
+    programmes = content / "programmes.yaml"
+    text = programmes.read_text(encoding="utf-8")
+    programmes.write_text(
+        text.replace(
+            "\nprogrammes:\n",
+            '\nstand: 2026-11-24\nlaenderstellen:\n  BW: "die Regierungspräsidien"\nprogrammes:\n',
+            1,
+        ),
+        encoding="utf-8",
+    )
+    _sub(programmes, r"^    checked: (\S+)$", r"    stand: \1")  # the first programme's date
+    _sub(programmes, r"^      checked: \S+$", "      year: 2026")  # the first deadline note's date
+    _sub(content / "deadlines.yaml", r"^    checked: (\S+)$", r"    stand: \1")
+    _sub(content / "servicepoints.yaml", r"^laender:$", "stand: 2026-11-24\nlaender:")
+    errors, _ = check_content(content, TODAY)
+    for expected in (
+        "articles/eurodesk.md: 'stand:' (old format) – remove it",
+        "articles/eurodesk.md: 'review:' (old format) – remove it",
+        "programmes.yaml: top-level 'stand:' (old format)",
+        "programmes.yaml: 'laenderstellen:' (old format) – the Länderstellen belong in servicepoints.yaml",
+        "'stand:' (old format) – write 'checked:'",
+        "deadline 'year:' (old format) – write 'checked:'",
+        "servicepoints.yaml: top-level 'stand:' (old format)",
+    ):
+        assert any(expected in line for line in errors), (expected, errors)
+    assert any(e.startswith("deadlines.yaml: ") and "'stand:' (old format)" in e for e in errors), errors

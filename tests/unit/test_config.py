@@ -72,8 +72,7 @@ def test_check_content_names_the_problem(tmp_path: Path) -> None:
     assert f"articles/{article.name}" in result.stderr and "https" in result.stderr
 
 
-def test_check_content_rejects_a_stand_in_the_future(tmp_path: Path) -> None:
-    import re
+def test_check_content_rejects_a_check_date_in_the_future(tmp_path: Path) -> None:
     import shutil
     from datetime import date
 
@@ -81,12 +80,15 @@ def test_check_content_rejects_a_stand_in_the_future(tmp_path: Path) -> None:
 
     content = tmp_path / "content"
     shutil.copytree(ROOT / "content", content)
+    today = date(2026, 12, 4)
+    assert check_content(content, today)[0] == []
     article = content / "articles" / "eurodesk.md"
-    article.write_text(re.sub(r"(?m)^stand: .*$", "stand: 2031-01-01", article.read_text()))
-    article.write_text(re.sub(r"(?m)^review: .*$", "review: 2032-01-01", article.read_text()))
-    errors, _ = check_content(content, date(2026, 11, 24))
-    assert errors == ["articles/eurodesk.md: stand 2031-01-01 lies in the future"]
-    assert check_content(content, date(2031, 1, 1))[0] == []
+    text = article.read_text(encoding="utf-8")
+    assert "checked: 2026-12-04" in text
+    article.write_text(text.replace("checked: 2026-12-04", "checked: 2031-01-01", 1), encoding="utf-8")
+    errors, _ = check_content(content, today)
+    assert len(errors) == 1 and errors[0].startswith("articles/eurodesk.md: ")
+    assert errors[0].endswith("2031-01-01 lies in the future"), errors
 
 
 def test_misses_lists_unanswered_questions_and_ratings_without_users(tmp_path: Path) -> None:

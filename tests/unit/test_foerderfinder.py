@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import Content, FundingProgrammes, check_telegram_html, split_message
+from bot.content import (
+    Content,
+    FundingProgrammes,
+    check_telegram_html,
+    escape,
+    load_content,
+    split_message,
+)
 from bot.foerderfinder import (
     Finding,
     MissKind,
@@ -22,6 +29,11 @@ from bot.foerderfinder import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def content() -> Content:
+    return load_content(ROOT / "content")
 
 
 @pytest.fixture(scope="module")
@@ -220,11 +232,13 @@ def test_result_shows_route_deadline_year_source_and_article(
     text = "\n".join(parts)
     assert text.index("Deutsch-Polnisches Jugendwerk") < text.index("Erasmus+ Jugend")
     assert "Bayerische Jugendring (BJR)" in text  # the Länderstelle for Bavarian Kommunen
-    # The DPJW deadline names the day it was checked and its deep-link source (content/programmes.yaml, dpjw).
-    assert '(Stand 04.12.2026; Quelle: <a href="https://dpjw.org/antrag/termine/">' in text
+    dpjw = next(p for p in data.programmes if p.id == "dpjw")
+    deadline = dpjw.deadline
+    assert f"Stand {deadline.stand_label()}" in text and f'href="{escape(deadline.source.url)}"' in text
     assert "https://t.me/bot?start=thema_foerderung-dpjw" in text
-    assert "Bayerisches Kinder- und Jugendprogramm" in text  # Land programme
-    assert "Stiftung Jugendaustausch Bayern" in text  # Land service point
+    bavaria = content.servicepoints.land("BY")
+    for entry in [*bavaria.programmes, *bavaria.points]:  # Land programmes and service points
+        assert escape(entry.name) in text
 
 
 def test_russia_result_leads_with_the_advice_and_the_fallback(

@@ -16,6 +16,7 @@ from bot.app import MIGRATIONS_DIR
 from bot.db import Database
 from bot.privacy import ID_COLUMNS_BY_OTHER_NAME, Link, Parent, PersonalTable, PrivacyRegistry, core_registry
 from bot.privacy_features import register_feature_tables
+from handlers.editor import register_privacy as register_editor_privacy
 from tests.harness import Harness
 
 
@@ -41,6 +42,7 @@ async def test_an_unregistered_id_column_is_reported(tmp_path: Path) -> None:
             await tx.execute("CREATE TABLE pings (id INTEGER PRIMARY KEY, chat_id INTEGER, note_id INTEGER)")
         registry = core_registry()
         register_feature_tables(registry)
+        register_editor_privacy(registry)  # features since the registry register their own tables
         problems = registry.problems(await db.schema())
         assert any(p.startswith("follows.follower_user_id:") for p in problems)
         assert any(p.startswith("follows.added_by:") for p in problems)
