@@ -138,6 +138,10 @@ async def erase(update: Update, context: Context, stamp: str) -> None:
         await show(update, context, texts("privacy.erase.expired"))
         return
     await answer(update.callback_query)
+    # PTB writes unfinished form answers in the background: a write already under way (it copied the user's
+    # data before the erasure) would put them back after it. Waiting for the writes first closes that window;
+    # until this update is handled no new write includes the user, and then the user's data is dropped.
+    await context.application.update_persistence()
     erased = await erase_user_data(services, user.id, now)
     forget_runtime_state(context.application, user.id)
     # Erase hooks may have queued notices (e.g. a withdrawn request to staff).
