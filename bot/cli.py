@@ -117,7 +117,7 @@ def _privacy(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _check_content(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.content import check_content
+    from bot.content_check import check_content
 
     errors, warnings = check_content(settings.content_dir, date.today())
     for line in warnings:

@@ -502,7 +502,6 @@ def load_content(root: Path, today: date | None = None) -> Content:
     warnings = []
     if today is not None:
         warnings.extend(fact_warnings)
-        warnings.extend(_stateless_rule_warnings(calendar, today))
     return Content(
         root,
         texts,
@@ -518,21 +517,6 @@ def load_content(root: Path, today: date | None = None) -> Content:
 
 
 OLD_FORMAT = "(old format)"  # marks the errors about fields the provenance format replaced
-
-
-def _stateless_rule_warnings(calendar: CalendarContent, today: date) -> list[str]:
-    """Rules whose dates have all passed and that say neither ``expected`` nor ``none`` (bot/deadlines.py)."""
-    from datetime import UTC
-    from zoneinfo import ZoneInfo
-
-    from bot.deadlines import rules_needing_a_state  # deadlines builds on the models of this module
-
-    now = datetime.combine(today, time(12, 0), tzinfo=UTC)
-    return [
-        f"deadlines.yaml: rule {rule.id}: all its dates have passed and it says neither 'expected:' (when the "
-        "next round usually comes) nor 'none:' (why there is none) – /fristen can only say no date is published"
-        for rule in rules_needing_a_state(calendar, now, ZoneInfo("Europe/Berlin"))
-    ]
 
 
 def _old_format_problems(
@@ -1072,15 +1056,6 @@ def _check_plain(chunk: str) -> None:
     for amp in re.finditer("&", chunk):
         if not _ENTITY.match(chunk, amp.start()):
             raise ValueError("bare '&' in text")
-
-
-def check_content(root: Path, today: date) -> tuple[list[str], list[str]]:
-    """(errors, warnings) for ``python -m bot check-content``."""
-    try:
-        content = load_content(root, today)
-    except ContentError as exc:
-        return exc.problems, []
-    return [], content.warnings
 
 
 # --- events, deadlines and reminders -------------------------------------------------------------------------

@@ -12,9 +12,13 @@ import calendar
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from bot.content import Article, DeadlineRule, FundingProgrammes, ProvenanceConfig, ServicePoints
+if (
+    TYPE_CHECKING
+):  # only annotations: bot.content calls this module while it loads, so no import back at run time
+    from bot.content import Article, DeadlineRule, FundingProgrammes, ProvenanceConfig, ServicePoints
 
 HOMEPAGE = "bare homepage"  # marks the homepage warnings
 

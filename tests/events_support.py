@@ -31,6 +31,21 @@ async def drain(h: Harness) -> None:
     await h.deliver()
 
 
+def _keep_laenderstellen_of(root: Path, programme_ids: set[str]) -> None:
+    """servicepoints.yaml names the programmes each Länderstelle takes; with the programmes replaced, only the
+    Länderstellen of those that remain stay (the check refuses a Länderstelle of an unknown programme)."""
+    path = root / "servicepoints.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for land in data["laender"]:
+        kept = []
+        for stelle in land.get("laenderstelle") or []:
+            stelle["programmes"] = [p for p in stelle["programmes"] if p in programme_ids]
+            if stelle["programmes"]:
+                kept.append(stelle)
+        land["laenderstelle"] = kept
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
 def content_copy(
     tmp_path: Path,
     *,
@@ -52,6 +67,7 @@ def content_copy(
         data["deadlines"] = deadlines
         if programmes is not None:
             data["programmes"] = programmes
+            _keep_laenderstellen_of(root, {str(p["id"]) for p in programmes})
         (root / "deadlines.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     if reminders is not None:
         (root / "reminders.yaml").write_text(yaml.safe_dump(reminders), encoding="utf-8")

@@ -33,7 +33,7 @@ def deadline_rule(yearly: str) -> dict[str, Any]:
         "yearly": yearly,
         "certainty": "verified",
         "source": {"title": "Testquelle", "url": "https://example.org/frist"},
-        "stand": "2026-01-01",
+        "checked": "2026-01-01",
     }
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import check_content
+from bot.content_check import check_content
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 12, 6)  # after the provenance checks of 4 Dec 2026

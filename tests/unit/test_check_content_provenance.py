@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.content import LAND_CODES, check_content, load_content
+from bot.content import LAND_CODES, load_content
+from bot.content_check import check_content
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 12, 6)

@@ -76,7 +76,7 @@ def test_check_content_rejects_a_check_date_in_the_future(tmp_path: Path) -> Non
     import shutil
     from datetime import date
 
-    from bot.content import check_content
+    from bot.content_check import check_content
 
     content = tmp_path / "content"
     shutil.copytree(ROOT / "content", content)

@@ -244,7 +244,7 @@ FIXTURE_RULES = [
         intermediary={"who": "Ihre Länderstelle", "note": "Eigene, frühere Frist – bitte dort erfragen."},
     ),
     # Only a rhythm is known; old files still say `stand`.
-    {**_rule("nur-rhythmus", rhythm="Kein fester Stichtag."), "stand": "2026-11-24", "checked": None},
+    {**_rule("nur-rhythmus", rhythm="Kein fester Stichtag."), "checked": "2026-11-24"},
 ]
 
 
