@@ -110,9 +110,9 @@ class Subject:
         env = {"BOT_LOG_LEVEL": "WARNING"}
         self.process = BotProcess(
             self.api.url,
-            tmp / f"{name}.sqlite3",
+            tmp / f"{name}-{latency}-{users}.sqlite3",
             env,
-            log_path=tmp / f"{name}.log",
+            log_path=tmp / f"{name}-{latency}-{users}.log",
             module="bot" if name == "bot" else "bench.echo_bot",
         )
         self.spawned = time.monotonic()
