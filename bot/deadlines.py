@@ -390,8 +390,8 @@ def month_name(texts: Texts, month: date) -> str:
 
 
 def expected_text(texts: Texts, expected: ExpectedRound) -> Html:
-    """ "🗓 Nächste Runde voraussichtlich Februar 2027 – Termin noch nicht veröffentlicht." (or, for a yearly
-    day not yet confirmed for that year, with the usual day)."""
+    """The expected-round line: the month and year of the next round and that its date is not published yet
+    (or, for a yearly day not yet confirmed for that year, with the usual day); wording in texts/events.yaml."""
     if expected.usual_day is not None:
         return Html(
             texts(

@@ -217,11 +217,11 @@ class PassageIndex:
 
 
 def _participles(heading: str) -> tuple[str, ...]:
-    """A heading's participles without their "ge-" ("Was wird gefördert" is also found by "fördert")."""
+    """A heading's participles without their "ge-" (a heading's past participle also matches the present tense of the verb)."""
     return tuple(w[2:] for w in words(heading) if w.startswith("ge") and len(w) >= 7)
 
 
 def _matches(word: str, wanted: set[str]) -> bool:
-    """A folded word matches a stem, or starts with it (Fördersätze ~ "fordersatz", Fristen ~ "frist")."""
+    """A folded word matches a stem, or starts with it (a plural or compound still finds its stem)."""
     stemmed = stem(word)
     return any(stemmed.startswith(w) or word.startswith(w) for w in wanted)

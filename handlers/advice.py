@@ -231,7 +231,7 @@ async def free_text(update: Update, context: Context) -> None:
 
 
 def _alternatives(content: Content, result: Answer) -> list[Article]:
-    """ "Meinten Sie …?": up to two other confidently matching articles."""
+    """The did-you-mean buttons: up to two other confidently matching articles."""
     shown = {result.article_id}
     others: list[Article] = []
     for hit in result.hits[:4]:
@@ -246,7 +246,7 @@ def _alternatives(content: Content, result: Answer) -> list[Article]:
 def _passage_keyboard(
     content: Content, result: Answer, others: list[Article], offer: InlineKeyboardButton | None
 ) -> InlineKeyboardMarkup:
-    """Rating, the whole article, "Meinten Sie …?", changing the assumed Land, consultation, topics/home."""
+    """Rating, the whole article, did-you-mean, changing the assumed Land, consultation, topics/home."""
     texts = content.texts
     rows: list[list[InlineKeyboardButton]] = []
     article = content.articles.get(result.article_id or "")

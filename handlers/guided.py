@@ -169,7 +169,7 @@ def build_conversation(app: App, tools: Sequence[Tool]) -> ConversationHandler[C
 
 
 def register(app: App, tools: Sequence[Tool]) -> None:
-    """The conversation of ``tools`` (in this order: Förder-Finder, Standortbestimmung) and their buttons."""
+    """The conversation of ``tools`` (in this order: the funding finder, then the self-assessment) and their buttons."""
     app.add_handler(build_conversation(app, tools))
     for handler in menu_handlers():
         app.add_handler(handler)
