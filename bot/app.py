@@ -21,12 +21,12 @@ from telegram.ext import ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 import handlers
-from bot import faults
+from bot import faults, prebuilt
 from bot.answers import Answerer
 from bot.clock import Clock, SystemClock, clock_from_environment
 from bot.commands import register_command_menu
 from bot.config import Settings
-from bot.content import Content, load_content
+from bot.content import Content
 from bot.context import CONTEXT_TYPES, App, Context
 from bot.db import MIGRATIONS_DIR as MIGRATIONS_DIR
 from bot.intake import Intake
@@ -47,13 +47,9 @@ CONCURRENT_UPDATES = 64
 # chat_member: who joins or leaves the staff group (delivered only when asked for, and only to an admin bot).
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "chat_member"]
 
-# Reads content/ and builds the search index over it (tests pass one that parses each folder once).
+# Reads content/ and builds the search index over it (tests pass one that parses each folder once); without
+# one, the start reads the pre-built content from the data folder (bot.prebuilt).
 ContentLoader = Callable[[Path], tuple[Content, SearchIndex]]
-
-
-def load_content_and_index(root: Path) -> tuple[Content, SearchIndex]:
-    content = load_content(root)
-    return content, SearchIndex.build(content)
 
 
 def build_application(
@@ -61,7 +57,7 @@ def build_application(
     request: BaseRequest | None = None,
     clock: Clock | None = None,
     *,
-    load: ContentLoader = load_content_and_index,
+    load: ContentLoader | None = None,
     outbox: Outbox | None = None,
 ) -> App:
     """The Application with every handler registered; ``request`` replaces the network (demo, tests), ``load``
@@ -110,15 +106,20 @@ def build_application(
     return app
 
 
-async def _post_init(app: App, *, load: ContentLoader) -> None:
+async def _post_init(app: App, *, load: ContentLoader | None) -> None:
     """Open the database, migrate, load content, register the command menu."""
     settings = app.bot_data.settings
     db = await app.bot_data.open_database()
     app.bot_data.outbox.attach(db)
     app.bot_data.outbox.start(app.bot, _spawner(app))
-    app.bot_data.content, app.bot_data.search = load(settings.content_dir)
+    if load is None:
+        loaded = prebuilt.load(settings.content_dir, settings.database.parent)
+        app.bot_data.content, app.bot_data.search = loaded.content, loaded.search
+        app.bot_data.answers = loaded.answers
+    else:
+        app.bot_data.content, app.bot_data.search = load(settings.content_dir)
+        app.bot_data.answers = Answerer.shared(app.bot_data.content, app.bot_data.search)
     await _check_privacy_registry(app)
-    app.bot_data.answers = Answerer.shared(app.bot_data.content, app.bot_data.search)
     release_memory()
     await register_command_menu(
         app.bot,

@@ -1,0 +1,106 @@
+"""The pre-built content file: a start with unchanged content and code answers exactly as one that parsed and
+built everything; any changed content file builds afresh; a file the bot cannot trust or read is ignored."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+from bot import prebuilt
+from bot.answers import Answerer, answer_json
+from tests.content_cache import REPO_CONTENT, cached_content, cached_index
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+NOW = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
+TZ = ZoneInfo("Europe/Berlin")
+
+
+def _questions() -> list[str]:
+    questions: list[str] = []
+    for name in ("eval_passages.yaml", "eval_questions_unseen.yaml", "offtopic_questions.yaml"):
+        items = yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
+        questions += [item["q"] if isinstance(item, dict) else str(item) for item in items]
+    return questions
+
+
+def _shipped() -> prebuilt.Loaded:
+    content = cached_content()
+    search = cached_index()
+    return prebuilt.Loaded(content, search, Answerer.shared(content, search))
+
+
+def _answers(loaded: prebuilt.Loaded, questions: list[str]) -> list[dict[str, Any]]:
+    results = []
+    for question in questions:
+        result = loaded.answers.answer(question, now=NOW, tz=TZ)
+        results.append(answer_json(result, result.hits))
+    return results
+
+
+class CountingBuild:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, content_dir: Path) -> prebuilt.Loaded:
+        self.calls += 1
+        return _shipped()
+
+
+@pytest.fixture
+def counting(monkeypatch: pytest.MonkeyPatch) -> CountingBuild:
+    build = CountingBuild()
+    monkeypatch.setattr(prebuilt, "build", build)
+    return build
+
+
+def test_a_start_from_the_file_answers_exactly_as_a_fresh_build(
+    tmp_path: Path, counting: CountingBuild
+) -> None:
+    first = prebuilt.load(REPO_CONTENT, tmp_path)
+    again = prebuilt.load(REPO_CONTENT, tmp_path)
+    assert counting.calls == 1 and again is not first
+    assert (tmp_path / prebuilt.FILE_NAME).stat().st_mode & 0o777 == 0o600
+    questions = _questions()
+    assert len(questions) > 100
+    assert _answers(again, questions) == _answers(first, questions)
+    question = "Partnerorganisation in Polen"
+    assert again.search.search(question) == first.search.search(question)
+
+
+def test_a_changed_content_file_builds_afresh(tmp_path: Path, counting: CountingBuild) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(REPO_CONTENT, content)
+    data = tmp_path / "data"
+    data.mkdir()
+    prebuilt.load(content, data)
+    prebuilt.load(content, data)
+    assert counting.calls == 1
+    article = next((content / "articles").glob("*.md"))
+    article.write_text(article.read_text(encoding="utf-8") + "\nEin Satz mehr.\n", encoding="utf-8")
+    prebuilt.load(content, data)
+    assert counting.calls == 2
+    (content / "articles" / "neu.md").write_text("x", encoding="utf-8")
+    prebuilt.load(content, data)
+    assert counting.calls == 3
+
+
+def test_a_file_others_can_write_or_a_damaged_one_is_ignored(tmp_path: Path, counting: CountingBuild) -> None:
+    path = tmp_path / prebuilt.FILE_NAME
+    prebuilt.load(REPO_CONTENT, tmp_path)
+    os.chmod(path, 0o666)
+    prebuilt.load(REPO_CONTENT, tmp_path)
+    assert counting.calls == 2  # ignored, then replaced by one of mode 0600
+    assert path.stat().st_mode & 0o777 == 0o600
+    key = prebuilt.fingerprint(REPO_CONTENT)
+    path.write_bytes(key + b"not a pickle")
+    loaded = prebuilt.load(REPO_CONTENT, tmp_path)
+    assert counting.calls == 3 and loaded.content is cached_content()
+    prebuilt.load(REPO_CONTENT, tmp_path)
+    assert counting.calls == 3
