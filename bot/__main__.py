@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from bot.cli import main
+from bot.startup import import_telegram_without_tornado
 
 if __name__ == "__main__":
+    import_telegram_without_tornado()
+    # imported after the line above, which must come before anything imports telegram.ext (memory at rest)
+    from bot.cli import main
+
     sys.exit(main())
