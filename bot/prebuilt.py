@@ -16,13 +16,16 @@ itself, mode 0600.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import pickle
 import stat
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, cast
 
 import pydantic
 import yaml
@@ -34,7 +37,7 @@ from bot.search import SearchIndex
 log = logging.getLogger(__name__)
 
 FILE_NAME = "content-prebuilt.pickle"
-_FORMAT = b"ija-lotse prebuilt content 1\n"
+_FORMAT = b"ija-lotse prebuilt content 2\n"
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -83,7 +86,7 @@ def _read(path: Path, key: bytes) -> Loaded | None:
                 return None
             if file.readline() != key:
                 return None  # content or code changed: build afresh
-            loaded = pickle.load(file)
+            loaded = _Unpickler(file).load()
     except FileNotFoundError:
         return None
     except Exception as exc:  # a damaged or outdated file is built afresh, never fatal
@@ -95,12 +98,63 @@ def _read(path: Path, key: bytes) -> Loaded | None:
 def _write(path: Path, key: bytes, loaded: Loaded) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
     try:
-        data = pickle.dumps(loaded, protocol=pickle.HIGHEST_PROTOCOL)
+        data = io.BytesIO()
+        _Pickler(data).dump(loaded)
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as file:
             file.write(key)
-            file.write(data)
+            file.write(data.getbuffer())
         os.replace(temporary, path)
     except Exception as exc:  # a read-only data folder only costs the next start its time
         log.info("%s: not written (%s)", path, exc)
         temporary.unlink(missing_ok=True)
+
+
+def _plain(obj: object) -> bool:
+    """Whether ``obj`` equals another object only if both have the same types all through: a str, an int (not
+    a bool), or a tuple or frozenset of such. (1.0 == 1 and 0.0 == -0.0, so floats inside do not count.)"""
+    kind = type(obj)
+    if kind is str or kind is int:
+        return True
+    if kind is tuple or kind is frozenset:
+        return all(_plain(item) for item in cast(Iterable[object], obj))
+    return False
+
+
+class _Pickler(pickle.Pickler):
+    """Writes equal values once, so ``_Unpickler`` loads one shared object per value: the built indexes hold
+    about 20,000 equal strings, 45,000 numbers and 0.9 MB of equal tuples and sets as separate objects
+    (tokenised apart, one per posting, once per index), about 4 MB that a plain pickle would load again.
+
+    Strings, and tuples and frozensets of strings and ints, are replaced by the first equal one (pickle's memo
+    then writes a reference to it); numbers, which pickle always writes out, are shared by ``_Unpickler``."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._first: dict[object, object] = {}  # str and int never equal each other, nor do plain tuples
+
+    def persistent_id(self, obj: object) -> object | None:
+        kind = type(obj)  # exact types: str subclasses (Html) and bools stay as they are
+        if kind is float or (kind is int and not -5 <= cast(int, obj) <= 256):
+            return obj
+        if kind is str or ((kind is tuple or kind is frozenset) and obj and _plain(obj)):
+            return self._first.setdefault(obj, obj)
+        return None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file: BinaryIO) -> None:
+        super().__init__(file)
+        self._ints: dict[int, int] = {}
+        self._floats: dict[float, float] = {}
+
+    def persistent_load(self, pid: object) -> object:
+        kind = type(pid)
+        if kind is float:  # 0.0 and -0.0 are equal yet differ, NaN equals nothing: those stay apart
+            value = cast(float, pid)
+            return self._floats.setdefault(value, value) if value and value == value else value
+        if kind is int:
+            return self._ints.setdefault(cast(int, pid), cast(int, pid))
+        if kind is str or kind is tuple or kind is frozenset:
+            return pid  # already one object per value (see _Pickler)
+        raise pickle.UnpicklingError(f"unexpected reference {kind.__name__}")
