@@ -79,7 +79,9 @@ class Texts:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # defer_build: the validators are built when content is first parsed, not at import; a start from the
+    # pre-built content (bot.prebuilt) never parses, which saves it about 0.1 s and 0.5 MB (bot.app)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 _ModelT = TypeVar("_ModelT", bound=_Model)
