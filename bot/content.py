@@ -15,7 +15,6 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-import yaml
 from pydantic import (
     AliasChoices,
     BaseModel,
@@ -25,6 +24,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from bot.yaml_text import YamlError, parse_yaml
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 LAND_CODES = ("BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "RP", "SL", "SN", "ST", "SH", "TH")
@@ -314,15 +315,12 @@ class Content:
 # --- loading -------------------------------------------------------------------------------------------------
 
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when libyaml is installed
-
-
 def _read_yaml(path: Path, problems: list[str]) -> Any:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        return parse_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         problems.append(f"{path.name}: file missing")
-    except yaml.YAMLError as exc:
+    except YamlError as exc:
         problems.append(f"{path.name}: invalid YAML: {exc}".replace("\n", " "))
     return None
 
@@ -384,8 +382,8 @@ def _load_articles(root: Path, problems: list[str]) -> dict[str, Article]:
             problems.append(f"{where}: must start with front matter between '---' lines")
             continue
         try:
-            meta = yaml.load(match.group(1), Loader=_YAML_LOADER)
-        except yaml.YAMLError as exc:
+            meta = parse_yaml(match.group(1))
+        except YamlError as exc:
             problems.append(f"{where}: invalid front matter: {exc}".replace("\n", " "))
             continue
         if not isinstance(meta, dict):

@@ -24,11 +24,11 @@ import stat
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import BinaryIO, cast
 
 import pydantic
-import yaml
 
 from bot.answers import Answerer
 from bot.content import Content, load_content
@@ -51,7 +51,7 @@ class Loaded:
 def fingerprint(content_dir: Path) -> bytes:
     """A hash over what the built objects depend on: the content files, the bot's source, the versions."""
     digest = hashlib.sha256(_FORMAT)
-    digest.update(f"{sys.version}|{pydantic.VERSION}|{yaml.__version__}".encode())
+    digest.update(f"{sys.version}|{pydantic.VERSION}|{version('PyYAML')}".encode())
     for root, pattern in ((content_dir, "*"), (_PACKAGE, "*.py")):
         for path in sorted(p for p in root.rglob(pattern) if p.is_file()):
             digest.update(f"\0{path.relative_to(root)}\0{path.stat().st_size}\0".encode())
