@@ -15,6 +15,7 @@ import yaml
 
 from bot import prebuilt
 from bot.answers import Answerer, answer_json
+from bot.content import ContentError
 from tests.content_cache import REPO_CONTENT, cached_content, cached_index
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -63,8 +64,8 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> CountingBuild:
 def test_a_start_from_the_file_answers_exactly_as_a_fresh_build(
     tmp_path: Path, counting: CountingBuild
 ) -> None:
-    first = prebuilt.load(REPO_CONTENT, tmp_path)
-    again = prebuilt.load(REPO_CONTENT, tmp_path)
+    first = prebuilt.load(REPO_CONTENT, tmp_path, in_child=False)
+    again = prebuilt.load(REPO_CONTENT, tmp_path, in_child=False)
     assert counting.calls == 1 and again is not first
     assert (tmp_path / prebuilt.FILE_NAME).stat().st_mode & 0o777 == 0o600
     questions = _questions()
@@ -79,28 +80,46 @@ def test_a_changed_content_file_builds_afresh(tmp_path: Path, counting: Counting
     shutil.copytree(REPO_CONTENT, content)
     data = tmp_path / "data"
     data.mkdir()
-    prebuilt.load(content, data)
-    prebuilt.load(content, data)
+    prebuilt.load(content, data, in_child=False)
+    prebuilt.load(content, data, in_child=False)
     assert counting.calls == 1
     article = next((content / "articles").glob("*.md"))
     article.write_text(article.read_text(encoding="utf-8") + "\nEin Satz mehr.\n", encoding="utf-8")
-    prebuilt.load(content, data)
+    prebuilt.load(content, data, in_child=False)
     assert counting.calls == 2
     (content / "articles" / "neu.md").write_text("x", encoding="utf-8")
-    prebuilt.load(content, data)
+    prebuilt.load(content, data, in_child=False)
     assert counting.calls == 3
 
 
 def test_a_file_others_can_write_or_a_damaged_one_is_ignored(tmp_path: Path, counting: CountingBuild) -> None:
     path = tmp_path / prebuilt.FILE_NAME
-    prebuilt.load(REPO_CONTENT, tmp_path)
+    prebuilt.load(REPO_CONTENT, tmp_path, in_child=False)
     os.chmod(path, 0o666)
-    prebuilt.load(REPO_CONTENT, tmp_path)
+    prebuilt.load(REPO_CONTENT, tmp_path, in_child=False)
     assert counting.calls == 2  # ignored, then replaced by one of mode 0600
     assert path.stat().st_mode & 0o777 == 0o600
     key = prebuilt.fingerprint(REPO_CONTENT)
     path.write_bytes(key + b"not a pickle")
-    loaded = prebuilt.load(REPO_CONTENT, tmp_path)
+    loaded = prebuilt.load(REPO_CONTENT, tmp_path, in_child=False)
     assert counting.calls == 3 and loaded.content is cached_content()
-    prebuilt.load(REPO_CONTENT, tmp_path)
+    prebuilt.load(REPO_CONTENT, tmp_path, in_child=False)
     assert counting.calls == 3
+
+
+def test_a_child_process_builds_the_file_and_invalid_content_fails_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def not_here(content_dir: Path) -> prebuilt.Loaded:
+        raise AssertionError("built in the bot's own process")
+
+    monkeypatch.setattr(prebuilt, "build", not_here)
+    loaded = prebuilt.load(REPO_CONTENT, tmp_path)
+    question = "Wie finden wir eine Partnerorganisation in Polen?"
+    assert _answers(loaded, [question]) == _answers(_shipped(), [question])
+    monkeypatch.undo()
+    content = tmp_path / "content"
+    shutil.copytree(REPO_CONTENT, content)
+    (content / "menu.yaml").write_text("[not: valid", encoding="utf-8")
+    with pytest.raises(ContentError, match=r"menu\.yaml: invalid YAML"):
+        prebuilt.load(content, tmp_path)
