@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from bot.content import LAND_CODES, Content
+from bot.content import Content
+from bot.content_models.base import LAND_CODES
 from bot.search import fold
 
 _WORDS = re.compile(r"[^\W_]+")

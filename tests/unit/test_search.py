@@ -12,8 +12,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.content import Article, Content, Land, Link, ServicePoints, Source, Texts
+from bot.content import Content
+from bot.content_models.articles import Article
+from bot.content_models.base import Source
+from bot.content_models.servicepoints import Land, Link, ServicePoints
 from bot.search import CONFIDENCE_THRESHOLD, Hit, SearchIndex, fold, stem, validate_synonyms
+from bot.texts import Texts
 
 ROOT = Path(__file__).resolve().parents[2]
 
