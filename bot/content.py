@@ -25,6 +25,7 @@ from bot.content_models.calendar import CalendarContent, DeadlinesFile, EventsFi
 from bot.content_models.facts import ProvenanceConfig
 from bot.content_models.guided import FundingProgrammes, GuidedContent, StandortContent
 from bot.content_models.servicepoints import ServicePoints
+from bot.synonyms import validate_synonyms
 from bot.telegram_html import check_telegram_html
 from bot.texts import Texts
 
@@ -209,8 +210,6 @@ def load_content(root: Path, today: date | None = None) -> Content:
     if not isinstance(synonyms, dict):
         problems.append("synonyms.yaml: must be a mapping")
         synonyms = {}
-    from bot.search import validate_synonyms  # search owns the synonyms schema
-
     problems.extend(validate_synonyms(synonyms))
     servicepoints_raw = _read_yaml(root / "servicepoints.yaml", problems)
     servicepoints: ServicePoints | None = None

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 
 from bot.content import Content
 from bot.content_models.base import LAND_CODES
-from bot.search import fold
+from bot.german_text import fold
 
 _WORDS = re.compile(r"[^\W_]+")
 
