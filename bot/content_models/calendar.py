@@ -65,6 +65,14 @@ def _land_codes(value: list[str]) -> list[str]:
     return value
 
 
+def _distinct_within(value: list[int], low: int, high: int, outside: str, twice: str) -> None:
+    """Raise ValueError(``outside``) for a number outside ``low..high``, ValueError(``twice``) for a repeat."""
+    if any(not low <= number <= high for number in value):
+        raise ValueError(outside)
+    if len(set(value)) != len(value):
+        raise ValueError(twice)
+
+
 class ReminderSettings(ContentModel):
     """When reminders go out: days before the local date of the event/deadline, at ``send_time`` local."""
 
@@ -79,10 +87,9 @@ class ReminderSettings(ContentModel):
     @field_validator("event_leads_days", "deadline_leads_days")
     @classmethod
     def _leads(cls, value: list[int]) -> list[int]:
-        if any(not 0 <= n <= 366 for n in value):
-            raise ValueError("lead times are days between 0 and 366")
-        if len(set(value)) != len(value):
-            raise ValueError("a lead time is listed twice")
+        _distinct_within(
+            value, 0, 366, "lead times are days between 0 and 366", "a lead time is listed twice"
+        )
         return sorted(value, reverse=True)
 
 
@@ -180,10 +187,13 @@ class ExpectedRounds(ContentModel):
     @field_validator("months")
     @classmethod
     def _months(cls, value: list[int]) -> list[int]:
-        if any(not 1 <= month <= 12 for month in value):
-            raise ValueError("expected months are numbers from 1 (January) to 12 (December)")
-        if len(set(value)) != len(value):
-            raise ValueError("an expected month is listed twice")
+        _distinct_within(
+            value,
+            1,
+            12,
+            "expected months are numbers from 1 (January) to 12 (December)",
+            "an expected month is listed twice",
+        )
         return sorted(value)
 
 
