@@ -13,7 +13,10 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY content ./content
 COPY migrations ./migrations
+# Bytecode compiled here: PYTHONDONTWRITEBYTECODE (and a read-only /app) would make every start compile the
+# bot's modules again (about 0.2 s and 3 MB at the peak of each start).
 RUN pip install -e . \
+    && python -m compileall -q bot handlers \
     && useradd --create-home --uid 10001 lotse \
     && mkdir -p /data && chown lotse:lotse /data
 
