@@ -14,9 +14,11 @@ COPY handlers ./handlers
 COPY content ./content
 COPY migrations ./migrations
 # Bytecode compiled here: PYTHONDONTWRITEBYTECODE (and a read-only /app) would make every start compile the
-# bot's modules again (about 0.2 s and 3 MB at the peak of each start).
+# bot's modules again (about 0.2 s and 3 MB at the peak of each start). The pre-built content (bot/prebuilt.py)
+# is shipped too: the first start of a new image needs not build it.
 RUN pip install -e . \
     && python -m compileall -q bot handlers \
+    && python -c "from pathlib import Path; from bot.prebuilt import write_shipped; write_shipped(Path('content').resolve())" \
     && useradd --create-home --uid 10001 lotse \
     && mkdir -p /data && chown lotse:lotse /data
 

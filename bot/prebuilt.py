@@ -8,9 +8,12 @@ versions of Python and of the libraries whose objects it holds: any change to on
 replaces the file. A file that cannot be read or does not fit is ignored (and replaced); one that cannot be
 written costs only the time saved.
 
+An installation can ship the file beside the content folder (the Docker image builds it, ``write_shipped``):
+then the first start after a deployment reads it too.
+
 Safety: pickle runs code named in the file, so the file is read only from the operator's data folder (next to
-the database), only if the bot's own user owns it and nobody else can write to it; the bot writes it there
-itself, mode 0600.
+the database), where the bot writes it itself (mode 0600), or from beside the content folder, where only the
+installation puts it; and only if the bot's own user or root owns it and nobody else can write to it.
 """
 
 from __future__ import annotations
@@ -78,7 +81,7 @@ def load(content_dir: Path, data_dir: Path, *, in_child: bool = True) -> Loaded:
     """
     path = data_dir / FILE_NAME
     key = fingerprint(content_dir)
-    loaded = _read(path, key)
+    loaded = _read(path, key) or _read(content_dir.parent / FILE_NAME, key)
     if loaded is None and in_child and _build_in_child(content_dir, data_dir):
         loaded = _read(path, key)
     if loaded is None:
@@ -91,6 +94,12 @@ def write_file(content_dir: str, data_dir: str) -> int:
     """Build and write the file (the child process of ``load``); 0 if it was written."""
     content = Path(content_dir)
     return 0 if _write(Path(data_dir) / FILE_NAME, fingerprint(content), build(content)) else 1
+
+
+def write_shipped(content_dir: Path) -> None:
+    """Build the file beside ``content_dir``, readable by all, for an installation to ship (Dockerfile)."""
+    if not _write(content_dir.parent / FILE_NAME, fingerprint(content_dir), build(content_dir), mode=0o644):
+        raise OSError(f"{content_dir.parent / FILE_NAME}: not written")
 
 
 def _build_in_child(content_dir: Path, data_dir: Path) -> bool:
@@ -116,8 +125,8 @@ def _read(path: Path, key: bytes) -> Loaded | None:
     try:
         with path.open("rb") as file:
             info = os.fstat(file.fileno())
-            if info.st_uid != os.getuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-                log.warning("%s: not the bot's own or writable by others; ignored", path)
+            if info.st_uid not in (os.getuid(), 0) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                log.warning("%s: neither the bot's own nor root's, or writable by others; ignored", path)
                 return None
             if file.readline() != key:
                 return None  # content or code changed: build afresh
@@ -130,12 +139,12 @@ def _read(path: Path, key: bytes) -> Loaded | None:
     return loaded if isinstance(loaded, Loaded) else None
 
 
-def _write(path: Path, key: bytes, loaded: Loaded) -> bool:
+def _write(path: Path, key: bytes, loaded: Loaded, mode: int = 0o600) -> bool:
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
     try:
         data = io.BytesIO()
         _Pickler(data).dump(loaded)
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         with os.fdopen(descriptor, "wb") as file:
             file.write(key)
             file.write(data.getbuffer())

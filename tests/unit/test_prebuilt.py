@@ -123,3 +123,23 @@ def test_a_child_process_builds_the_file_and_invalid_content_fails_here(
     (content / "menu.yaml").write_text("[not: valid", encoding="utf-8")
     with pytest.raises(ContentError, match=r"menu\.yaml: invalid YAML"):
         prebuilt.load(content, tmp_path)
+
+
+def test_a_file_shipped_beside_the_content_is_read_when_the_data_folder_has_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = tmp_path / "app" / "content"
+    shutil.copytree(REPO_CONTENT, content)
+    monkeypatch.setattr(prebuilt, "build", lambda content_dir: _shipped())
+    prebuilt.write_shipped(content)
+    shipped = tmp_path / "app" / prebuilt.FILE_NAME
+    assert shipped.stat().st_mode & 0o777 == 0o644
+    counting = CountingBuild()
+    monkeypatch.setattr(prebuilt, "build", counting)
+    data = tmp_path / "data"
+    data.mkdir()
+    prebuilt.load(content, data, in_child=False)
+    assert counting.calls == 0 and not (data / prebuilt.FILE_NAME).exists()
+    os.chmod(shipped, 0o666)
+    prebuilt.load(content, data, in_child=False)
+    assert counting.calls == 1 and (data / prebuilt.FILE_NAME).exists()
