@@ -272,9 +272,9 @@ def run() -> list[dict[str, str]]:
                             {
                                 "benchmark": "load",
                                 "metric": f"memory {when} (RSS MB): {label}",
-                                "value": f"{a_mb:.0f}",
+                                "value": f"{a_mb:.1f}",
                                 "target": "≤ 1.5 × echo bot",
-                                "echo bot": f"{e_mb:.0f}",
+                                "echo bot": f"{e_mb:.1f}",
                                 "ratio": f"{a_mb / e_mb:.2f} ×",
                             }
                         )
