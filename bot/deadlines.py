@@ -23,7 +23,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.content import CalendarContent, DeadlineRule, Html, Intermediary, Programme, Texts, escape, month_day
-from bot.events import fmt_date
+from bot.date_phrasing import fmt_date
 
 State = Literal["confirmed", "expected", "none", "unknown"]
 

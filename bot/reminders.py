@@ -27,6 +27,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks, outbox, subscriptions
 from bot.content import CalendarContent, Content, Html, ReminderSettings
+from bot.date_phrasing import fmt_date, when_text
 from bot.db import Database, EventRow, OutboxRow, ReminderPlan, ReminderRow, Tx
 from bot.deadlines import (
     DeadlineView,
@@ -37,7 +38,7 @@ from bot.deadlines import (
     month_text,
     view,
 )
-from bot.events import event_subject, fmt_date, place_html, when_text
+from bot.events import event_subject, place_html
 
 log = logging.getLogger(__name__)
 

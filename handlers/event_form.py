@@ -17,7 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
-from bot import callbacks, events
+from bot import callbacks, date_phrasing, event_changes, events
 from bot.content import LAND_CODES, Content
 from bot.context import App, Context
 from bot.events import Draft, EventInputError
@@ -247,7 +247,7 @@ async def receive_text(update: Update, context: Context) -> str | int:
             await send_html(update, context, texts("events.form.use_buttons"))
             return PICK
     except DateInputError as exc:
-        await send_html(update, context, events.date_error_text(texts, exc, now, tz))
+        await send_html(update, context, date_phrasing.date_error_text(texts, exc, now, tz))
         return ASK
     except EventInputError as exc:
         await send_html(update, context, texts(f"events.input_error.{exc.code}"))
@@ -340,12 +340,12 @@ async def save(update: Update, context: Context) -> str | int:
         return await _ask(update, context, form, "start")
     await answer(update.callback_query)
     if form.get("mode") != "edit":
-        event_id = await events.create_event(data.db, data.content, tz, fields, by=user.id, now=now)
+        event_id = await event_changes.create_event(data.db, data.content, tz, fields, by=user.id, now=now)
         _drop_form(context)
         log.info("event %s created", event_id)
         await show(update, context, texts("events.form.published"))
         return await _show_event(update, context, event_id)
-    result = await events.update_event(
+    result = await event_changes.update_event(
         data.db,
         data.content,
         tz,

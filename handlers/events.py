@@ -16,7 +16,7 @@ from urllib.parse import quote
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, filters
 
-from bot import callbacks, deadlines, events, outbox, reminders, subscriptions
+from bot import callbacks, date_phrasing, deadlines, event_changes, events, outbox, reminders, subscriptions
 from bot import following as follows
 from bot.content import LAND_CODES, Content
 from bot.context import App, Context
@@ -96,7 +96,7 @@ async def _render_list(context: Context, user_id: int, page: int) -> tuple[str, 
                     "events.list.item",
                     number=number,
                     title=event.title,
-                    when=events.when_text(texts, event.starts_at, event.ends_at, tz),
+                    when=date_phrasing.when_text(texts, event.starts_at, event.ends_at, tz),
                     where=where,
                 )
             )
@@ -306,7 +306,7 @@ async def _cancel(update: Update, context: Context, event: EventRow, *, confirme
         return
     await answer(update.callback_query)
     if not confirmed:
-        followers = len(await events.notice_recipients(data.db, event.id))
+        followers = len(await event_changes.notice_recipients(data.db, event.id))
         markup = InlineKeyboardMarkup(
             [
                 [
@@ -325,7 +325,7 @@ async def _cancel(update: Update, context: Context, event: EventRow, *, confirme
             update, context, texts("events.cancel.confirm", title=event.title, followers=followers), markup
         )
         return
-    notified = await events.cancel_event(
+    notified = await event_changes.cancel_event(
         data.db, data.content, data.settings.tz, event.id, by=user.id, now=data.clock.now()
     )
     if notified is None:
@@ -640,7 +640,7 @@ async def _tick(context: Context, state: TickState) -> None:
     if not state.seeded:
         # Reminders must go out even when seeding fails: the failure is logged and tried again next tick.
         try:
-            added, updated = await events.seed_events(db, content, tz, now)
+            added, updated = await event_changes.seed_events(db, content, tz, now)
         except Exception:
             log.exception("seeding events failed")
         else:
@@ -684,13 +684,13 @@ def register(app: App) -> None:
 
     async def deliver_notice(bot: ExtBot[None], row: OutboxRow) -> int | None:
         """A change notice overtaken by a later change or the cancellation is not sent."""
-        if not await events.notice_is_current(app.bot_data.db, row.payload):
+        if not await event_changes.notice_is_current(app.bot_data.db, row.payload):
             log.info("event notice outbox row %s withdrawn: superseded", row.id)
             return None
         return await outbox.send_payload(bot, row)
 
     app.bot_data.outbox.register(reminders.REMINDER_KIND, deliver=deliver_reminder, on_failed=forget_blocked)
-    app.bot_data.outbox.register(events.NOTICE_KIND, deliver=deliver_notice, on_failed=forget_blocked)
+    app.bot_data.outbox.register(event_changes.NOTICE_KIND, deliver=deliver_notice, on_failed=forget_blocked)
     app.add_handler(CommandHandler("termine", termine_command, filters=private))
     app.add_handler(CommandHandler("fristen", fristen_command, filters=private))
     app.add_handler(CallbackQueryHandler(menu_termine, pattern=rf"^{callbacks.encode('menu', 'termine')}$"))

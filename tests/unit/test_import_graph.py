@@ -14,7 +14,6 @@ PACKAGES = ("bot", "handlers")
 # once one is gone, so it is taken off this list.
 KNOWN_CYCLES = [
     ["bot.content", "bot.search"],
-    ["bot.deadlines", "bot.events", "bot.reminders"],
 ]
 
 
