@@ -9,18 +9,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks, date_phrasing, deadlines, event_changes, events, outbox, reminders, subscriptions
+from bot import callbacks, date_phrasing, deadlines, event_changes, events, reminders
 from bot import following as follows
 from bot.content import LAND_CODES, Content
 from bot.context import App, Context
-from bot.db import EventRow, OutboxRow, Tx
+from bot.db import EventRow
+from bot.reminder_tick import TickState, register_deliveries, run_tick
 from bot.roles import is_coordinator
 from handlers.common import answer, home_button, parse_press, send_html, show
 
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 DEADLINE_PAGE_SIZE = 4
 WITHOUT_LAND = "deadlines_without_land"  # user_data: /fristen shown without a Land (the user chose so)
-FULL_SYNC_EVERY = timedelta(hours=1)
 
 
 # --- the "Termine & Fristen" menu ------------------------------------------------------------------------------
@@ -616,81 +615,18 @@ async def deadline_pressed(update: Update, context: Context) -> None:
 # --- the periodic tick -----------------------------------------------------------------------------------------
 
 
-@dataclass
-class TickState:
-    """Kept in the job's data: whether seeds were applied and when everything was last re-planned."""
-
-    seeded: bool = False
-    synced_at: datetime | None = None
-    running: asyncio.Lock = field(default_factory=asyncio.Lock)  # one tick at a time
-
-
 async def reminder_tick(context: Context) -> None:
-    """Periodic: seed events once, re-plan all reminders hourly (deadlines roll over, Länder change), then
-    queue what is due through the outbox."""
+    """Periodic: the reminder run (bot/reminder_tick.py), then the outbox worker for what it queued."""
     job = context.job
     state = job.data if job is not None and isinstance(job.data, TickState) else TickState()
-    async with state.running:
-        await _tick(context, state)
-
-
-async def _tick(context: Context, state: TickState) -> None:
-    data = context.bot_data
-    db, content, tz, now = data.db, data.content, data.settings.tz, data.clock.now()
-    if not state.seeded:
-        # Reminders must go out even when seeding fails: the failure is logged and tried again next tick.
-        try:
-            added, updated = await event_changes.seed_events(db, content, tz, now)
-        except Exception:
-            log.exception("seeding events failed")
-        else:
-            if added or updated:
-                log.info("seed events: %s added, %s updated", added, updated)
-            state.seeded = True
-    if state.synced_at is None or abs(now - state.synced_at) >= FULL_SYNC_EVERY:
-        report = await reminders.sync_reminders(db, content.calendar, tz, now)
-        if report.added or report.removed:
-            log.info("reminders planned: %s added, %s removed", report.added, report.removed)
-        state.synced_at = now
-    queued = await reminders.queue_due_reminders(db, content, tz, now)
+    queued = await run_tick(context.bot_data, state)
     if queued.queued:
         _kick_outbox(context)
-    if queued.queued or queued.dropped or queued.skipped:
-        log.info(
-            "reminders: %s queued, %s dropped, %s skipped", queued.queued, queued.dropped, queued.skipped
-        )
 
 
 def register(app: App) -> None:
     private = filters.ChatType.PRIVATE
-    clock = app.bot_data.clock
-
-    async def forget_blocked(tx: Tx, row: OutboxRow, error: str) -> None:
-        """A user who blocked the bot gets nothing more: follows and subscriptions end."""
-        if error.startswith("Forbidden"):
-            await subscriptions.end_all(tx, row.chat_id, clock.now())
-
-    async def deliver_reminder(bot: ExtBot[None], row: OutboxRow) -> int | None:
-        """Rendered anew at delivery; not sent when its event or deadline changed while it waited."""
-        data = app.bot_data
-        now = clock.now()
-        payload = await reminders.current_payload(data.db, data.content, data.settings.tz, row, now)
-        if payload is None:
-            log.info("reminder outbox row %s withdrawn: out of date", row.id)
-            if isinstance(row.payload.get("reminder_id"), int):
-                await data.db.withdraw_reminder(int(row.payload["reminder_id"]), now)
-            return None
-        return await outbox.send_payload(bot, replace(row, payload=payload))
-
-    async def deliver_notice(bot: ExtBot[None], row: OutboxRow) -> int | None:
-        """A change notice overtaken by a later change or the cancellation is not sent."""
-        if not await event_changes.notice_is_current(app.bot_data.db, row.payload):
-            log.info("event notice outbox row %s withdrawn: superseded", row.id)
-            return None
-        return await outbox.send_payload(bot, row)
-
-    app.bot_data.outbox.register(reminders.REMINDER_KIND, deliver=deliver_reminder, on_failed=forget_blocked)
-    app.bot_data.outbox.register(event_changes.NOTICE_KIND, deliver=deliver_notice, on_failed=forget_blocked)
+    register_deliveries(app.bot_data)
     app.add_handler(CommandHandler("termine", termine_command, filters=private))
     app.add_handler(CommandHandler("fristen", fristen_command, filters=private))
     app.add_handler(CallbackQueryHandler(menu_termine, pattern=rf"^{callbacks.encode('menu', 'termine')}$"))
