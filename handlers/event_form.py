@@ -8,8 +8,10 @@ save.
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
@@ -24,7 +26,7 @@ from bot.events import Draft, EventInputError
 from bot.german_time import DateInputError
 from bot.roles import is_coordinator
 from handlers.common import answer, parse_press, send_html, show
-from handlers.events import event_view
+from handlers.event_views import event_view, land_rows
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +93,7 @@ async def _ask(update: Update, context: Context, form: dict[str, Any], field: st
         else []
     )
     if field == "bundesland":
-        buttons = [
-            InlineKeyboardButton(content.land_name(code), callback_data=callbacks.encode("evf", "land", code))
-            for code in sorted(LAND_CODES, key=content.land_name)
-        ]
-        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        rows = land_rows(content, "evf")
         rows.insert(
             0,
             [
@@ -215,6 +213,26 @@ async def _stale(update: Update, context: Context) -> int:
     return END
 
 
+FormButton = Callable[[Update, Context, dict[str, Any], callbacks.Callback], Awaitable[str | int]]
+
+
+def _form_button(step: FormButton) -> Callable[[Update, Context], Coroutine[Any, Any, str | int]]:
+    """A form button's step, given the open form and the press; without either, or without rights, the form
+    ends (after saying why)."""
+
+    @functools.wraps(step)
+    async def run(update: Update, context: Context) -> str | int:
+        form = _form(context)
+        press = parse_press(update, "evf")
+        if form is None or press is None:
+            return await _stale(update, context)
+        if not await _allowed(update, context):
+            return END
+        return await step(update, context, form, press)
+
+    return run
+
+
 async def receive_text(update: Update, context: Context) -> str | int:
     """The answer to the field asked last."""
     form = _form(context)
@@ -268,14 +286,11 @@ async def skip_description(update: Update, context: Context) -> str | int:
     return await _next_step(update, context, form)
 
 
-async def receive_pick(update: Update, context: Context) -> str | int:
+@_form_button
+async def receive_pick(
+    update: Update, context: Context, form: dict[str, Any], press: callbacks.Callback
+) -> str | int:
     """A Bundesland (or nationwide) or a topic chosen by button."""
-    form = _form(context)
-    press = parse_press(update, "evf")
-    if form is None or press is None:
-        return await _stale(update, context)
-    if not await _allowed(update, context):
-        return END
     content = context.bot_data.content
     draft = _draft(form)
     if (
@@ -294,14 +309,11 @@ async def receive_pick(update: Update, context: Context) -> str | int:
     return await _next_step(update, context, form)
 
 
-async def change_field(update: Update, context: Context) -> str | int:
+@_form_button
+async def change_field(
+    update: Update, context: Context, form: dict[str, Any], press: callbacks.Callback
+) -> str | int:
     """A "✏️ <Feld>" button on the preview."""
-    form = _form(context)
-    press = parse_press(update, "evf")
-    if form is None or press is None:
-        return await _stale(update, context)
-    if not await _allowed(update, context):
-        return END
     if press.arg not in events.FIELDS:
         await answer(update.callback_query, context.bot_data.texts("events.form.wrong_step"), alert=True)
         return PREVIEW
