@@ -21,7 +21,7 @@ from bot import outbox
 from bot.content import CalendarContent, Content
 from bot.date_phrasing import when_text
 from bot.db import Database, EventFields, Tx
-from bot.events import change_notice, changed_fields, event_subject, notice_markup
+from bot.events import change_notice, changed_fields, details_markup, event_subject
 from bot.german_time import DateInputError, to_aware
 from bot.reminders import sync_reminders_in
 
@@ -125,7 +125,7 @@ async def update_event(
                 event_id,
                 current.version + 1,
                 text,
-                notice_markup(content.texts, event_id),
+                details_markup(content.texts, event_id),
                 now,
                 "changed",
             )

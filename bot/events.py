@@ -353,7 +353,8 @@ def render_details(
     return "\n\n".join(parts)
 
 
-def notice_markup(texts: Texts, event_id: int) -> InlineKeyboardMarkup:
+def details_markup(texts: Texts, event_id: int) -> InlineKeyboardMarkup:
+    """The event's details button, under a change notice or a reminder."""
     return InlineKeyboardMarkup(
         [
             [

@@ -17,11 +17,13 @@ from handlers.common import home_button
 
 
 async def user_land(context: Context, user_id: int) -> str | None:
+    """The user's Bundesland, None when not given."""
     user = await context.bot_data.db.get_user(user_id)
     return user.bundesland if user is not None else None
 
 
 async def event_view(context: Context, event: EventRow, user_id: int) -> tuple[str, InlineKeyboardMarkup]:
+    """An event's details as ``user_id`` sees them, with follow, .ics, share and (coordinators) edit/cancel."""
     data = context.bot_data
     texts, now = data.texts, data.clock.now()
     following = await data.db.follows_event(event.id, user_id)
