@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 from bot import deadlines as deadline_rules
 from bot import outbox
 from bot.content import Content, load_content
+from bot.date_phrasing import fmt_date
 from bot.db import Database
-from bot.events import fmt_date
 from bot.provenance import Provenance, collect, due_items
 from bot.roles import is_coordinator
 from bot.telegram_html import html_to_plain
