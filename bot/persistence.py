@@ -43,9 +43,8 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], "BotData
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
         db = await self._services.open_database()
-        rows = await db.fetchall("SELECT user_id, data FROM user_data")
-        self._written = {int(r["user_id"]): str(r["data"]) for r in rows}
-        return {int(r["user_id"]): json.loads(r["data"]) for r in rows}
+        self._written = await db.stored_user_data()
+        return {user_id: json.loads(text) for user_id, text in self._written.items()}
 
     async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
         return {}
@@ -58,37 +57,18 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], "BotData
 
     async def get_conversations(self, name: str) -> ConversationDict:
         db = await self._services.open_database()
-        rows = await db.fetchall("SELECT key, state FROM conversations WHERE name = ?", (name,))
-        return {tuple(json.loads(r["key"])): json.loads(r["state"]) for r in rows}
+        return await db.conversation_states(name)
 
     async def update_conversation(self, name: str, key: ConversationKey, new_state: object | None) -> None:
         db = await self._services.open_database()
-        async with db.transaction() as tx:
-            if new_state is None:
-                await tx.execute(
-                    "DELETE FROM conversations WHERE name = ? AND key = ?", (name, json.dumps(list(key)))
-                )
-            else:
-                await tx.execute(
-                    "INSERT INTO conversations (name, key, state) VALUES (?, ?, ?) "
-                    "ON CONFLICT(name, key) DO UPDATE SET state = excluded.state",
-                    (name, json.dumps(list(key)), json.dumps(new_state)),
-                )
+        await db.set_conversation_state(name, tuple(key), new_state)
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
         text = json.dumps(deepcopy(data), ensure_ascii=False) if data else ""
         if self._written.get(user_id, "") == text:
             return
         db = await self._services.open_database()
-        async with db.transaction() as tx:
-            if data:
-                await tx.execute(
-                    "INSERT INTO user_data (user_id, data) VALUES (?, ?) "
-                    "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data",
-                    (user_id, text),
-                )
-            else:
-                await tx.execute("DELETE FROM user_data WHERE user_id = ?", (user_id,))
+        await db.store_user_data(user_id, text)
         if text:
             self._written[user_id] = text
         else:
@@ -109,14 +89,7 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], "BotData
     async def drop_user_data(self, user_id: int) -> None:
         self._written.pop(user_id, None)
         db = await self._services.open_database()
-        async with db.transaction() as tx:
-            await tx.execute("DELETE FROM user_data WHERE user_id = ?", (user_id,))
-            # Conversation keys hold the user id (per_user=True): end every conversation of that user.
-            await tx.execute(
-                "DELETE FROM conversations WHERE EXISTS "
-                "(SELECT 1 FROM json_each(conversations.key) WHERE json_each.value = ?)",
-                (user_id,),
-            )
+        await db.drop_ptb_user(user_id)
 
     async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
         return None
