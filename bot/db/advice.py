@@ -55,12 +55,11 @@ class AdviceMixin(DatabaseCore):
         asker_hash: str | None = None,
     ) -> None:
         """Store a miss as given; features call ``bot.misses.log_miss``, which scrubs it and hashes the asker."""
-        async with self.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO advice_misses (question, best_id, best_score, created_at, asker_hash) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (question[:500], best_id, best_score, to_db_time(now), asker_hash),
-            )
+        await self.write(
+            "INSERT INTO advice_misses (question, best_id, best_score, created_at, asker_hash) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (question[:500], best_id, best_score, to_db_time(now), asker_hash),
+        )
 
     async def recent_misses(self, limit: int = 50) -> list[tuple[str, str | None, datetime]]:
         rows = await self.fetchall(
@@ -92,18 +91,15 @@ class AdviceMixin(DatabaseCore):
 
     async def subscribe_editor_report(self, user_id: int, now: datetime, month: str) -> bool:
         """Subscribe (the first report comes the month after ``month``); False if already subscribed."""
-        async with self.transaction() as tx:
-            cur = await tx.execute(
-                "INSERT OR IGNORE INTO editor_report_subscriptions (user_id, subscribed_at, last_sent_month) "
-                "VALUES (?, ?, ?)",
-                (user_id, to_db_time(now), month),
-            )
-            return cur.rowcount > 0
+        added = await self.write(
+            "INSERT OR IGNORE INTO editor_report_subscriptions (user_id, subscribed_at, last_sent_month) "
+            "VALUES (?, ?, ?)",
+            (user_id, to_db_time(now), month),
+        )
+        return added > 0
 
     async def unsubscribe_editor_report(self, user_id: int) -> bool:
-        async with self.transaction() as tx:
-            cur = await tx.execute("DELETE FROM editor_report_subscriptions WHERE user_id = ?", (user_id,))
-            return cur.rowcount > 0
+        return await self.write("DELETE FROM editor_report_subscriptions WHERE user_id = ?", (user_id,)) > 0
 
     async def editor_reports_due(self, month: str) -> list[int]:
         """Subscribers who have not had the report of ``month`` (YYYY-MM)."""

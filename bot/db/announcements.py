@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.db.core import DatabaseCore, from_db_time, to_db_time
+from bot.db.core import DatabaseCore, Reader, read_row, to_db_time
 from bot.db.outbox import OutboxMixin
 from bot.db.subscriptions import AUDIENCE, audience_params
 
 
 @dataclass(frozen=True, slots=True)
 class AnnouncementRow:
+    """An announcement and where its sending stands; ``ref`` marks its outbox rows."""
+
     id: int
     created_by: int
     created_at: datetime
@@ -38,30 +40,33 @@ class AnnouncementRow:
 
 def _announcement_row(row: sqlite3.Row) -> AnnouncementRow:
     audience = json.loads(row["audience"])
-
-    def time_or_none(value: object) -> datetime | None:
-        return from_db_time(str(value)) if value else None
-
-    return AnnouncementRow(
-        id=int(row["id"]),
-        created_by=int(row["created_by"]),
-        created_at=from_db_time(str(row["created_at"])),
-        body=str(row["body"]),
+    return read_row(
+        AnnouncementRow,
+        row,
         button=(str(row["button_label"]), str(row["button_url"])) if row["button_url"] else None,
         laender=tuple(audience.get("laender", [])),
         topics=tuple(audience.get("topics", [])),
-        state=str(row["state"]),
-        send_at=from_db_time(str(row["send_at"])),
-        started_at=time_or_none(row["started_at"]),
-        finished_at=time_or_none(row["finished_at"]),
-        recipients=row["recipients"],
-        progress_message_id=row["progress_message_id"],
-        progress_at=time_or_none(row["progress_at"]),
     )
+
+
+async def _tally(reader: Reader, ref: str, *, delivered_only: bool = False) -> dict[str, int]:
+    """Outbox rows of ``ref``: sent, pending, failed because the user blocked the bot (403), other failures."""
+    only = " AND state != 'pending'" if delivered_only else ""
+    rows = await reader.fetchall(
+        "SELECT state, (state = 'failed' AND error LIKE 'Forbidden%') AS blocked, COUNT(*) AS n "
+        f"FROM outbox WHERE ref = ?{only} GROUP BY 1, 2",
+        (ref,),
+    )
+    counts = {"sent": 0, "pending": 0, "blocked": 0, "failed": 0}
+    for r in rows:
+        counts["blocked" if r["blocked"] else str(r["state"])] += int(r["n"])
+    return counts
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryCounts:
+    """How the outbox rows of one ref fared (reduced ledgers included)."""
+
     sent: int
     pending: int
     blocked: int
@@ -88,7 +93,7 @@ class AnnouncementsMixin(DatabaseCore):
     ) -> int:
         """Store a confirmed announcement as 'scheduled'; ``start_announcement`` writes its recipients."""
         async with self.transaction() as tx:
-            cur = await tx.execute(
+            return await tx.insert(
                 "INSERT INTO announcements (created_by, created_at, body, button_label, button_url, audience, "
                 "state, send_at) VALUES (?, ?, ?, ?, ?, ?, 'scheduled', ?)",
                 (
@@ -101,8 +106,6 @@ class AnnouncementsMixin(DatabaseCore):
                     to_db_time(send_at),
                 ),
             )
-            assert cur.lastrowid is not None
-            return cur.lastrowid
 
     async def start_announcement(
         self, announcement_id: int, *, kind: str, priority: int, payload: dict[str, Any], now: datetime
@@ -158,34 +161,24 @@ class AnnouncementsMixin(DatabaseCore):
 
     async def cancel_announcement(self, announcement_id: int) -> bool:
         """Cancel a scheduled announcement; False when it is already sending, done or cancelled."""
-        async with self.transaction() as tx:
-            cur = await tx.execute(
-                "UPDATE announcements SET state = 'cancelled' WHERE id = ? AND state = 'scheduled'",
-                (announcement_id,),
-            )
-            return cur.rowcount == 1
+        cancelled = await self.write(
+            "UPDATE announcements SET state = 'cancelled' WHERE id = ? AND state = 'scheduled'",
+            (announcement_id,),
+        )
+        return cancelled == 1
 
     async def set_announcement_progress(
         self, announcement_id: int, message_id: int | None, at: datetime
     ) -> None:
-        async with self.transaction() as tx:
-            await tx.execute(
-                "UPDATE announcements SET progress_message_id = COALESCE(?, progress_message_id), "
-                "progress_at = ? WHERE id = ?",
-                (message_id, to_db_time(at), announcement_id),
-            )
+        await self.write(
+            "UPDATE announcements SET progress_message_id = COALESCE(?, progress_message_id), "
+            "progress_at = ? WHERE id = ?",
+            (message_id, to_db_time(at), announcement_id),
+        )
 
     async def delivery_counts(self, ref: str) -> DeliveryCounts:
         """Outbox rows of one ref: sent, pending, failed because the user blocked the bot (403), other failures."""
-        rows = await self.fetchall(
-            "SELECT state, (state = 'failed' AND error LIKE 'Forbidden%') AS blocked, COUNT(*) AS n "
-            "FROM outbox WHERE ref = ? GROUP BY 1, 2",
-            (ref,),
-        )
-        counts = {"sent": 0, "pending": 0, "blocked": 0, "failed": 0}
-        for r in rows:
-            key = "blocked" if r["blocked"] else str(r["state"])
-            counts[key] += int(r["n"])
+        counts = await _tally(self, ref)
         # After retention the rows are gone and their numbers kept in ledger_counts (privacy section).
         reduced = await self.fetchone(
             "SELECT sent, pending, blocked, failed FROM ledger_counts WHERE ref = ?", (ref,)
@@ -225,14 +218,7 @@ class AnnouncementsMixin(DatabaseCore):
         transaction; returns how many rows went. A second call finds no rows and adds nothing."""
         async with self.transaction() as tx:
             # Pending rows (none in a finished ledger) are never touched: they are promised messages.
-            rows = await tx.fetchall(
-                "SELECT state, (state = 'failed' AND error LIKE 'Forbidden%') AS blocked, COUNT(*) AS n "
-                "FROM outbox WHERE ref = ? AND state != 'pending' GROUP BY 1, 2",
-                (ref,),
-            )
-            counts = {"sent": 0, "pending": 0, "blocked": 0, "failed": 0}
-            for r in rows:
-                counts["blocked" if r["blocked"] else str(r["state"])] += int(r["n"])
+            counts = await _tally(tx, ref, delivered_only=True)
             await tx.execute(
                 "INSERT INTO ledger_counts (ref, sent, pending, blocked, failed, reduced_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(ref) DO UPDATE SET sent = sent + excluded.sent, "

@@ -2,29 +2,38 @@
 
 Reads run directly on the connection. Every write goes through ``transaction()``, which holds one asyncio lock
 for the whole ``BEGIN IMMEDIATE … COMMIT`` so that writers never interleave their statements; feature methods
-in the area modules take an open transaction (``Tx``) where several writes must land together, e.g. a state change and its
-outbox row.
+take an open transaction (``Tx``) where several writes must land together, e.g. a state change and its outbox
+row.
 
-
-This module holds the connection, transactions, time stamps and the schema; one module per area adds its
-methods as a mixin on ``DatabaseCore``, and ``bot.db.Database`` joins them."""
+This module holds the connection, transactions, time stamps, typed row reading and the schema; one module per
+area adds its methods as a mixin on ``DatabaseCore``, and ``bot.db.Database`` joins them.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
+import json
 import logging
 import re
 import sqlite3
+import typing
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import aiosqlite
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 log = logging.getLogger(__name__)
+
+R = TypeVar("R", bound="DataclassInstance")
 
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
@@ -51,7 +60,80 @@ def from_db_time(value: str) -> datetime:
     return datetime.fromisoformat(value).astimezone(UTC)
 
 
-class Tx:
+def _optional_time(value: object) -> datetime | None:
+    return from_db_time(str(value)) if value else None
+
+
+# How a column's value becomes a row field, by the field's type; a type not listed is taken as stored.
+_CONVERT: dict[Any, Callable[[Any], Any]] = {
+    int: int,
+    str: str,
+    bool: bool,
+    datetime: lambda value: from_db_time(str(value)),
+    datetime | None: _optional_time,
+    dict[str, Any]: json.loads,
+    dict[str, str]: lambda value: {str(k): str(v) for k, v in json.loads(value).items()},
+}
+
+
+@functools.cache
+def _converters(cls: type[DataclassInstance]) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
+    hints = typing.get_type_hints(cls)
+    return tuple((field.name, _CONVERT.get(hints[field.name])) for field in dataclasses.fields(cls))
+
+
+def read_row(cls: type[R], row: sqlite3.Row, **given: Any) -> R:
+    """A row type from a result row: each field from the column of its name, converted by the field's type
+    (times, JSON), or as ``given``."""
+    values = {}
+    for name, convert in _converters(cls):
+        if name in given:
+            values[name] = given[name]
+        else:
+            value = row[name]
+            values[name] = convert(value) if convert is not None else value
+    return cls(**values)
+
+
+def narrow(sql: str, params: Sequence[Any], equal: Mapping[str, object]) -> tuple[str, list[Any]]:
+    """``sql`` limited to rows whose columns (written in code) equal the given values; None does not limit."""
+    narrowed = list(params)
+    for column, value in equal.items():
+        if value is not None:
+            sql += f"{' AND' if ' WHERE ' in sql else ' WHERE'} {column} = ?"
+            narrowed.append(value)
+    return sql, narrowed
+
+
+class Reader:
+    """Reads on the connection: ``Database`` itself, or an open transaction that reads what it wrote."""
+
+    _conn: aiosqlite.Connection
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        async with self._conn.execute(sql, params) as cur:
+            row: sqlite3.Row | None = await cur.fetchone()
+            return row
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        async with self._conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def fetch_row(self, cls: type[R], sql: str, params: Sequence[Any] = ()) -> R | None:
+        """The first result row as ``cls`` (see ``read_row``), or None."""
+        row = await self.fetchone(sql, params)
+        return read_row(cls, row) if row is not None else None
+
+    async def fetch_rows(self, cls: type[R], sql: str, params: Sequence[Any] = ()) -> list[R]:
+        return [read_row(cls, row) for row in await self.fetchall(sql, params)]
+
+    async def fetch_time(self, sql: str, params: Sequence[Any] = ()) -> datetime | None:
+        """The first column of the first row as a time, or None (no row, or NULL)."""
+        row = await self.fetchone(sql, params)
+        return from_db_time(str(row[0])) if row is not None and row[0] is not None else None
+
+
+class Tx(Reader):
     """An open write transaction; only ``Database.transaction`` creates one."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -63,17 +145,14 @@ class Tx:
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(sql, rows)
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        async with self._conn.execute(sql, params) as cur:
-            row: sqlite3.Row | None = await cur.fetchone()
-            return row
-
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        async with self._conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run an INSERT of one row and return its id."""
+        cur = await self._conn.execute(sql, params)
+        assert cur.lastrowid is not None
+        return cur.lastrowid
 
 
-class DatabaseCore:
+class DatabaseCore(Reader):
     """One connection for the whole process; open with ``Database.open``."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
@@ -125,14 +204,11 @@ class DatabaseCore:
             else:
                 await self._conn.execute("COMMIT")
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        async with self._conn.execute(sql, params) as cur:
-            row: sqlite3.Row | None = await cur.fetchone()
-            return row
-
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        async with self._conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+    async def write(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement in a transaction of its own; how many rows it changed."""
+        async with self.transaction() as tx:
+            cur = await tx.execute(sql, params)
+            return cur.rowcount
 
     async def migrate(self, migrations_dir: Path) -> list[str]:
         """Apply pending ``NNNN_name.sql`` files in order, each in its own transaction; return their names."""

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.db.core import DatabaseCore, Tx, from_db_time, to_db_time
+from bot.db.core import DatabaseCore, Reader, Tx, from_db_time, read_row, to_db_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +27,8 @@ class EventFields:
 
 @dataclass(frozen=True, slots=True)
 class EventRow:
+    """A stored event; ``version`` counts its changes (the .ics SEQUENCE)."""
+
     id: int
     seed_id: str | None
     seed_hash: str | None
@@ -60,26 +61,34 @@ class EventRow:
         )
 
 
-def _event_row(row: sqlite3.Row) -> EventRow:
-    return EventRow(
-        id=int(row["id"]),
-        seed_id=row["seed_id"],
-        seed_hash=row["seed_hash"],
-        title=str(row["title"]),
-        starts_at=from_db_time(str(row["starts_at"])),
-        ends_at=from_db_time(str(row["ends_at"])),
-        place=row["place"],
-        online_url=row["online_url"],
-        description=str(row["description"]),
-        bundesland=row["bundesland"],
-        topic=str(row["topic"]),
-        state=str(row["state"]),
-        version=int(row["version"]),
-        created_by=row["created_by"],
-        updated_by=row["updated_by"],
-        created_at=from_db_time(str(row["created_at"])),
-        updated_at=from_db_time(str(row["updated_at"])),
+def _event_values(fields: EventFields) -> tuple[Any, ...]:
+    """The columns title … topic of an event, in table order."""
+    return (
+        fields.title,
+        to_db_time(fields.starts_at),
+        to_db_time(fields.ends_at),
+        fields.place,
+        fields.online_url,
+        fields.description,
+        fields.bundesland,
+        fields.topic,
     )
+
+
+async def add_follow(tx: Tx, table: str, column: str, key: object, user_id: int, now: datetime) -> bool:
+    """A user follows ``key`` (an event id, a programme) in ``table`` (named in code); False if they did."""
+    cur = await tx.execute(
+        f"INSERT INTO {table} ({column}, user_id, created_at) VALUES (?, ?, ?)"
+        f" ON CONFLICT({column}, user_id) DO NOTHING",
+        (key, user_id, to_db_time(now)),
+    )
+    return cur.rowcount == 1
+
+
+async def remove_follow(tx: Tx, table: str, column: str, key: object, user_id: int) -> bool:
+    """The user no longer follows ``key``; False if they did not."""
+    cur = await tx.execute(f"DELETE FROM {table} WHERE {column} = ? AND user_id = ?", (key, user_id))
+    return cur.rowcount == 1
 
 
 class EventsMixin(DatabaseCore):
@@ -87,29 +96,20 @@ class EventsMixin(DatabaseCore):
 
     @staticmethod
     async def insert_event(tx: Tx, fields: EventFields, *, by: int | None, now: datetime) -> int:
-        cur = await tx.execute(
+        return await tx.insert(
             "INSERT INTO events (seed_id, seed_hash, title, starts_at, ends_at, place, online_url, description,"
             " bundesland, topic, created_by, updated_by, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 fields.seed_id,
                 fields.seed_hash,
-                fields.title,
-                to_db_time(fields.starts_at),
-                to_db_time(fields.ends_at),
-                fields.place,
-                fields.online_url,
-                fields.description,
-                fields.bundesland,
-                fields.topic,
+                *_event_values(fields),
                 by,
                 by,
                 to_db_time(now),
                 to_db_time(now),
             ),
         )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
 
     @staticmethod
     async def update_event(
@@ -120,20 +120,7 @@ class EventsMixin(DatabaseCore):
             "UPDATE events SET seed_hash = COALESCE(?, seed_hash), title = ?, starts_at = ?, ends_at = ?,"
             " place = ?, online_url = ?, description = ?, bundesland = ?, topic = ?, updated_by = ?,"
             " updated_at = ?, version = version + 1 WHERE id = ?",
-            (
-                fields.seed_hash,
-                fields.title,
-                to_db_time(fields.starts_at),
-                to_db_time(fields.ends_at),
-                fields.place,
-                fields.online_url,
-                fields.description,
-                fields.bundesland,
-                fields.topic,
-                by,
-                to_db_time(now),
-                event_id,
-            ),
+            (fields.seed_hash, *_event_values(fields), by, to_db_time(now), event_id),
         )
 
     @staticmethod
@@ -150,14 +137,12 @@ class EventsMixin(DatabaseCore):
         await tx.execute("UPDATE events SET seed_hash = ? WHERE id = ?", (seed_hash, event_id))
 
     async def get_event(self, event_id: int, tx: Tx | None = None) -> EventRow | None:
-        sql, params = "SELECT * FROM events WHERE id = ?", (event_id,)
-        row = await (tx.fetchone(sql, params) if tx is not None else self.fetchone(sql, params))
-        return _event_row(row) if row is not None else None
+        reader: Reader = self if tx is None else tx
+        return await reader.fetch_row(EventRow, "SELECT * FROM events WHERE id = ?", (event_id,))
 
     async def event_by_seed(self, seed_id: str, tx: Tx | None = None) -> EventRow | None:
-        sql, params = "SELECT * FROM events WHERE seed_id = ?", (seed_id,)
-        row = await (tx.fetchone(sql, params) if tx is not None else self.fetchone(sql, params))
-        return _event_row(row) if row is not None else None
+        reader: Reader = self if tx is None else tx
+        return await reader.fetch_row(EventRow, "SELECT * FROM events WHERE seed_id = ?", (seed_id,))
 
     async def upcoming_events(
         self, now: datetime, *, land: str | None, limit: int, offset: int = 0
@@ -174,23 +159,15 @@ class EventsMixin(DatabaseCore):
             f"SELECT * FROM events WHERE {where} ORDER BY starts_at, id LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
-        return [_event_row(r) for r in rows], int(total_row[0]) if total_row is not None else 0
+        return [read_row(EventRow, r) for r in rows], int(total_row[0]) if total_row is not None else 0
 
     @staticmethod
     async def follow_event(tx: Tx, event_id: int, user_id: int, now: datetime) -> bool:
-        cur = await tx.execute(
-            "INSERT INTO event_follows (event_id, user_id, created_at) VALUES (?, ?, ?)"
-            " ON CONFLICT(event_id, user_id) DO NOTHING",
-            (event_id, user_id, to_db_time(now)),
-        )
-        return cur.rowcount == 1
+        return await add_follow(tx, "event_follows", "event_id", event_id, user_id, now)
 
     @staticmethod
     async def unfollow_event(tx: Tx, event_id: int, user_id: int) -> bool:
-        cur = await tx.execute(
-            "DELETE FROM event_follows WHERE event_id = ? AND user_id = ?", (event_id, user_id)
-        )
-        return cur.rowcount == 1
+        return await remove_follow(tx, "event_follows", "event_id", event_id, user_id)
 
     async def follows_event(self, event_id: int, user_id: int) -> bool:
         row = await self.fetchone(
@@ -199,17 +176,19 @@ class EventsMixin(DatabaseCore):
         return row is not None
 
     async def event_followers(self, event_id: int, tx: Tx | None = None) -> list[int]:
-        sql, params = "SELECT user_id FROM event_follows WHERE event_id = ? ORDER BY user_id", (event_id,)
-        rows = await (tx.fetchall(sql, params) if tx is not None else self.fetchall(sql, params))
+        reader: Reader = self if tx is None else tx
+        rows = await reader.fetchall(
+            "SELECT user_id FROM event_follows WHERE event_id = ? ORDER BY user_id", (event_id,)
+        )
         return [int(r["user_id"]) for r in rows]
 
     async def followed_events(self, user_id: int) -> list[EventRow]:
-        rows = await self.fetchall(
+        return await self.fetch_rows(
+            EventRow,
             "SELECT e.* FROM events e JOIN event_follows f ON f.event_id = e.id WHERE f.user_id = ?"
             " ORDER BY e.starts_at, e.id",
             (user_id,),
         )
-        return [_event_row(r) for r in rows]
 
     @staticmethod
     async def event_follow_targets(

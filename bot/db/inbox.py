@@ -59,10 +59,9 @@ class InboxMixin(DatabaseCore):
             )
 
     async def inbox_set_aside(self, update_id: int, reason: str) -> None:
-        async with self.transaction() as tx:
-            await tx.execute(
-                "UPDATE inbox SET state = 'set_aside', reason = ? WHERE update_id = ?", (reason, update_id)
-            )
+        await self.write(
+            "UPDATE inbox SET state = 'set_aside', reason = ? WHERE update_id = ?", (reason, update_id)
+        )
 
     async def inbox_set_aside_rows(self) -> list[tuple[int, str, str | None, datetime]]:
         rows = await self.fetchall(

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.db.core import DatabaseCore, Tx, from_db_time, to_db_time
+from bot.db.core import DatabaseCore, Tx, to_db_time
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
+    """A message to send (or sent): ``payload`` is what ``bot.outbox`` hands to Telegram."""
+
     id: int
     kind: str
     ref: str | None
@@ -25,23 +26,6 @@ class OutboxRow:
     created_at: datetime
     message_id: int | None
     error: str | None
-
-
-def _outbox_row(row: sqlite3.Row) -> OutboxRow:
-    return OutboxRow(
-        id=int(row["id"]),
-        kind=str(row["kind"]),
-        ref=row["ref"],
-        chat_id=int(row["chat_id"]),
-        payload=json.loads(row["payload"]),
-        priority=int(row["priority"]),
-        state=str(row["state"]),
-        attempts=int(row["attempts"]),
-        not_before=from_db_time(str(row["not_before"])),
-        created_at=from_db_time(str(row["created_at"])),
-        message_id=row["message_id"],
-        error=row["error"],
-    )
 
 
 class OutboxMixin(DatabaseCore):
@@ -60,7 +44,7 @@ class OutboxMixin(DatabaseCore):
         not_before: datetime | None = None,
     ) -> int:
         """Add an outbox row inside the caller's transaction (with the state change it belongs to)."""
-        cur = await tx.execute(
+        return await tx.insert(
             "INSERT INTO outbox (kind, ref, chat_id, payload, priority, not_before, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
@@ -73,28 +57,23 @@ class OutboxMixin(DatabaseCore):
                 to_db_time(now),
             ),
         )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
 
     async def due_outbox(self, now: datetime, limit: int) -> list[OutboxRow]:
-        rows = await self.fetchall(
+        return await self.fetch_rows(
+            OutboxRow,
             "SELECT * FROM outbox WHERE state = 'pending' AND not_before <= ? "
             "ORDER BY priority, not_before, id LIMIT ?",
             (to_db_time(now), limit),
         )
-        return [_outbox_row(r) for r in rows]
 
     async def next_outbox_due(self) -> datetime | None:
-        row = await self.fetchone("SELECT MIN(not_before) FROM outbox WHERE state = 'pending'")
-        return from_db_time(str(row[0])) if row is not None and row[0] is not None else None
+        return await self.fetch_time("SELECT MIN(not_before) FROM outbox WHERE state = 'pending'")
 
     async def outbox_row(self, row_id: int) -> OutboxRow | None:
-        row = await self.fetchone("SELECT * FROM outbox WHERE id = ?", (row_id,))
-        return _outbox_row(row) if row is not None else None
+        return await self.fetch_row(OutboxRow, "SELECT * FROM outbox WHERE id = ?", (row_id,))
 
     async def outbox_by_ref(self, ref: str) -> list[OutboxRow]:
-        rows = await self.fetchall("SELECT * FROM outbox WHERE ref = ? ORDER BY id", (ref,))
-        return [_outbox_row(r) for r in rows]
+        return await self.fetch_rows(OutboxRow, "SELECT * FROM outbox WHERE ref = ? ORDER BY id", (ref,))
 
     @staticmethod
     async def mark_outbox_sent(tx: Tx, row_id: int, message_id: int | None, now: datetime) -> None:
@@ -105,19 +84,17 @@ class OutboxMixin(DatabaseCore):
         )
 
     async def retry_outbox(self, row_id: int, not_before: datetime, error: str) -> None:
-        async with self.transaction() as tx:
-            await tx.execute(
-                "UPDATE outbox SET attempts = attempts + 1, not_before = ?, error = ? WHERE id = ?",
-                (to_db_time(not_before), error, row_id),
-            )
+        await self.write(
+            "UPDATE outbox SET attempts = attempts + 1, not_before = ?, error = ? WHERE id = ?",
+            (to_db_time(not_before), error, row_id),
+        )
 
     async def postpone_outbox(self, row_id: int, not_before: datetime, error: str) -> None:
         """Move a row later without counting an attempt (flood control is not the row's fault)."""
-        async with self.transaction() as tx:
-            await tx.execute(
-                "UPDATE outbox SET not_before = ?, error = ? WHERE id = ?",
-                (to_db_time(not_before), error, row_id),
-            )
+        await self.write(
+            "UPDATE outbox SET not_before = ?, error = ? WHERE id = ?",
+            (to_db_time(not_before), error, row_id),
+        )
 
     @staticmethod
     async def fail_outbox(tx: Tx, row_id: int, error: str) -> None:
@@ -140,21 +117,20 @@ class OutboxMixin(DatabaseCore):
 
     async def request_outbox_rows(self, user_id: int) -> list[OutboxRow]:
         """Outbox rows about the user's requests, to them and to the staff (for /meine_daten)."""
-        rows = await self.fetchall(
+        return await self.fetch_rows(
+            OutboxRow,
             "SELECT o.* FROM outbox o JOIN requests r ON o.ref = 'request:' || r.id "
             "WHERE r.user_id = ? ORDER BY o.id",
             (user_id,),
         )
-        return [_outbox_row(r) for r in rows]
 
     async def purge_finished_outbox(self, cutoff: datetime) -> int:
         """Delete sent rows (by ``sent_at``) and failed rows (by ``created_at``) older than ``cutoff``;
         pending rows are never touched."""
         stamp = to_db_time(cutoff)
-        async with self.transaction() as tx:
-            cur = await tx.execute(
-                "DELETE FROM outbox WHERE (state = 'sent' AND COALESCE(sent_at, created_at) < ?) "
-                "OR (state = 'failed' AND created_at < ?)",
-                (stamp, stamp),
-            )
-            return max(cur.rowcount, 0)
+        deleted = await self.write(
+            "DELETE FROM outbox WHERE (state = 'sent' AND COALESCE(sent_at, created_at) < ?) "
+            "OR (state = 'failed' AND created_at < ?)",
+            (stamp, stamp),
+        )
+        return max(deleted, 0)

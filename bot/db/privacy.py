@@ -13,6 +13,8 @@ from bot.db.core import DatabaseCore, Tx, to_db_time
 
 @dataclass(frozen=True, slots=True)
 class ColumnInfo:
+    """A column as SQLite describes it (``PRAGMA table_info``)."""
+
     name: str
     type: str
     notnull: bool
@@ -58,6 +60,17 @@ def _user_predicate(rows: UserRows) -> tuple[str, int]:
     return " OR ".join(f"({p})" for p in parts), count
 
 
+def _selection(rows: UserRows, user_id: int, exclude: UserRows | None) -> tuple[str, list[Any]]:
+    """The WHERE clause selecting ``rows`` minus those ``exclude`` selects, with its parameters."""
+    where, n = _user_predicate(rows)
+    params: list[Any] = [user_id] * n
+    if exclude is not None:
+        other, m = _user_predicate(exclude)
+        where = f"({where}) AND NOT ({other})"
+        params += [user_id] * m
+    return where, params
+
+
 class PrivacyMixin(DatabaseCore):
     """Privacy and retention: rows about a user described without SQL by ``bot.privacy``, erased or purged."""
 
@@ -75,12 +88,7 @@ class PrivacyMixin(DatabaseCore):
         return schema
 
     async def count_user_rows(self, rows: UserRows, user_id: int, exclude: UserRows | None = None) -> int:
-        where, n = _user_predicate(rows)
-        params: list[Any] = [user_id] * n
-        if exclude is not None:
-            other, m = _user_predicate(exclude)
-            where = f"({where}) AND NOT ({other})"
-            params += [user_id] * m
+        where, params = _selection(rows, user_id, exclude)
         row = await self.fetchone(f"SELECT COUNT(*) FROM {_q(rows.table)} WHERE {where}", params)
         return int(row[0]) if row else 0
 
@@ -90,12 +98,7 @@ class PrivacyMixin(DatabaseCore):
         """The ``columns`` of the user's rows (minus those ``exclude`` selects), in storage order."""
         if not columns:
             return []
-        where, n = _user_predicate(rows)
-        params: list[Any] = [user_id] * n
-        if exclude is not None:
-            other, m = _user_predicate(exclude)
-            where = f"({where}) AND NOT ({other})"
-            params += [user_id] * m
+        where, params = _selection(rows, user_id, exclude)
         select = ", ".join(_q(c) for c in columns)
         found = await self.fetchall(f"SELECT {select} FROM {_q(rows.table)} WHERE {where}", params)
         return [{c: r[c] for c in columns} for r in found]

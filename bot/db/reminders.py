@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from bot.db.core import DatabaseCore, Tx, from_db_time, to_db_time
+from bot.db.core import DatabaseCore, Reader, Tx, narrow, to_db_time
+from bot.db.events import add_follow, remove_follow
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +27,8 @@ class ReminderPlan:
 
 @dataclass(frozen=True, slots=True)
 class ReminderRow:
+    """A stored reminder: pending until it is sent, dropped or skipped."""
+
     id: int
     user_id: int
     subject: str
@@ -44,39 +45,16 @@ class ReminderRow:
         return (self.user_id, self.subject, self.target_at, self.lead_days)
 
 
-def _reminder_row(row: sqlite3.Row) -> ReminderRow:
-    return ReminderRow(
-        id=int(row["id"]),
-        user_id=int(row["user_id"]),
-        subject=str(row["subject"]),
-        target_at=from_db_time(str(row["target_at"])),
-        lead_days=int(row["lead_days"]),
-        due_at=from_db_time(str(row["due_at"])),
-        state=str(row["state"]),
-        outbox_id=row["outbox_id"],
-        created_at=from_db_time(str(row["created_at"])),
-        done_at=from_db_time(str(row["done_at"])) if row["done_at"] is not None else None,
-    )
-
-
 class RemindersMixin(DatabaseCore):
     """Reminders of events and funding deadlines, and the programme follows they come from."""
 
     @staticmethod
     async def follow_programme(tx: Tx, programme: str, user_id: int, now: datetime) -> bool:
-        cur = await tx.execute(
-            "INSERT INTO deadline_follows (programme, user_id, created_at) VALUES (?, ?, ?)"
-            " ON CONFLICT(programme, user_id) DO NOTHING",
-            (programme, user_id, to_db_time(now)),
-        )
-        return cur.rowcount == 1
+        return await add_follow(tx, "deadline_follows", "programme", programme, user_id, now)
 
     @staticmethod
     async def unfollow_programme(tx: Tx, programme: str, user_id: int) -> bool:
-        cur = await tx.execute(
-            "DELETE FROM deadline_follows WHERE programme = ? AND user_id = ?", (programme, user_id)
-        )
-        return cur.rowcount == 1
+        return await remove_follow(tx, "deadline_follows", "programme", programme, user_id)
 
     async def followed_programmes(self, user_id: int) -> set[str]:
         rows = await self.fetchall("SELECT programme FROM deadline_follows WHERE user_id = ?", (user_id,))
@@ -87,28 +65,24 @@ class RemindersMixin(DatabaseCore):
         tx: Tx, *, user_id: int | None = None
     ) -> list[tuple[int, str, str | None]]:
         """(user_id, programme, the user's Bundesland) of every programme follow, within the given scope."""
-        sql = (
+        sql, params = narrow(
             "SELECT f.user_id, f.programme, u.bundesland FROM deadline_follows f"
-            " LEFT JOIN users u ON u.id = f.user_id"
+            " LEFT JOIN users u ON u.id = f.user_id",
+            (),
+            {"f.user_id": user_id},
         )
-        params: list[Any] = []
-        if user_id is not None:
-            sql += " WHERE f.user_id = ?"
-            params.append(user_id)
         rows = await tx.fetchall(sql, params)
         return [(int(r[0]), str(r[1]), r[2]) for r in rows]
 
     @staticmethod
     async def deadline_subscribers(tx: Tx, *, user_id: int | None = None) -> list[tuple[int, str | None]]:
         """(user_id, Bundesland) of users subscribed to reminders of every funding deadline."""
-        sql = (
+        sql, params = narrow(
             "SELECT s.user_id, u.bundesland FROM subscriptions s LEFT JOIN users u ON u.id = s.user_id"
-            " WHERE s.deadline_reminders = 1"
+            " WHERE s.deadline_reminders = 1",
+            (),
+            {"s.user_id": user_id},
         )
-        params: list[Any] = []
-        if user_id is not None:
-            sql += " AND s.user_id = ?"
-            params.append(user_id)
         rows = await tx.fetchall(sql, params)
         return [(int(r[0]), r[1]) for r in rows]
 
@@ -117,15 +91,12 @@ class RemindersMixin(DatabaseCore):
         tx: Tx, after: datetime, *, user_id: int | None = None, subject: str | None = None
     ) -> list[ReminderRow]:
         """Pending reminders whose target is still after ``after``, within the given scope."""
-        sql = "SELECT * FROM reminders WHERE state = 'pending' AND target_at > ?"
-        params: list[Any] = [to_db_time(after)]
-        if user_id is not None:
-            sql += " AND user_id = ?"
-            params.append(user_id)
-        if subject is not None:
-            sql += " AND subject = ?"
-            params.append(subject)
-        return [_reminder_row(r) for r in await tx.fetchall(sql, params)]
+        sql, params = narrow(
+            "SELECT * FROM reminders WHERE state = 'pending' AND target_at > ?",
+            (to_db_time(after),),
+            {"user_id": user_id, "subject": subject},
+        )
+        return await tx.fetch_rows(ReminderRow, sql, params)
 
     @staticmethod
     async def add_reminders(tx: Tx, plans: Iterable[ReminderPlan], now: datetime) -> int:
@@ -152,15 +123,14 @@ class RemindersMixin(DatabaseCore):
         await tx.executemany("DELETE FROM reminders WHERE id = ? AND state = 'pending'", [(i,) for i in ids])
 
     async def due_reminders(self, now: datetime, limit: int) -> list[ReminderRow]:
-        rows = await self.fetchall(
+        return await self.fetch_rows(
+            ReminderRow,
             "SELECT * FROM reminders WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
             (to_db_time(now), limit),
         )
-        return [_reminder_row(r) for r in rows]
 
     async def next_reminder_due(self) -> datetime | None:
-        row = await self.fetchone("SELECT MIN(due_at) FROM reminders WHERE state = 'pending'")
-        return from_db_time(str(row[0])) if row is not None and row[0] is not None else None
+        return await self.fetch_time("SELECT MIN(due_at) FROM reminders WHERE state = 'pending'")
 
     @staticmethod
     async def finish_reminder(
@@ -179,27 +149,25 @@ class RemindersMixin(DatabaseCore):
         return row is not None
 
     async def reminders_of(self, user_id: int) -> list[ReminderRow]:
-        rows = await self.fetchall(
-            "SELECT * FROM reminders WHERE user_id = ? ORDER BY due_at, id", (user_id,)
+        return await self.fetch_rows(
+            ReminderRow, "SELECT * FROM reminders WHERE user_id = ? ORDER BY due_at, id", (user_id,)
         )
-        return [_reminder_row(r) for r in rows]
 
     async def reminder(self, reminder_id: int) -> ReminderRow | None:
-        row = await self.fetchone("SELECT * FROM reminders WHERE id = ?", (reminder_id,))
-        return _reminder_row(row) if row is not None else None
+        return await self.fetch_row(ReminderRow, "SELECT * FROM reminders WHERE id = ?", (reminder_id,))
 
     async def withdraw_reminder(self, reminder_id: int, now: datetime) -> None:
         """A reminder handed to the outbox but out of date before it went out: recorded as dropped."""
-        async with self.transaction() as tx:
-            await tx.execute(
-                "UPDATE reminders SET state = 'dropped', done_at = ? WHERE id = ? AND state = 'sent'",
-                (to_db_time(now), reminder_id),
-            )
+        await self.write(
+            "UPDATE reminders SET state = 'dropped', done_at = ? WHERE id = ? AND state = 'sent'",
+            (to_db_time(now), reminder_id),
+        )
 
     async def reminded_users(self, subject: str, tx: Tx | None = None) -> list[int]:
         """Users a reminder about ``subject`` was sent to (they know of it, so they hear of its changes)."""
         sql = "SELECT DISTINCT user_id FROM reminders WHERE subject = ? AND state = 'sent' ORDER BY user_id"
-        rows = await (tx.fetchall(sql, (subject,)) if tx is not None else self.fetchall(sql, (subject,)))
+        reader: Reader = self if tx is None else tx
+        rows = await reader.fetchall(sql, (subject,))
         return [int(r["user_id"]) for r in rows]
 
     @staticmethod

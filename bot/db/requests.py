@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.db.core import DatabaseCore, Tx, from_db_time, to_db_time
+from bot.db.core import DatabaseCore, Reader, Tx, narrow, read_row, to_db_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,19 +26,10 @@ class NewRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class RequestRow:
+class RequestRow(NewRequest):
+    """A stored request: the form's answers and where the request stands."""
+
     id: int
-    user_id: int
-    requester_name: str
-    form_token: str
-    kommune: str
-    bundesland: str
-    role: str
-    topic: str
-    question: str
-    contact_kind: str
-    contact_value: str | None
-    privacy_ack_at: datetime
     status: str
     claimed_by: int | None
     claimed_by_name: str | None
@@ -69,37 +59,9 @@ _REQUEST_COUNTS = (
 )
 
 
-def _optional_time(value: object) -> datetime | None:
-    return from_db_time(str(value)) if value is not None else None
-
-
-def _request_row(row: sqlite3.Row) -> RequestRow:
-    return RequestRow(
-        id=int(row["id"]),
-        user_id=int(row["user_id"]),
-        requester_name=str(row["requester_name"]),
-        form_token=str(row["form_token"]),
-        kommune=str(row["kommune"]),
-        bundesland=str(row["bundesland"]),
-        role=str(row["role"]),
-        topic=str(row["topic"]),
-        question=str(row["question"]),
-        contact_kind=str(row["contact_kind"]),
-        contact_value=row["contact_value"],
-        privacy_ack_at=from_db_time(str(row["privacy_ack_at"])),
-        status=str(row["status"]),
-        claimed_by=row["claimed_by"],
-        claimed_by_name=row["claimed_by_name"],
-        created_at=from_db_time(str(row["created_at"])),
-        updated_at=from_db_time(str(row["updated_at"])),
-        closed_at=_optional_time(row["closed_at"]),
-        staff_alert_at=from_db_time(str(row["staff_alert_at"])),
-        staff_chat_id=row["staff_chat_id"],
-        staff_thread_id=row["staff_thread_id"],
-        staff_message_id=row["staff_message_id"],
-        rating=row["rating"],
-        rated_at=_optional_time(row["rated_at"]),
-    )
+async def _request_counts(reader: Reader, user_id: int, since: datetime) -> tuple[int, int]:
+    row = await reader.fetchone(_REQUEST_COUNTS, (to_db_time(since), user_id))
+    return (int(row["open"]), int(row["recent"])) if row is not None else (0, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,16 +112,13 @@ class RequestsMixin(DatabaseCore):
     @staticmethod
     async def request_counts(tx: Tx, user_id: int, since: datetime) -> tuple[int, int]:
         """(open requests, requests created since ``since``) of a user, read inside the writing transaction."""
-        row = await tx.fetchone(_REQUEST_COUNTS, (to_db_time(since), user_id))
-        return (int(row["open"]), int(row["recent"])) if row is not None else (0, 0)
+        return await _request_counts(tx, user_id, since)
 
     async def user_request_counts(self, user_id: int, since: datetime) -> tuple[int, int]:
-        row = await self.fetchone(_REQUEST_COUNTS, (to_db_time(since), user_id))
-        return (int(row["open"]), int(row["recent"])) if row is not None else (0, 0)
+        return await _request_counts(self, user_id, since)
 
     async def get_request(self, request_id: int) -> RequestRow | None:
-        row = await self.fetchone("SELECT * FROM requests WHERE id = ?", (request_id,))
-        return _request_row(row) if row is not None else None
+        return await self.fetch_row(RequestRow, "SELECT * FROM requests WHERE id = ?", (request_id,))
 
     @staticmethod
     async def request_id_for_form(tx: Tx, token: str) -> int | None:
@@ -167,22 +126,21 @@ class RequestsMixin(DatabaseCore):
         return int(row["id"]) if row is not None else None
 
     async def request_by_form_token(self, token: str) -> RequestRow | None:
-        row = await self.fetchone("SELECT * FROM requests WHERE form_token = ?", (token,))
-        return _request_row(row) if row is not None else None
+        return await self.fetch_row(RequestRow, "SELECT * FROM requests WHERE form_token = ?", (token,))
 
     async def requests_of_user(self, user_id: int, limit: int) -> list[RequestRow]:
         """The user's requests, newest first."""
-        rows = await self.fetchall(
-            "SELECT * FROM requests WHERE user_id = ? ORDER BY id DESC LIMIT ?", (user_id, limit)
+        return await self.fetch_rows(
+            RequestRow, "SELECT * FROM requests WHERE user_id = ? ORDER BY id DESC LIMIT ?", (user_id, limit)
         )
-        return [_request_row(r) for r in rows]
 
     async def open_requests(self, limit: int) -> list[RequestRow]:
         """Requests not yet closed, oldest first."""
-        rows = await self.fetchall(
-            "SELECT * FROM requests WHERE status != 'erledigt' ORDER BY created_at, id LIMIT ?", (limit,)
+        return await self.fetch_rows(
+            RequestRow,
+            "SELECT * FROM requests WHERE status != 'erledigt' ORDER BY created_at, id LIMIT ?",
+            (limit,),
         )
-        return [_request_row(r) for r in rows]
 
     async def open_request_count(self) -> int:
         row = await self.fetchone("SELECT COUNT(*) FROM requests WHERE status != 'erledigt'")
@@ -190,28 +148,28 @@ class RequestsMixin(DatabaseCore):
 
     async def answerable_requests(self, user_id: int | None = None) -> list[tuple[int, int]]:
         """(user_id, request id) of requests in dialogue ('in_bearbeitung', 'wartet'), for all or one user."""
-        sql = "SELECT user_id, id FROM requests WHERE status IN ('in_bearbeitung', 'wartet')"
-        params: tuple[int, ...] = ()
-        if user_id is not None:
-            sql += " AND user_id = ?"
-            params = (user_id,)
+        sql, params = narrow(
+            "SELECT user_id, id FROM requests WHERE status IN ('in_bearbeitung', 'wartet')",
+            (),
+            {"user_id": user_id},
+        )
         rows = await self.fetchall(sql, params)
         return [(int(r["user_id"]), int(r["id"])) for r in rows]
 
     async def request_for_staff_message(self, chat_id: int, message_id: int) -> RequestRow | None:
-        row = await self.fetchone(
+        return await self.fetch_row(
+            RequestRow,
             "SELECT r.* FROM request_messages m JOIN requests r ON r.id = m.request_id "
             "WHERE m.chat_id = ? AND m.message_id = ?",
             (chat_id, message_id),
         )
-        return _request_row(row) if row is not None else None
 
     async def request_for_thread(self, chat_id: int, thread_id: int) -> RequestRow | None:
-        row = await self.fetchone(
+        return await self.fetch_row(
+            RequestRow,
             "SELECT * FROM requests WHERE staff_chat_id = ? AND staff_thread_id = ? ORDER BY id DESC LIMIT 1",
             (chat_id, thread_id),
         )
-        return _request_row(row) if row is not None else None
 
     async def topic_intent(self, request_id: int) -> int | None:
         """The staff chat a forum topic for the request was being created in (see migration 0014), if any."""
@@ -220,24 +178,22 @@ class RequestsMixin(DatabaseCore):
 
     async def requests_awaiting_topic(self, chat_id: int) -> list[RequestRow]:
         """Requests whose topic was being created in ``chat_id`` but whose topic id was never stored."""
-        rows = await self.fetchall(
+        return await self.fetch_rows(
+            RequestRow,
             "SELECT * FROM requests WHERE topic_intent_chat = ? AND staff_thread_id IS NULL ORDER BY id",
             (chat_id,),
         )
-        return [_request_row(r) for r in rows]
 
     async def set_topic_intent(self, request_id: int, chat_id: int) -> None:
         """Committed before createForumTopic: a retry then knows a topic may already exist."""
-        async with self.transaction() as tx:
-            await tx.execute("UPDATE requests SET topic_intent_chat = ? WHERE id = ?", (chat_id, request_id))
+        await self.write("UPDATE requests SET topic_intent_chat = ? WHERE id = ?", (chat_id, request_id))
 
     async def set_request_thread(self, request_id: int, chat_id: int, thread_id: int | None) -> None:
         """Remember the request's forum topic; committed before anything is posted into it."""
-        async with self.transaction() as tx:
-            await tx.execute(
-                "UPDATE requests SET staff_chat_id = ?, staff_thread_id = ? WHERE id = ?",
-                (chat_id, thread_id, request_id),
-            )
+        await self.write(
+            "UPDATE requests SET staff_chat_id = ?, staff_thread_id = ? WHERE id = ?",
+            (chat_id, thread_id, request_id),
+        )
 
     @staticmethod
     async def set_request_posted(tx: Tx, request_id: int, chat_id: int, message_id: int) -> None:
@@ -312,12 +268,12 @@ class RequestsMixin(DatabaseCore):
 
     async def unclaimed_requests_due(self, cutoff: datetime) -> list[RequestRow]:
         """New, unclaimed requests the staff were last told about at or before ``cutoff``."""
-        rows = await self.fetchall(
+        return await self.fetch_rows(
+            RequestRow,
             "SELECT * FROM requests WHERE status = 'neu' AND claimed_by IS NULL AND staff_alert_at <= ? "
             "ORDER BY created_at, id",
             (to_db_time(cutoff),),
         )
-        return [_request_row(r) for r in rows]
 
     @staticmethod
     async def mark_request_alerted(tx: Tx, before: RequestRow, now: datetime) -> bool:
@@ -366,16 +322,8 @@ class RequestsMixin(DatabaseCore):
                 "SELECT chat_id, message_id FROM request_messages WHERE request_id = ? ORDER BY message_id",
                 (r["id"],),
             )
-            traces.append(
-                RequestTrace(
-                    id=int(r["id"]),
-                    status=str(r["status"]),
-                    staff_chat_id=r["staff_chat_id"],
-                    staff_thread_id=r["staff_thread_id"],
-                    staff_message_id=r["staff_message_id"],
-                    messages=tuple((int(m["chat_id"]), int(m["message_id"])) for m in linked),
-                )
-            )
+            messages = tuple((int(m["chat_id"]), int(m["message_id"])) for m in linked)
+            traces.append(read_row(RequestTrace, r, messages=messages))
         return traces
 
     @staticmethod

@@ -6,11 +6,13 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.db.core import DatabaseCore, from_db_time, to_db_time
+from bot.db.core import DatabaseCore, to_db_time
 
 
 @dataclass(frozen=True, slots=True)
 class StandortRow:
+    """A completed self-check: the Kommune described, the answers given, the stage and score reached."""
+
     id: int
     user_id: int
     created_at: datetime
@@ -42,7 +44,7 @@ class StandortMixin(DatabaseCore):
     ) -> int:
         """Store a completed self-check and drop the user's oldest beyond ``STANDORT_KEEP``."""
         async with self.transaction() as tx:
-            cur = await tx.execute(
+            row_id = await tx.insert(
                 "INSERT INTO standort_results "
                 "(user_id, created_at, kommune, kommune_type, bundesland, answers, stage, score) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -62,25 +64,12 @@ class StandortMixin(DatabaseCore):
                 "(SELECT id FROM standort_results WHERE user_id = ? ORDER BY id DESC LIMIT ?)",
                 (user_id, user_id, self.STANDORT_KEEP),
             )
-            assert cur.lastrowid is not None
-            return cur.lastrowid
+            return row_id
 
     async def standort_results(self, user_id: int, limit: int = 1) -> list[StandortRow]:
         """The user's latest self-checks, newest first."""
-        rows = await self.fetchall(
-            "SELECT * FROM standort_results WHERE user_id = ? ORDER BY id DESC LIMIT ?", (user_id, limit)
+        return await self.fetch_rows(
+            StandortRow,
+            "SELECT * FROM standort_results WHERE user_id = ? ORDER BY id DESC LIMIT ?",
+            (user_id, limit),
         )
-        return [
-            StandortRow(
-                id=int(r["id"]),
-                user_id=int(r["user_id"]),
-                created_at=from_db_time(str(r["created_at"])),
-                kommune=str(r["kommune"]),
-                kommune_type=str(r["kommune_type"]),
-                bundesland=str(r["bundesland"]),
-                answers={str(k): str(v) for k, v in json.loads(r["answers"]).items()},
-                stage=int(r["stage"]),
-                score=int(r["score"]),
-            )
-            for r in rows
-        ]

@@ -7,13 +7,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.db.core import DatabaseCore, Tx, from_db_time, to_db_time
+from bot.db.core import DatabaseCore, Tx, read_row, to_db_time
 
 SUBSCRIPTION_KINDS = ("announcements", "event_reminders", "deadline_reminders")
 
 
+def _check_kind(kind: str) -> None:
+    if kind not in SUBSCRIPTION_KINDS:
+        raise ValueError(f"unknown subscription kind {kind!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class SubscriptionRow:
+    """What a user subscribed to; no topics means every topic. ``ended`` says why all went off (blocked)."""
+
     user_id: int
     announcements: bool
     event_reminders: bool
@@ -23,13 +30,14 @@ class SubscriptionRow:
     ended: str | None
 
     def wants(self, kind: str) -> bool:
-        if kind not in SUBSCRIPTION_KINDS:
-            raise ValueError(f"unknown subscription kind {kind!r}")
+        _check_kind(kind)
         return bool(getattr(self, kind))
 
 
 @dataclass(frozen=True, slots=True)
 class SubscriptionStats:
+    """The counts /statistik shows."""
+
     announcements: int
     event_reminders: int
     deadline_reminders: int
@@ -66,36 +74,25 @@ class SubscriptionsMixin(DatabaseCore):
         topics = await self.fetchall(
             "SELECT topic FROM subscription_topics WHERE user_id = ? ORDER BY topic", (user_id,)
         )
-        return SubscriptionRow(
-            user_id=int(row["user_id"]),
-            announcements=bool(row["announcements"]),
-            event_reminders=bool(row["event_reminders"]),
-            deadline_reminders=bool(row["deadline_reminders"]),
-            topics=frozenset(str(t["topic"]) for t in topics),
-            updated_at=from_db_time(str(row["updated_at"])),
-            ended=row["ended"],
-        )
+        return read_row(SubscriptionRow, row, topics=frozenset(str(t["topic"]) for t in topics))
 
     async def offer_subscriptions(self, user_id: int, now: datetime) -> bool:
         """Record that the user was offered subscriptions (nothing switched on); True the first time only."""
-        async with self.transaction() as tx:
-            cur = await tx.execute(
-                "INSERT INTO subscriptions (user_id, updated_at) VALUES (?, ?) ON CONFLICT(user_id) DO NOTHING",
-                (user_id, to_db_time(now)),
-            )
-            return cur.rowcount == 1
+        added = await self.write(
+            "INSERT INTO subscriptions (user_id, updated_at) VALUES (?, ?) ON CONFLICT(user_id) DO NOTHING",
+            (user_id, to_db_time(now)),
+        )
+        return added == 1
 
     async def set_subscription(self, user_id: int, kind: str, on: bool, now: datetime) -> None:
         """Switch one subscription kind on or off (the user's own choice clears an earlier 'blocked' end)."""
-        if kind not in SUBSCRIPTION_KINDS:
-            raise ValueError(f"unknown subscription kind {kind!r}")
-        async with self.transaction() as tx:
-            await tx.execute(
-                f"INSERT INTO subscriptions (user_id, {kind}, updated_at) VALUES (?, ?, ?) "
-                f"ON CONFLICT(user_id) DO UPDATE SET {kind} = excluded.{kind}, "
-                "updated_at = excluded.updated_at, ended = NULL",
-                (user_id, int(on), to_db_time(now)),
-            )
+        _check_kind(kind)
+        await self.write(
+            f"INSERT INTO subscriptions (user_id, {kind}, updated_at) VALUES (?, ?, ?) "
+            f"ON CONFLICT(user_id) DO UPDATE SET {kind} = excluded.{kind}, "
+            "updated_at = excluded.updated_at, ended = NULL",
+            (user_id, int(on), to_db_time(now)),
+        )
 
     async def set_subscription_topic(self, user_id: int, topic: str, on: bool, now: datetime) -> None:
         async with self.transaction() as tx:
@@ -125,8 +122,7 @@ class SubscriptionsMixin(DatabaseCore):
 
     async def subscribers(self, kind: str) -> list[int]:
         """User ids with this subscription kind switched on."""
-        if kind not in SUBSCRIPTION_KINDS:
-            raise ValueError(f"unknown subscription kind {kind!r}")
+        _check_kind(kind)
         rows = await self.fetchall(f"SELECT user_id FROM subscriptions WHERE {kind} = 1 ORDER BY user_id")
         return [int(r["user_id"]) for r in rows]
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.db.core import DatabaseCore, from_db_time, to_db_time
+from bot.db.core import DatabaseCore, Tx, from_db_time, to_db_time
 from bot.db.outbox import OutboxMixin
 
 # Users whose language is kept in memory (``touch_user``).
@@ -17,6 +16,8 @@ KNOWN_USERS_CACHED = 10_000
 
 @dataclass(frozen=True, slots=True)
 class UserRow:
+    """Someone who wrote to the bot in private, with the Bundesland they chose (if any)."""
+
     id: int
     language: str | None
     first_seen: datetime
@@ -25,6 +26,8 @@ class UserRow:
 
 @dataclass(frozen=True, slots=True)
 class InvitationRow:
+    """A one-time code that grants ``role`` (only its hash is stored), and who used it."""
+
     id: int
     role: str
     created_by: int
@@ -34,16 +37,21 @@ class InvitationRow:
     used_at: datetime | None
 
 
-def _invitation_row(row: sqlite3.Row) -> InvitationRow:
-    return InvitationRow(
-        id=int(row["id"]),
-        role=str(row["role"]),
-        created_by=int(row["created_by"]),
-        created_at=from_db_time(str(row["created_at"])),
-        expires_at=from_db_time(str(row["expires_at"])),
-        used_by=row["used_by"],
-        used_at=from_db_time(str(row["used_at"])) if row["used_at"] else None,
+async def _grant(tx: Tx, user_id: int, role: str, by: int, now: datetime, via: str) -> bool:
+    """Grant a role and record the change inside the caller's transaction; False when the user had it."""
+    cur = await tx.execute(
+        "INSERT INTO roles (user_id, role, granted_by, granted_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(user_id, role) DO NOTHING",
+        (user_id, role, by, to_db_time(now)),
     )
+    if cur.rowcount != 1:
+        return False
+    await tx.execute(
+        "INSERT INTO role_changes (user_id, role, action, changed_by, changed_at, via) "
+        "VALUES (?, ?, 'grant', ?, ?, ?)",
+        (user_id, role, by, to_db_time(now), via),
+    )
+    return True
 
 
 class UsersMixin(DatabaseCore):
@@ -79,23 +87,17 @@ class UsersMixin(DatabaseCore):
         self._known_users.pop(user_id, None)
 
     async def get_user(self, user_id: int) -> UserRow | None:
-        row = await self.fetchone(
-            "SELECT id, language, first_seen, bundesland FROM users WHERE id = ?", (user_id,)
-        )
-        if row is None:
-            return None
-        return UserRow(
-            int(row["id"]), row["language"], from_db_time(str(row["first_seen"])), row["bundesland"]
+        return await self.fetch_row(
+            UserRow, "SELECT id, language, first_seen, bundesland FROM users WHERE id = ?", (user_id,)
         )
 
     async def set_user_land(self, user_id: int, code: str | None, now: datetime) -> None:
         """Remember the user's Bundesland (creates the user row if needed)."""
-        async with self.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO users (id, first_seen, bundesland) VALUES (?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET bundesland = excluded.bundesland",
-                (user_id, to_db_time(now), code),
-            )
+        await self.write(
+            "INSERT INTO users (id, first_seen, bundesland) VALUES (?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET bundesland = excluded.bundesland",
+            (user_id, to_db_time(now), code),
+        )
 
     async def user_roles(self, user_id: int) -> set[str]:
         rows = await self.fetchall("SELECT role FROM roles WHERE user_id = ?", (user_id,))
@@ -108,19 +110,7 @@ class UsersMixin(DatabaseCore):
     async def grant_role(self, user_id: int, role: str, by: int, now: datetime, via: str) -> bool:
         """Grant a role and record the change; False when the user already had it."""
         async with self.transaction() as tx:
-            cur = await tx.execute(
-                "INSERT INTO roles (user_id, role, granted_by, granted_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(user_id, role) DO NOTHING",
-                (user_id, role, by, to_db_time(now)),
-            )
-            if cur.rowcount != 1:
-                return False
-            await tx.execute(
-                "INSERT INTO role_changes (user_id, role, action, changed_by, changed_at, via) "
-                "VALUES (?, ?, 'grant', ?, ?, ?)",
-                (user_id, role, by, to_db_time(now), via),
-            )
-            return True
+            return await _grant(tx, user_id, role, by, now, via)
 
     async def revoke_role(self, user_id: int, role: str, by: int, now: datetime) -> bool:
         async with self.transaction() as tx:
@@ -138,13 +128,11 @@ class UsersMixin(DatabaseCore):
         self, code_hash: str, role: str, by: int, now: datetime, expires_at: datetime
     ) -> int:
         async with self.transaction() as tx:
-            cur = await tx.execute(
+            return await tx.insert(
                 "INSERT INTO role_invitations (code_hash, role, created_by, created_at, expires_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (code_hash, role, by, to_db_time(now), to_db_time(expires_at)),
             )
-            assert cur.lastrowid is not None
-            return cur.lastrowid
 
     async def redeem_invitation(
         self,
@@ -167,21 +155,11 @@ class UsersMixin(DatabaseCore):
             )
             if cur.rowcount != 1:
                 return None
-            row = await tx.fetchone("SELECT * FROM role_invitations WHERE code_hash = ?", (code_hash,))
-            assert row is not None
-            invitation = _invitation_row(row)
-            cur = await tx.execute(
-                "INSERT INTO roles (user_id, role, granted_by, granted_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(user_id, role) DO NOTHING",
-                (user_id, invitation.role, invitation.created_by, to_db_time(now)),
+            invitation = await tx.fetch_row(
+                InvitationRow, "SELECT * FROM role_invitations WHERE code_hash = ?", (code_hash,)
             )
-            granted = cur.rowcount == 1
-            if granted:
-                await tx.execute(
-                    "INSERT INTO role_changes (user_id, role, action, changed_by, changed_at, via) "
-                    "VALUES (?, ?, 'grant', ?, ?, 'invitation')",
-                    (user_id, invitation.role, invitation.created_by, to_db_time(now)),
-                )
+            assert invitation is not None
+            granted = await _grant(tx, user_id, invitation.role, invitation.created_by, now, "invitation")
             message = notice(invitation, granted)
             if message is not None:
                 chat_id, payload = message
