@@ -25,21 +25,11 @@ class EventFields:
     seed_hash: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class EventRow:
-    """A stored event; ``version`` counts its changes (the .ics SEQUENCE)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventRow(EventFields):
+    """A stored event: its fields and where it stands; ``version`` counts its changes (the .ics SEQUENCE)."""
 
     id: int
-    seed_id: str | None
-    seed_hash: str | None
-    title: str
-    starts_at: datetime
-    ends_at: datetime
-    place: str | None
-    online_url: str | None
-    description: str
-    bundesland: str | None
-    topic: str
     state: str
     version: int
     created_by: int | None
