@@ -6,14 +6,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.db.core import DatabaseCore, Tx, to_db_time
 
 
-@dataclass(frozen=True, slots=True)
-class ColumnInfo:
-    """A column as SQLite describes it (``PRAGMA table_info``)."""
+class ColumnInfo(NamedTuple):
+    """A column as SQLite's ``PRAGMA table_info`` describes it."""
 
     name: str
     type: str
