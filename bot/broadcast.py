@@ -32,6 +32,7 @@ from bot.content import TELEGRAM_TEXT_LIMIT, Content, Html, Texts, escape, visib
 from bot.db import AnnouncementRow, Database, DeliveryCounts, OutboxRow, Tx
 from bot.outbox import payload as outbox_payload
 from bot.outbox import send_payload
+from bot.user_errors import KeyedError
 
 if TYPE_CHECKING:
     from bot.context import BotData
@@ -50,13 +51,8 @@ MAX_AHEAD = timedelta(days=366)
 REF_PREFIX = "announcement:"
 
 
-class AnnouncementError(ValueError):
+class AnnouncementError(KeyedError, ValueError):
     """Bad coordinator input; ``key`` names the text that explains it, ``params`` fill it."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
 
 
 # --- the coordinator's text ----------------------------------------------------------------------------------

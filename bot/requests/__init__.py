@@ -1,0 +1,162 @@
+"""Consultation requests: the rules (validation, limits, status changes) and the way to the staff group and back.
+
+A confirmed form becomes a ``requests`` row and, in the same transaction, an outbox row that posts it to the staff
+group (``BOT_STAFF_CHAT_ID``). The post is rendered at delivery time from the database, so it always shows the
+current status. In a forum group every request gets its own topic: the topic's id is stored on the request before
+anything is posted into it, so a retried delivery never opens a second topic (a crash between creating the topic
+and storing its id can leave one empty topic behind, never a second copy of the request).
+
+Everything else that must arrive — the team's answers and status changes for the requester, the requester's
+answers and reminders for the staff — is an outbox row written together with the state change it belongs to.
+
+Statuses: neu → in_bearbeitung → wartet → erledigt (staff may also release a request back to "neu" or reopen a
+closed one). A requester's plain message is relayed when they have exactly one request in dialogue
+(in_bearbeitung or wartet); ``RelayIndex`` answers that question synchronously for the message filter.
+
+The package: ``rules`` (validation, limits, status changes), ``views`` (what staff and requester see),
+``services`` (state changes with their messages, the relay index) and ``desk`` (staff rights and delivery).
+"""
+
+from __future__ import annotations
+
+from bot.requests.desk import (
+    RequestDesk,
+)
+from bot.requests.rules import (
+    ANSWERABLE,
+    CALLBACK_PREFIX,
+    CONTACT_KINDS,
+    EMAIL_MAX,
+    FORM_EXPIRES,
+    FORUM_CACHE,
+    INTERNAL_MARK,
+    KIND_ACK,
+    KIND_NOTE,
+    KIND_POST,
+    KIND_USER,
+    KOMMUNE_MAX,
+    KOMMUNE_MIN,
+    MAX_OPEN,
+    MAX_PER_DAY,
+    MEMBER_CACHE,
+    OTHER_TOPIC,
+    QUESTION_MAX,
+    QUESTION_MIN,
+    ROLES,
+    STATUSES,
+    TOPIC_NAME_MAX,
+    Change,
+    InvalidInput,
+    NotPostedYet,
+    Refusal,
+    RightsUnknown,
+    clean_contact,
+    clean_email,
+    clean_kommune,
+    clean_phone,
+    clean_question,
+    find_land,
+    fit_utf16,
+    limit_problem,
+    local_day_start,
+    plan_claim,
+    plan_staff_reply,
+    plan_status,
+    utf16_length,
+)
+from bot.requests.services import (
+    AlreadySubmitted,
+    Limited,
+    RelayIndex,
+    Submitted,
+    apply_change,
+    post_pending,
+    posted_to,
+    relay_to_staff,
+    relay_to_user,
+    remind_unclaimed,
+    submit_request,
+)
+from bot.requests.views import (
+    button,
+    contact_label,
+    format_time,
+    land_label,
+    rating_keyboard,
+    reply_keyboard,
+    role_label,
+    staff_keyboard,
+    staff_post_text,
+    status_keyboard,
+    status_label,
+    topic_label,
+    topic_name,
+)
+
+__all__ = [
+    "ANSWERABLE",
+    "CALLBACK_PREFIX",
+    "CONTACT_KINDS",
+    "EMAIL_MAX",
+    "FORM_EXPIRES",
+    "FORUM_CACHE",
+    "INTERNAL_MARK",
+    "KIND_ACK",
+    "KIND_NOTE",
+    "KIND_POST",
+    "KIND_USER",
+    "KOMMUNE_MAX",
+    "KOMMUNE_MIN",
+    "MAX_OPEN",
+    "MAX_PER_DAY",
+    "MEMBER_CACHE",
+    "OTHER_TOPIC",
+    "QUESTION_MAX",
+    "QUESTION_MIN",
+    "ROLES",
+    "STATUSES",
+    "TOPIC_NAME_MAX",
+    "AlreadySubmitted",
+    "Change",
+    "InvalidInput",
+    "Limited",
+    "NotPostedYet",
+    "Refusal",
+    "RelayIndex",
+    "RequestDesk",
+    "RightsUnknown",
+    "Submitted",
+    "apply_change",
+    "button",
+    "clean_contact",
+    "clean_email",
+    "clean_kommune",
+    "clean_phone",
+    "clean_question",
+    "contact_label",
+    "find_land",
+    "fit_utf16",
+    "format_time",
+    "land_label",
+    "limit_problem",
+    "local_day_start",
+    "plan_claim",
+    "plan_staff_reply",
+    "plan_status",
+    "post_pending",
+    "posted_to",
+    "rating_keyboard",
+    "relay_to_staff",
+    "relay_to_user",
+    "remind_unclaimed",
+    "reply_keyboard",
+    "role_label",
+    "staff_keyboard",
+    "staff_post_text",
+    "status_keyboard",
+    "status_label",
+    "submit_request",
+    "topic_label",
+    "topic_name",
+    "utf16_length",
+]
