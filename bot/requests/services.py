@@ -56,15 +56,17 @@ async def submit_request(
         request_id = await db.create_request(tx, new, now)
         assert request_id is not None  # the token was checked above, inside the same transaction
         if staff_chat_id is not None:
-            await db.enqueue(
-                tx,
-                kind=KIND_POST,
-                chat_id=staff_chat_id,
-                payload={"request_id": request_id},
-                now=now,
-                ref=f"request:{request_id}",
+            await _queue(
+                db, tx, KIND_POST, staff_chat_id, {"request_id": request_id}, f"request:{request_id}", now
             )
         return Submitted(request_id)
+
+
+async def _queue(
+    db: Database, tx: Tx, kind: str, chat_id: int, body: dict[str, Any], ref: str, now: datetime
+) -> None:
+    """Queue a message about a request in the caller's transaction (its ref keeps one request's messages in order)."""
+    await db.enqueue(tx, kind=kind, chat_id=chat_id, payload=body, now=now, ref=ref)
 
 
 async def _enqueue_user_notices(
@@ -72,29 +74,15 @@ async def _enqueue_user_notices(
 ) -> None:
     if change.notify:
         markup = reply_keyboard(texts, req.id) if change.status in ANSWERABLE else None
-        await db.enqueue(
-            tx,
-            kind=KIND_USER,
-            chat_id=req.user_id,
-            payload=payload(
-                texts(f"requests.user.status.{change.status}", number=req.id), markup, request_id=req.id
-            ),
-            now=now,
-            ref=req.ref,
-        )
+        text = texts(f"requests.user.status.{change.status}", number=req.id)
+        await _queue(db, tx, KIND_USER, req.user_id, payload(text, markup, request_id=req.id), req.ref, now)
     if change.ask_rating:
-        await db.enqueue(
-            tx,
-            kind=KIND_USER,
-            chat_id=req.user_id,
-            payload=payload(
-                texts("requests.user.rate_prompt", number=req.id),
-                rating_keyboard(texts, req.id),
-                request_id=req.id,
-            ),
-            now=now,
-            ref=req.ref,
+        body = payload(
+            texts("requests.user.rate_prompt", number=req.id),
+            rating_keyboard(texts, req.id),
+            request_id=req.id,
         )
+        await _queue(db, tx, KIND_USER, req.user_id, body, req.ref, now)
 
 
 async def _change(
@@ -158,18 +146,10 @@ async def relay_to_user(
         extra: dict[str, Any] = {"request_id": req.id}
         if ack is not None:
             extra["ack_chat_id"], extra["ack_message_id"] = ack
-        await db.enqueue(
-            tx,
-            kind=KIND_USER,
-            chat_id=req.user_id,
-            payload=payload(
-                texts("requests.user.answer", number=req.id, text=text),
-                reply_keyboard(texts, req.id),
-                **extra,
-            ),
-            now=now,
-            ref=req.ref,
+        body = payload(
+            texts("requests.user.answer", number=req.id, text=text), reply_keyboard(texts, req.id), **extra
         )
+        await _queue(db, tx, KIND_USER, req.user_id, body, req.ref, now)
         await db.add_request_history(
             tx, req.id, "to_user", plan.status if plan else req.status, staff_id, now
         )
@@ -191,18 +171,9 @@ async def relay_to_staff(
             back = Change(status, req.claimed_by, req.claimed_by_name, notify=False, ask_rating=False)
             if not await _change(db, tx, texts, req, back, by=req.user_id, now=now, action="status"):
                 return None
-        await db.enqueue(
-            tx,
-            kind=KIND_NOTE,
-            chat_id=staff_chat_id,
-            payload=payload(
-                texts("requests.staff.from_user", number=req.id, name=req.requester_name, text=text),
-                request_id=req.id,
-                from_user=True,
-            ),
-            now=now,
-            ref=req.ref,
-        )
+        note = texts("requests.staff.from_user", number=req.id, name=req.requester_name, text=text)
+        body = payload(note, request_id=req.id, from_user=True)
+        await _queue(db, tx, KIND_NOTE, staff_chat_id, body, req.ref, now)
         await db.add_request_history(tx, req.id, "to_staff", status, req.user_id, now)
     return await db.get_request(req.id)
 
@@ -223,27 +194,12 @@ async def remind_unclaimed(
             if not await db.mark_request_alerted(tx, req, now):
                 continue
             if repost:
-                await db.enqueue(
-                    tx,
-                    kind=KIND_POST,
-                    chat_id=staff_chat_id,
-                    payload={"request_id": req.id},
-                    now=now,
-                    ref=req.ref,
-                )
+                await _queue(db, tx, KIND_POST, staff_chat_id, {"request_id": req.id}, req.ref, now)
             waited = max(1, int((now - req.created_at).total_seconds() // 3600))
             markup = InlineKeyboardMarkup([[button(texts, "requests.buttons.claim", "claim", req.id)]])
-            await db.enqueue(
-                tx,
-                kind=KIND_NOTE,
-                chat_id=staff_chat_id,
-                payload=payload(
-                    texts("requests.staff.reminder", number=req.id, kommune=req.kommune, hours=waited),
-                    markup,
-                    request_id=req.id,
-                ),
-                now=now,
-                ref=req.ref,
+            note = texts("requests.staff.reminder", number=req.id, kommune=req.kommune, hours=waited)
+            await _queue(
+                db, tx, KIND_NOTE, staff_chat_id, payload(note, markup, request_id=req.id), req.ref, now
             )
         reminded.append(req.id)
     return reminded

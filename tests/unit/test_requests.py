@@ -11,15 +11,10 @@ import pytest
 
 from bot.content import check_telegram_html, visible_length
 from bot.db import Database, NewRequest, RequestRow
-from bot.requests import (
-    AlreadySubmitted,
+from bot.requests.rules import (
     Change,
     InvalidInput,
-    Limited,
     Refusal,
-    RelayIndex,
-    Submitted,
-    apply_change,
     clean_email,
     clean_kommune,
     clean_phone,
@@ -31,12 +26,18 @@ from bot.requests import (
     plan_claim,
     plan_staff_reply,
     plan_status,
-    remind_unclaimed,
-    staff_post_text,
-    submit_request,
-    topic_name,
     utf16_length,
 )
+from bot.requests.services import (
+    AlreadySubmitted,
+    Limited,
+    RelayIndex,
+    Submitted,
+    apply_change,
+    remind_unclaimed,
+    submit_request,
+)
+from bot.requests.views import staff_post_text, topic_name
 from tests.content_cache import cached_content
 
 ROOT = Path(__file__).resolve().parents[2]
