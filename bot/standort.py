@@ -185,6 +185,27 @@ def _kommune(texts: Texts, config: StandortContent, kommune: str, kommune_type: 
     )
 
 
+def _stage_params(
+    texts: Texts,
+    config: StandortContent,
+    servicepoints: ServicePoints,
+    kommune: str,
+    kommune_type: str,
+    land: str,
+    assessment: Assessment,
+) -> dict[str, object]:
+    """The Kommune and its stage, as the result's title and the stored summary show them."""
+    land_name = servicepoints.land(land).name
+    return {
+        "kommune": Html(_kommune(texts, config, kommune, kommune_type, land_name)),
+        "number": assessment.stage.number,
+        "count": assessment.stage_count,
+        "stage": assessment.stage.title,
+        "score": assessment.score,
+        "max": assessment.max_score,
+    }
+
+
 def render_steps(texts: Texts, steps: list[NextStep], link: Callable[[str], str]) -> str:
     lines = [texts("standort.result.steps_title")]
     lines.extend(
@@ -254,19 +275,8 @@ def render_result(
     programme_names: Mapping[str, str] | None = None,
 ) -> list[str]:
     """The result of a self-check as HTML parts: stage, next steps, contacts, progress."""
-    land_name = servicepoints.land(land).name
-    parts = [
-        texts(
-            "standort.result.title",
-            kommune=Html(_kommune(texts, config, kommune, kommune_type, land_name)),
-            number=assessment.stage.number,
-            count=assessment.stage_count,
-            stage=assessment.stage.title,
-            summary=assessment.stage.summary,
-            score=assessment.score,
-            max=assessment.max_score,
-        )
-    ]
+    stage = _stage_params(texts, config, servicepoints, kommune, kommune_type, land, assessment)
+    parts = [texts("standort.result.title", summary=assessment.stage.summary, **stage)]
     if change is not None:
         parts.append(render_progress(texts, config, change, change_date))
     parts.append(render_steps(texts, assessment.next_steps, link))
@@ -287,17 +297,8 @@ def render_summary(
     link: Callable[[str], str],
 ) -> str:
     """The stored last result, shown by /standort before offering an update."""
-    land_name = servicepoints.land(land).name
-    head = texts(
-        "standort.summary",
-        date=when,
-        kommune=Html(_kommune(texts, config, kommune, kommune_type, land_name)),
-        number=assessment.stage.number,
-        count=assessment.stage_count,
-        stage=assessment.stage.title,
-        score=assessment.score,
-        max=assessment.max_score,
-    )
+    stage = _stage_params(texts, config, servicepoints, kommune, kommune_type, land, assessment)
+    head = texts("standort.summary", date=when, **stage)
     return head + "\n\n" + render_steps(texts, assessment.next_steps, link)
 
 
