@@ -237,23 +237,15 @@ def render_progress(texts: Texts, config: StandortContent, change: Progress, tz_
     if change.stage_after != change.stage_before:
         lines.append(texts("standort.progress.stage", before=change.stage_before, after=change.stage_after))
     lines.append(texts("standort.progress.score", before=change.score_before, after=change.score_after))
-    for item in change.improved:
-        lines.append(
+    for key, items in (("improved", change.improved), ("worsened", change.worsened)):
+        lines.extend(
             texts(
-                "standort.progress.improved",
+                f"standort.progress.{key}",
                 title=item.question.title,
                 before=Html(texts(f"standort.answer.{item.before}")),
                 after=Html(texts(f"standort.answer.{item.after}")),
             )
-        )
-    for item in change.worsened:
-        lines.append(
-            texts(
-                "standort.progress.worsened",
-                title=item.question.title,
-                before=Html(texts(f"standort.answer.{item.before}")),
-                after=Html(texts(f"standort.answer.{item.after}")),
-            )
+            for item in items
         )
     if not change.improved and not change.worsened:
         lines.append(texts("standort.progress.unchanged"))

@@ -33,17 +33,18 @@ OVERVIEW_ARTICLE = "foerderung-ueberblick"
 
 @dataclass(frozen=True, slots=True)
 class Slots:
-    """What a question names: a Land, a programme (deadlines.yaml id), a country's programme, an intent."""
+    """What a question names: a Land, a programme (deadlines.yaml id), a country's programme, an intent (each
+    None when it names none); ``QuestionReader.slots`` fills every field."""
 
-    land: str | None = None
-    programme: str | None = None
-    country_programme: str | None = None
-    intent: str | None = None
-    age: bool = False  # a limit question about ages
-    days: bool = False  # a limit question about durations
-    size: bool = False  # a limit question about group sizes (no structured data: the article answers)
-    topic_words: int = 0  # content words beyond the slots and follow-up words
-    several: bool = False  # the question names more than one programme (a comparison: the ranking decides)
+    land: str | None
+    programme: str | None
+    country_programme: str | None
+    intent: str | None
+    age: bool  # a limit question about ages
+    days: bool  # a limit question about durations
+    size: bool  # a limit question about group sizes (no structured data: the article answers)
+    topic_words: int  # content words beyond the slots and follow-up words
+    several: bool  # the question names more than one programme (a comparison: the ranking decides)
 
 
 @dataclass(frozen=True)
