@@ -219,6 +219,7 @@ def render_contacts(
     texts: Texts,
     servicepoints: ServicePoints,
     code: str,
+    *,
     link: Callable[[str], str] | None = None,
     programme_names: Mapping[str, str] | None = None,
 ) -> str:
@@ -272,7 +273,7 @@ def render_result(
     if change is not None:
         parts.append(render_progress(texts, config, change, change_date))
     parts.append(render_steps(texts, assessment.next_steps, link))
-    parts.append(render_contacts(texts, servicepoints, land, link, programme_names))
+    parts.append(render_contacts(texts, servicepoints, land, link=link, programme_names=programme_names))
     return parts
 
 
