@@ -48,7 +48,7 @@ class ProgrammeAnswers:
         self.sections = sections
         self.land = land
         self._texts = content.texts
-        self._laender = {code.code: code for code in content.servicepoints.laender}
+        self._laender = {land.code: land for land in content.servicepoints.laender}
         self._fp_by_key = fp_by_key
 
     def answer(self, base: Answer, slots: Slots, now: datetime, tz: ZoneInfo) -> Answer | None:
