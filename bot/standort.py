@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 from bot.content import Html, ServicePoints, StandortContent, StandortQuestion, StandortStage, Texts
 from bot.foerderfinder import render_land
@@ -185,19 +186,23 @@ def _kommune(texts: Texts, config: StandortContent, kommune: str, kommune_type: 
     )
 
 
+class CheckedKommune(TypedDict):
+    """Whose self-check a result shows (``render_result`` and ``render_summary`` take these by keyword)."""
+
+    kommune: str
+    kommune_type: str
+    land: str
+    assessment: Assessment
+
+
 def _stage_params(
-    texts: Texts,
-    config: StandortContent,
-    servicepoints: ServicePoints,
-    kommune: str,
-    kommune_type: str,
-    land: str,
-    assessment: Assessment,
+    texts: Texts, config: StandortContent, servicepoints: ServicePoints, checked: CheckedKommune
 ) -> dict[str, object]:
     """The Kommune and its stage, as the result's title and the stored summary show them."""
-    land_name = servicepoints.land(land).name
+    assessment = checked["assessment"]
+    land_name = servicepoints.land(checked["land"]).name
     return {
-        "kommune": Html(_kommune(texts, config, kommune, kommune_type, land_name)),
+        "kommune": Html(_kommune(texts, config, checked["kommune"], checked["kommune_type"], land_name)),
         "number": assessment.stage.number,
         "count": assessment.stage_count,
         "stage": assessment.stage.title,
@@ -215,17 +220,19 @@ def render_steps(texts: Texts, steps: list[NextStep], link: Callable[[str], str]
     return "\n".join(lines)
 
 
+class LandLinks(TypedDict, total=False):
+    """What ``foerderfinder.render_land`` takes besides the Land: article links and programme names."""
+
+    link: Callable[[str], str] | None
+    programme_names: Mapping[str, str] | None
+
+
 def render_contacts(
-    texts: Texts,
-    servicepoints: ServicePoints,
-    code: str,
-    *,
-    link: Callable[[str], str] | None = None,
-    programme_names: Mapping[str, str] | None = None,
+    texts: Texts, servicepoints: ServicePoints, code: str, **options: Unpack[LandLinks]
 ) -> str:
     """The Land's contacts (Länderstellen, programmes or why there is none, service points; see
     ``foerderfinder.render_land``) and the nationwide help."""
-    lines = [render_land(texts, servicepoints, code, link, programme_names)]
+    lines = [render_land(texts, servicepoints, code, **options)]
     lines.append(texts("standort.result.nationwide"))
     lines.extend(
         texts("standort.result.contact_short", url=p.url, name=p.name) for p in servicepoints.fallback
@@ -258,22 +265,23 @@ def render_result(
     config: StandortContent,
     servicepoints: ServicePoints,
     *,
-    kommune: str,
-    kommune_type: str,
-    land: str,
-    assessment: Assessment,
     link: Callable[[str], str],
     change: Progress | None = None,
     change_date: str = "",
     programme_names: Mapping[str, str] | None = None,
+    **checked: Unpack[CheckedKommune],
 ) -> list[str]:
     """The result of a self-check as HTML parts: stage, next steps, contacts, progress."""
-    stage = _stage_params(texts, config, servicepoints, kommune, kommune_type, land, assessment)
+    assessment = checked["assessment"]
+    stage = _stage_params(texts, config, servicepoints, checked)
     parts = [texts("standort.result.title", summary=assessment.stage.summary, **stage)]
     if change is not None:
         parts.append(render_progress(texts, config, change, change_date))
     parts.append(render_steps(texts, assessment.next_steps, link))
-    parts.append(render_contacts(texts, servicepoints, land, link=link, programme_names=programme_names))
+    contacts = render_contacts(
+        texts, servicepoints, checked["land"], link=link, programme_names=programme_names
+    )
+    parts.append(contacts)
     return parts
 
 
@@ -282,17 +290,13 @@ def render_summary(
     config: StandortContent,
     servicepoints: ServicePoints,
     *,
-    kommune: str,
-    kommune_type: str,
-    land: str,
-    assessment: Assessment,
     when: str,
     link: Callable[[str], str],
+    **checked: Unpack[CheckedKommune],
 ) -> str:
     """The stored last result, shown by /standort before offering an update."""
-    stage = _stage_params(texts, config, servicepoints, kommune, kommune_type, land, assessment)
-    head = texts("standort.summary", date=when, **stage)
-    return head + "\n\n" + render_steps(texts, assessment.next_steps, link)
+    head = texts("standort.summary", date=when, **_stage_params(texts, config, servicepoints, checked))
+    return head + "\n\n" + render_steps(texts, checked["assessment"].next_steps, link)
 
 
 def devplan_filename(kommune: str) -> str:
