@@ -34,6 +34,7 @@ from bot.outbox import payload as outbox_payload
 from bot.outbox import send_payload
 from bot.telegram_html import TELEGRAM_TEXT_LIMIT, Html, escape, visible_length
 from bot.texts import Texts
+from bot.user_errors import KeyedError
 
 if TYPE_CHECKING:
     from bot.context import BotData
@@ -52,13 +53,8 @@ MAX_AHEAD = timedelta(days=366)
 REF_PREFIX = "announcement:"
 
 
-class AnnouncementError(ValueError):
+class AnnouncementError(KeyedError, ValueError):
     """Bad coordinator input; ``key`` names the text that explains it, ``params`` fill it."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
 
 
 # --- the coordinator's text ----------------------------------------------------------------------------------

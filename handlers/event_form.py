@@ -8,8 +8,10 @@ save.
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
@@ -17,7 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
-from bot import callbacks, events
+from bot import callbacks, date_phrasing, event_changes, events
 from bot.content import Content
 from bot.content_models.base import LAND_CODES
 from bot.context import App, Context
@@ -25,7 +27,7 @@ from bot.events import Draft, EventInputError
 from bot.german_time import DateInputError
 from bot.roles import is_coordinator
 from handlers.common import answer, parse_press, send_html, show
-from handlers.events import event_view
+from handlers.event_views import event_view, land_rows
 
 log = logging.getLogger(__name__)
 
@@ -92,11 +94,7 @@ async def _ask(update: Update, context: Context, form: dict[str, Any], field: st
         else []
     )
     if field == "bundesland":
-        buttons = [
-            InlineKeyboardButton(content.land_name(code), callback_data=callbacks.encode("evf", "land", code))
-            for code in sorted(LAND_CODES, key=content.land_name)
-        ]
-        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        rows = land_rows(content, "evf")
         rows.insert(
             0,
             [
@@ -216,6 +214,26 @@ async def _stale(update: Update, context: Context) -> int:
     return END
 
 
+FormButton = Callable[[Update, Context, dict[str, Any], callbacks.Callback], Awaitable[str | int]]
+
+
+def _form_button(step: FormButton) -> Callable[[Update, Context], Coroutine[Any, Any, str | int]]:
+    """A form button's step, given the open form and the press; without either, or without rights, the form
+    ends (after saying why)."""
+
+    @functools.wraps(step)
+    async def run(update: Update, context: Context) -> str | int:
+        form = _form(context)
+        press = parse_press(update, "evf")
+        if form is None or press is None:
+            return await _stale(update, context)
+        if not await _allowed(update, context):
+            return END
+        return await step(update, context, form, press)
+
+    return run
+
+
 async def receive_text(update: Update, context: Context) -> str | int:
     """The answer to the field asked last."""
     form = _form(context)
@@ -248,7 +266,7 @@ async def receive_text(update: Update, context: Context) -> str | int:
             await send_html(update, context, texts("events.form.use_buttons"))
             return PICK
     except DateInputError as exc:
-        await send_html(update, context, events.date_error_text(texts, exc, now, tz))
+        await send_html(update, context, date_phrasing.date_error_text(texts, exc, now, tz))
         return ASK
     except EventInputError as exc:
         await send_html(update, context, texts(f"events.input_error.{exc.code}"))
@@ -269,14 +287,11 @@ async def skip_description(update: Update, context: Context) -> str | int:
     return await _next_step(update, context, form)
 
 
-async def receive_pick(update: Update, context: Context) -> str | int:
+@_form_button
+async def receive_pick(
+    update: Update, context: Context, form: dict[str, Any], press: callbacks.Callback
+) -> str | int:
     """A Bundesland (or nationwide) or a topic chosen by button."""
-    form = _form(context)
-    press = parse_press(update, "evf")
-    if form is None or press is None:
-        return await _stale(update, context)
-    if not await _allowed(update, context):
-        return END
     content = context.bot_data.content
     draft = _draft(form)
     if (
@@ -295,14 +310,11 @@ async def receive_pick(update: Update, context: Context) -> str | int:
     return await _next_step(update, context, form)
 
 
-async def change_field(update: Update, context: Context) -> str | int:
+@_form_button
+async def change_field(
+    update: Update, context: Context, form: dict[str, Any], press: callbacks.Callback
+) -> str | int:
     """A "✏️ <Feld>" button on the preview."""
-    form = _form(context)
-    press = parse_press(update, "evf")
-    if form is None or press is None:
-        return await _stale(update, context)
-    if not await _allowed(update, context):
-        return END
     if press.arg not in events.FIELDS:
         await answer(update.callback_query, context.bot_data.texts("events.form.wrong_step"), alert=True)
         return PREVIEW
@@ -341,12 +353,12 @@ async def save(update: Update, context: Context) -> str | int:
         return await _ask(update, context, form, "start")
     await answer(update.callback_query)
     if form.get("mode") != "edit":
-        event_id = await events.create_event(data.db, data.content, tz, fields, by=user.id, now=now)
+        event_id = await event_changes.create_event(data.db, data.content, tz, fields, by=user.id, now=now)
         _drop_form(context)
         log.info("event %s created", event_id)
         await show(update, context, texts("events.form.published"))
         return await _show_event(update, context, event_id)
-    result = await events.update_event(
+    result = await event_changes.update_event(
         data.db,
         data.content,
         tz,
