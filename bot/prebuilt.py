@@ -30,9 +30,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 import pydantic
+from pydantic import BaseModel
 
 from bot.answers import Answerer
 from bot.content import Content, load_content
@@ -41,7 +42,7 @@ from bot.search import SearchIndex
 log = logging.getLogger(__name__)
 
 FILE_NAME = "content-prebuilt.pickle"
-_FORMAT = b"ija-lotse prebuilt content 2\n"
+_FORMAT = b"ija-lotse prebuilt content 3\n"
 _PACKAGE = Path(__file__).resolve().parent
 _CHILD_TIMEOUT = 120  # seconds; a build takes 1-3 s
 
@@ -167,6 +168,13 @@ def _plain(obj: object) -> bool:
     return False
 
 
+@dataclass(frozen=True, slots=True)
+class _FieldsSet:
+    """In the file: the names a frozen content model was given (pydantic's ``__pydantic_fields_set__``)."""
+
+    names: frozenset[str]
+
+
 class _Pickler(pickle.Pickler):
     """Writes equal values once, so ``_Unpickler`` loads one shared object per value: the built indexes hold
     about 20,000 equal strings, 45,000 numbers and 0.9 MB of equal tuples and sets as separate objects
@@ -178,8 +186,18 @@ class _Pickler(pickle.Pickler):
     def __init__(self, file: BinaryIO) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self._first: dict[object, object] = {}  # str and int never equal each other, nor do plain tuples
+        self._fields_sets: set[int] = set()
+
+    def reducer_override(self, obj: object) -> Any:  # NotImplemented: pickle as usual
+        # A frozen model's set of given field names never changes (pydantic's copies take their own), and 1,100
+        # models share 66 such sets: loaded as one set per value, 0.4 MB less.
+        if isinstance(obj, BaseModel) and obj.model_config.get("frozen"):
+            self._fields_sets.add(id(obj.__pydantic_fields_set__))
+        return NotImplemented
 
     def persistent_id(self, obj: object) -> object | None:
+        if type(obj) is set and id(obj) in self._fields_sets:
+            return _FieldsSet(frozenset(cast(set[str], obj)))
         kind = type(obj)  # exact types: str subclasses (Html) and bools stay as they are
         if kind is float or (kind is int and not -5 <= cast(int, obj) <= 256):
             return obj
@@ -193,6 +211,7 @@ class _Unpickler(pickle.Unpickler):
         super().__init__(file)
         self._ints: dict[int, int] = {}
         self._floats: dict[float, float] = {}
+        self._names: dict[frozenset[str], set[str]] = {}
 
     def persistent_load(self, pid: object) -> object:
         kind = type(pid)
@@ -203,4 +222,7 @@ class _Unpickler(pickle.Unpickler):
             return self._ints.setdefault(cast(int, pid), cast(int, pid))
         if kind is str or kind is tuple or kind is frozenset:
             return pid  # already one object per value (see _Pickler)
+        if kind is _FieldsSet:
+            names = cast(_FieldsSet, pid).names
+            return self._names.setdefault(names, set(names))
         raise pickle.UnpicklingError(f"unexpected reference {kind.__name__}")

@@ -73,6 +73,15 @@ def test_a_start_from_the_file_answers_exactly_as_a_fresh_build(
     assert _answers(again, questions) == _answers(first, questions)
     question = "Partnerorganisation in Polen"
     assert again.search.search(question) == first.search.search(question)
+    # articles given the same fields share one set of names; a copy with changes takes its own
+    by_fields: dict[frozenset[str], list[Any]] = {}
+    for article in again.content.articles.values():
+        by_fields.setdefault(frozenset(article.model_fields_set), []).append(article)
+    one, other = max(by_fields.values(), key=len)[:2]
+    assert one.__pydantic_fields_set__ is other.__pydantic_fields_set__
+    before = set(other.model_fields_set)
+    changed = one.model_copy(update={"title": "Neu"})
+    assert changed.title == "Neu" and other.model_fields_set == before
 
 
 def test_a_changed_content_file_builds_afresh(tmp_path: Path, counting: CountingBuild) -> None:
