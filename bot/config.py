@@ -1,42 +1,35 @@
 """Settings from the environment (prefix ``BOT_``) and an optional ``.env`` file.
 
-Built once in ``bot.cli`` and passed down; nothing reads the environment at import time. Keyword arguments win
-over the environment, the environment over ``.env``, ``.env`` over the defaults; names are matched without
-regard to case. (This is what pydantic-settings did; reading the variables here saves the bot that library and
-python-dotenv, 1.3 MB resident at rest.)
+Built once in ``bot.cli`` and passed down; nothing reads the environment at import time.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-ENV_PREFIX = "BOT_"
-ENV_FILE = Path(".env")
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
-class Settings(BaseModel):
-    """The runtime contract of DESIGN.md; field names map to ``BOT_<NAME>``.
+class Settings(BaseSettings):
+    """The runtime contract of DESIGN.md; field names map to ``BOT_<NAME>``."""
 
-    ``Settings(**values)`` reads the environment and ``_env_file`` (``.env`` in the working directory, None
-    for none) for the fields not given."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="BOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
 
     token: SecretStr | None = None
     api_url: str = "https://api.telegram.org"
     database: Path = Path("data/ija-lotse.sqlite3")
     staff_chat_id: int | None = None
-    admin_ids: frozenset[int] = frozenset()
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     timezone: str = "Europe/Berlin"
     content_dir: Path = REPO_ROOT / "content"
     webhook_url: str | None = None
@@ -64,9 +57,6 @@ class Settings(BaseModel):
     # Folder for automatic daily backups (unset: none) and how many of them to keep.
     backup_dir: Path | None = None
     backup_keep: int = Field(default=7, ge=1, le=365)
-
-    def __init__(self, _env_file: Path | str | None = ENV_FILE, **values: Any) -> None:
-        super().__init__(**{**from_environment(type(self), os.environ, _env_file), **values})
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -135,61 +125,3 @@ def load_settings(**overrides: object) -> Settings:
         name = "BOT_" + str(first["loc"][0]).upper() if first["loc"] else "BOT_*"
         # Never echo the input: it may be the token.
         raise SettingsError(f"{name}: {first['msg']}") from None
-
-
-def from_environment(
-    model: type[BaseModel], environ: Mapping[str, str], env_file: Path | str | None
-) -> dict[str, str]:
-    """The fields' values found in ``env_file`` and ``environ`` (which wins), by ``BOT_<NAME>`` in any case."""
-    fields = {ENV_PREFIX.lower() + name: name for name in model.model_fields}
-    found: dict[str, str] = {}
-    if env_file is not None and Path(env_file).is_file():
-        for key, value in read_env_file(Path(env_file)).items():
-            if key.lower() in fields:
-                found[fields[key.lower()]] = value
-    for key, value in environ.items():
-        if key.lower() in fields:
-            found[fields[key.lower()]] = value
-    return found
-
-
-_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)$")
-_ENV_REFERENCE = re.compile(r"\$\{([^}:]+)(?::-([^}]*))?\}")
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'"}
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """A ``.env`` file as python-dotenv reads it: ``KEY=value`` lines, ``export`` allowed, ``#`` comments;
-    values in single quotes as they are, in double quotes with backslash escapes; ``${NAME}`` (or
-    ``${NAME:-default}``) takes an earlier line's or the environment's value."""
-    values: dict[str, str] = {}
-
-    def expand(text: str) -> str:
-        def one(match: re.Match[str]) -> str:
-            name, default = match.group(1), match.group(2)
-            return values.get(name, os.environ.get(name, default or ""))
-
-        return _ENV_REFERENCE.sub(one, text)
-
-    for line in path.read_text(encoding="utf-8").splitlines():
-        match = _ENV_LINE.match(line)
-        if match is None or line.lstrip().startswith("#"):
-            continue
-        key, raw = match.group(1), match.group(2)
-        if raw.startswith("'") and "'" in raw[1:]:
-            value = expand(raw[1 : raw.index("'", 1)])
-        elif raw.startswith('"'):
-            chars: list[str] = []
-            i = 1
-            while i < len(raw) and raw[i] != '"':
-                if raw[i] == "\\" and i + 1 < len(raw) and raw[i + 1] in _ESCAPES:
-                    chars.append(_ESCAPES[raw[i + 1]])
-                    i += 2
-                else:
-                    chars.append(raw[i])
-                    i += 1
-            value = expand("".join(chars))
-        else:
-            value = expand(re.split(r"\s+#", raw, maxsplit=1)[0].strip())
-        values[key] = value
-    return values

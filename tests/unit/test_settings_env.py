@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings, load_settings, read_env_file
+from bot.config import Settings, load_settings
 
 
 def test_arguments_win_over_the_environment_and_the_environment_over_the_env_file(
@@ -44,20 +44,17 @@ def test_env_file_syntax(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     path.write_text(
         "# a comment\n"
         "\n"
-        "export BOT_A=plain value  # trailing comment\n"
-        "BOT_B='single # kept ${HOST_NAME}'\n"
-        'BOT_C="double \\"quoted\\"\\nline"\n'
-        "BOT_D=https://${HOST_NAME}/hook\n"
-        "BOT_E=${BOT_A}-${MISSING:-fallback}\n"
-        "BOT_F=\n"
+        "export BOT_PRIVACY_CONTROLLER=plain value  # trailing comment\n"
+        "BOT_PRIVACY_CONTACT='single # kept ${HOST_NAME}'\n"
+        'BOT_WEBHOOK_LISTEN="double \\"quoted\\"\\nline"\n'
+        "BOT_WEBHOOK_URL=https://${HOST_NAME}/hook\n"
+        "BOT_TOKEN=${BOT_PRIVACY_CONTROLLER}-${MISSING:-fallback}\n"
         "not a setting\n",
         encoding="utf-8",
     )
-    assert read_env_file(path) == {
-        "BOT_A": "plain value",
-        "BOT_B": "single # kept bot.example.org",
-        "BOT_C": 'double "quoted"\nline',
-        "BOT_D": "https://bot.example.org/hook",
-        "BOT_E": "plain value-fallback",
-        "BOT_F": "",
-    }
+    settings = Settings(_env_file=path)
+    assert settings.privacy_controller == "plain value"
+    assert settings.privacy_contact == "single # kept bot.example.org"
+    assert settings.webhook_listen == 'double "quoted"\nline'
+    assert settings.webhook_url == "https://bot.example.org/hook"
+    assert settings.require_token() == "plain value-fallback"
