@@ -15,6 +15,7 @@ article index; this index only picks the passage inside the article it chose.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -124,19 +125,23 @@ class PassageIndex:
         self._index = index
         self._recent: dict[str, dict[str, float]] = {}
         self._heading_words = {p.id: tuple(words(p.section)) if p.section else () for p in passages}
-        # the stems each passage uses (heading and text), for words common to a whole article
-        self._stems = {
-            p.id: frozenset(stem(w) for w in words(f"{p.section or p.title}\n{html_to_plain(p.html)}"))
-            for p in passages
-        }
+        # the stems more than half of an article's passages use (heading and text), for articles of three or
+        # more passages: only these are kept, not each passage's stems (0.8 MB at rest)
+        self._common: dict[str, frozenset[str]] = {}
+        for article_id, of_article in self._by_article.items():
+            if len(of_article) >= 3:
+                used = Counter(
+                    s
+                    for p in of_article
+                    for s in {stem(w) for w in words(f"{p.section or p.title}\n{html_to_plain(p.html)}")}
+                )
+                self._common[article_id] = frozenset(s for s, n in used.items() if n * 2 > len(of_article))
 
     def common_in(self, article_id: str, stems: Sequence[str]) -> set[str]:
         """The stems that more than half of the article's passages use: they say which article, not which
         section ("Begegnung" in a programme article)."""
-        passages = self._by_article.get(article_id, [])
-        if len(passages) < 3:
-            return set()
-        return {s for s in stems if sum(s in self._stems[p.id] for p in passages) * 2 > len(passages)}
+        common = self._common.get(article_id, frozenset())
+        return {s for s in stems if s in common}
 
     @classmethod
     def build(cls, content: Content) -> PassageIndex:
