@@ -70,6 +70,11 @@ class _Doc:
     body: str
     related: tuple[str, ...] = field(default=())
 
+    def __reduce__(self) -> tuple[type[_Doc], tuple[str, str, tuple[str, ...], str, str, tuple[str, ...]]]:
+        """Pickled without its text (bot/prebuilt.py): the index reads the text only while it is built, later
+        only the id and title; the passages keep their own HTML (0.2 MB at rest)."""
+        return (_Doc, (self.id, self.title, self.keywords, self.summary, "", self.related))
+
 
 def split_sections(body: str) -> list[tuple[str | None, str]]:
     """(heading, Markdown text) of the lead (heading None) and of every ``## `` section, in order."""
