@@ -21,6 +21,7 @@ from bot import following as follows
 from bot.content import LAND_CODES, Content
 from bot.context import App, Context
 from bot.db import EventRow, OutboxRow, Tx
+from bot.keyboards import DEADLINES, EVENT_FORM, EVENTS, MENU, Arg
 from bot.roles import is_coordinator
 from handlers.common import answer, home_button, parse_press, send_html, show
 
@@ -39,18 +40,10 @@ def _menu_markup(content: Content) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(
-                    texts("events.buttons.events"), callback_data=callbacks.encode("ev", "list", 0)
-                ),
-                InlineKeyboardButton(
-                    texts("events.buttons.deadlines"), callback_data=callbacks.encode("dl", "list", 0)
-                ),
+                EVENTS.button(texts("events.buttons.events"), "list", 0),
+                DEADLINES.button(texts("events.buttons.deadlines"), "list", 0),
             ],
-            [
-                InlineKeyboardButton(
-                    texts("events.buttons.my_calendar"), callback_data=callbacks.encode("ev", "mycal")
-                )
-            ],
+            [EVENTS.button(texts("events.buttons.my_calendar"), "mycal")],
             [home_button(texts)],
         ]
     )
@@ -101,39 +94,21 @@ async def _render_list(context: Context, user_id: int, page: int) -> tuple[str, 
                 )
             )
             label = f"{number} · {event.starts_at.astimezone(tz).strftime('%d.%m.')} {event.title}"
-            buttons.append(
-                [
-                    InlineKeyboardButton(
-                        _clip(label, 60), callback_data=callbacks.encode("ev", "show", event.id)
-                    )
-                ]
-            )
+            buttons.append([EVENTS.button(_clip(label, 60), "show", event.id)])
         text = (
             texts("events.list.header", scope=scope, page=page + 1, pages=pages) + "\n\n" + "\n\n".join(items)
         )
     nav = []
     if page > 0:
-        nav.append(
-            InlineKeyboardButton(
-                texts("events.buttons.previous"), callback_data=callbacks.encode("ev", "list", page - 1)
-            )
-        )
+        nav.append(EVENTS.button(texts("events.buttons.previous"), "list", page - 1))
     if (page + 1) * events.PAGE_SIZE < total:
-        nav.append(
-            InlineKeyboardButton(
-                texts("events.buttons.next"), callback_data=callbacks.encode("ev", "list", page + 1)
-            )
-        )
+        nav.append(EVENTS.button(texts("events.buttons.next"), "list", page + 1))
     if nav:
         buttons.append(nav)
     buttons.append(
         [
-            InlineKeyboardButton(
-                texts("events.buttons.my_calendar"), callback_data=callbacks.encode("ev", "mycal")
-            ),
-            InlineKeyboardButton(
-                texts("events.buttons.deadlines"), callback_data=callbacks.encode("dl", "list", 0)
-            ),
+            EVENTS.button(texts("events.buttons.my_calendar"), "mycal"),
+            DEADLINES.button(texts("events.buttons.deadlines"), "list", 0),
         ]
     )
     buttons.append([home_button(texts)])
@@ -165,20 +140,14 @@ async def event_view(context: Context, event: EventRow, user_id: int) -> tuple[s
     rows: list[list[InlineKeyboardButton]] = []
     if event.state == "active" and event.ends_at > now:
         follow = (
-            InlineKeyboardButton(
-                texts("events.buttons.unfollow"), callback_data=callbacks.encode("ev", "unfollow", event.id)
-            )
+            EVENTS.button(texts("events.buttons.unfollow"), "unfollow", event.id)
             if following
-            else InlineKeyboardButton(
-                texts("events.buttons.follow"), callback_data=callbacks.encode("ev", "follow", event.id)
-            )
+            else EVENTS.button(texts("events.buttons.follow"), "follow", event.id)
         )
         rows.append(
             [
                 follow,
-                InlineKeyboardButton(
-                    texts("events.buttons.ics_file"), callback_data=callbacks.encode("ev", "ics", event.id)
-                ),
+                EVENTS.button(texts("events.buttons.ics_file"), "ics", event.id),
             ]
         )
         if link:
@@ -193,29 +162,15 @@ async def event_view(context: Context, event: EventRow, user_id: int) -> tuple[s
         if await is_coordinator(data.settings, data.db, user_id):
             rows.append(
                 [
-                    InlineKeyboardButton(
-                        texts("events.buttons.edit"), callback_data=callbacks.encode("evf", "edit", event.id)
-                    ),
-                    InlineKeyboardButton(
-                        texts("events.buttons.cancel_event"),
-                        callback_data=callbacks.encode("ev", "cancel", event.id),
-                    ),
+                    EVENT_FORM.button(texts("events.buttons.edit"), "edit", event.id),
+                    EVENTS.button(texts("events.buttons.cancel_event"), "cancel", event.id),
                 ]
             )
     elif following:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    texts("events.buttons.unfollow"),
-                    callback_data=callbacks.encode("ev", "unfollow", event.id),
-                )
-            ]
-        )
+        rows.append([EVENTS.button(texts("events.buttons.unfollow"), "unfollow", event.id)])
     rows.append(
         [
-            InlineKeyboardButton(
-                texts("events.buttons.all_events"), callback_data=callbacks.encode("ev", "list", 0)
-            ),
+            EVENTS.button(texts("events.buttons.all_events"), "list", 0),
             home_button(texts),
         ]
     )
@@ -224,7 +179,7 @@ async def event_view(context: Context, event: EventRow, user_id: int) -> tuple[s
 
 async def _event_from_press(update: Update, context: Context) -> tuple[callbacks.Callback, EventRow] | None:
     """The pressed event, or None after telling the user it no longer exists."""
-    press = parse_press(update, "ev")
+    press = parse_press(update, EVENTS)
     event_id = events.parse_number(press.arg) if press is not None else None
     if press is None or event_id is None:
         await answer(update.callback_query, context.bot_data.texts("errors.stale_button"), alert=True)
@@ -310,14 +265,8 @@ async def _cancel(update: Update, context: Context, event: EventRow, *, confirme
         markup = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(
-                        texts("events.buttons.cancel_confirm"),
-                        callback_data=callbacks.encode("ev", "cancelok", event.id),
-                    ),
-                    InlineKeyboardButton(
-                        texts("events.buttons.cancel_keep"),
-                        callback_data=callbacks.encode("ev", "show", event.id),
-                    ),
+                    EVENTS.button(texts("events.buttons.cancel_confirm"), "cancelok", event.id),
+                    EVENTS.button(texts("events.buttons.cancel_keep"), "show", event.id),
                 ]
             ]
         )
@@ -335,9 +284,7 @@ async def _cancel(update: Update, context: Context, event: EventRow, *, confirme
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(
-                    texts("events.buttons.all_events"), callback_data=callbacks.encode("ev", "list", 0)
-                ),
+                EVENTS.button(texts("events.buttons.all_events"), "list", 0),
                 home_button(texts),
             ]
         ]
@@ -352,7 +299,7 @@ def _kick_outbox(context: Context) -> None:
 
 async def event_list_pressed(update: Update, context: Context) -> None:
     """``ev:list:<page>``."""
-    press = parse_press(update, "ev")
+    press = parse_press(update, EVENTS)
     user = update.effective_user
     page = events.parse_number(press.arg) if press is not None else None
     if user is None or page is None:
@@ -377,9 +324,7 @@ async def deep_link(update: Update, context: Context) -> None:
         markup = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(
-                        texts("events.buttons.all_events"), callback_data=callbacks.encode("ev", "list", 0)
-                    ),
+                    EVENTS.button(texts("events.buttons.all_events"), "list", 0),
                     home_button(texts),
                 ]
             ]
@@ -410,12 +355,8 @@ async def my_calendar(update: Update, context: Context) -> None:
         markup = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(
-                        texts("events.buttons.events"), callback_data=callbacks.encode("ev", "list", 0)
-                    ),
-                    InlineKeyboardButton(
-                        texts("events.buttons.deadlines"), callback_data=callbacks.encode("dl", "list", 0)
-                    ),
+                    EVENTS.button(texts("events.buttons.events"), "list", 0),
+                    DEADLINES.button(texts("events.buttons.deadlines"), "list", 0),
                 ]
             ]
         )
@@ -446,17 +387,11 @@ async def my_calendar(update: Update, context: Context) -> None:
 def _land_chooser(content: Content) -> InlineKeyboardMarkup:
     texts = content.texts
     buttons = [
-        InlineKeyboardButton(content.land_name(code), callback_data=callbacks.encode("dl", "land", code))
+        DEADLINES.button(content.land_name(code), "land", code)
         for code in sorted(LAND_CODES, key=content.land_name)
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append(
-        [
-            InlineKeyboardButton(
-                texts("events.buttons.no_land"), callback_data=callbacks.encode("dl", "land", "none")
-            )
-        ]
-    )
+    rows.append([DEADLINES.button(texts("events.buttons.no_land"), "land", "none")])
     rows.append([home_button(texts)])
     return InlineKeyboardMarkup(rows)
 
@@ -494,35 +429,23 @@ async def _render_deadlines(context: Context, user_id: int, page: int, land: str
         programme = content.calendar.programmes[programme_id]
         if programme_id in following:
             label = texts("events.buttons.programme_following", programme=programme.short)
-            data_ = callbacks.encode("dl", "u", f"{programme_id}.{page}")
+            data_ = DEADLINES.data("u", f"{programme_id}.{page}")
         else:
             label = texts("events.buttons.programme_follow", programme=programme.short)
-            data_ = callbacks.encode("dl", "f", f"{programme_id}.{page}")
+            data_ = DEADLINES.data("f", f"{programme_id}.{page}")
         follow_buttons.append(InlineKeyboardButton(label, callback_data=data_))
     rows.extend(follow_buttons[i : i + 2] for i in range(0, len(follow_buttons), 2))
     nav = []
     if page > 0:
-        nav.append(
-            InlineKeyboardButton(
-                texts("events.buttons.previous"), callback_data=callbacks.encode("dl", "list", page - 1)
-            )
-        )
+        nav.append(DEADLINES.button(texts("events.buttons.previous"), "list", page - 1))
     if page + 1 < pages:
-        nav.append(
-            InlineKeyboardButton(
-                texts("events.buttons.next"), callback_data=callbacks.encode("dl", "list", page + 1)
-            )
-        )
+        nav.append(DEADLINES.button(texts("events.buttons.next"), "list", page + 1))
     if nav:
         rows.append(nav)
     rows.append(
         [
-            InlineKeyboardButton(
-                texts("events.buttons.change_land"), callback_data=callbacks.encode("dl", "lands")
-            ),
-            InlineKeyboardButton(
-                texts("events.buttons.my_calendar"), callback_data=callbacks.encode("ev", "mycal")
-            ),
+            DEADLINES.button(texts("events.buttons.change_land"), "lands"),
+            EVENTS.button(texts("events.buttons.my_calendar"), "mycal"),
         ]
     )
     rows.append([home_button(texts)])
@@ -557,7 +480,7 @@ async def fristen_command(update: Update, context: Context) -> None:
 
 async def deadline_pressed(update: Update, context: Context) -> None:
     """``dl:list:<page>``, ``dl:f|u:<programme>.<page>``, ``dl:lands``, ``dl:land:<code|none>``."""
-    press = parse_press(update, "dl")
+    press = parse_press(update, DEADLINES)
     user = update.effective_user
     data = context.bot_data
     texts, tz, now = data.texts, data.settings.tz, data.clock.now()
@@ -693,11 +616,11 @@ def register(app: App) -> None:
     app.bot_data.outbox.register(events.NOTICE_KIND, deliver=deliver_notice, on_failed=forget_blocked)
     app.add_handler(CommandHandler("termine", termine_command, filters=private))
     app.add_handler(CommandHandler("fristen", fristen_command, filters=private))
-    app.add_handler(CallbackQueryHandler(menu_termine, pattern=rf"^{callbacks.encode('menu', 'termine')}$"))
-    app.add_handler(CallbackQueryHandler(my_calendar, pattern=rf"^{callbacks.encode('ev', 'mycal')}$"))
-    app.add_handler(CallbackQueryHandler(event_list_pressed, pattern=r"^ev:list:"))
-    app.add_handler(CallbackQueryHandler(event_pressed, pattern=callbacks.pattern("ev")))
-    app.add_handler(CallbackQueryHandler(deadline_pressed, pattern=callbacks.pattern("dl")))
+    app.add_handler(CallbackQueryHandler(menu_termine, pattern=MENU.pattern("termine")))
+    app.add_handler(CallbackQueryHandler(my_calendar, pattern=EVENTS.pattern("mycal")))
+    app.add_handler(CallbackQueryHandler(event_list_pressed, pattern=EVENTS.pattern("list", arg=Arg.ANY)))
+    app.add_handler(CallbackQueryHandler(event_pressed, pattern=EVENTS.pattern()))
+    app.add_handler(CallbackQueryHandler(deadline_pressed, pattern=DEADLINES.pattern()))
     assert app.job_queue is not None
     settings = app.bot_data.settings
     app.job_queue.run_repeating(

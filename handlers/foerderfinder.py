@@ -11,7 +11,6 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import callbacks
 from bot.content import LAND_CODES, Html
 from bot.context import App, BotData, Context
 from bot.foerderfinder import (
@@ -27,11 +26,12 @@ from bot.foerderfinder import (
     span_arg,
 )
 from bot.guided import land_options, match_typed
+from bot.keyboards import FOERDERFINDER, MENU, url_button
 from handlers.common import answer, home_button, parse_press, send_html, show
 from handlers.guided import (
     FF_KEY,
     HOME,
-    MENU,
+    MENU_BELOW,
     TypedChoice,
     article_url,
     begin_tool,
@@ -41,7 +41,6 @@ from handlers.guided import (
     tool_data,
 )
 
-PREFIX = "ff"
 RESULT = "result"
 STATE = {step: f"ff_{step}" for step in (*STEPS, RESULT)}
 # The callback action of each step's answer buttons.
@@ -81,10 +80,6 @@ def _plan(ff: dict[str, Any]) -> Plan | None:
     )
 
 
-def _button(label: str, action: str, arg: str = "") -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callbacks.encode(PREFIX, action, arg))
-
-
 def _pairs(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
@@ -92,10 +87,10 @@ def _pairs(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButto
 def _nav(context: Context, first: bool) -> list[InlineKeyboardButton]:
     texts = context.bot_data.texts
     if first:
-        return [_button(texts("menu.buttons.home"), HOME)]
+        return [FOERDERFINDER.button(texts("menu.buttons.home"), HOME)]
     return [
-        _button(texts("foerderfinder.buttons.back"), "back"),
-        _button(texts("foerderfinder.buttons.restart"), "restart"),
+        FOERDERFINDER.button(texts("foerderfinder.buttons.back"), "back"),
+        FOERDERFINDER.button(texts("foerderfinder.buttons.restart"), "restart"),
     ]
 
 
@@ -125,19 +120,24 @@ def _step_view(context: Context, ff: dict[str, Any], step: str) -> tuple[str, In
     number = steps.index(step) + 1
     rows: list[list[InlineKeyboardButton]] = []
     if step == "country":
-        rows = [[_button(c.label, "c", c.id)] for c in data.countries]
+        rows = [[FOERDERFINDER.button(c.label, "c", c.id)] for c in data.countries]
     elif step == "format":
-        rows = [[_button(f.label, "f", f.id)] for f in data.formats]
+        rows = [[FOERDERFINDER.button(f.label, "f", f.id)] for f in data.formats]
     elif step == "ages":
         rows = _pairs(
-            [_button(ages_label(texts, (a.min, a.max)), "a", span_arg((a.min, a.max))) for a in data.ages]
+            [
+                FOERDERFINDER.button(ages_label(texts, (a.min, a.max)), "a", span_arg((a.min, a.max)))
+                for a in data.ages
+            ]
         )
     elif step == "days":
         fmt = data.format(str(ff.get("format")))
         options = fmt.days if fmt else []
         rows = _pairs(
             [
-                _button(days_label(texts, (d.min, d.max), options), "d", span_arg((d.min, d.max)))
+                FOERDERFINDER.button(
+                    days_label(texts, (d.min, d.max), options), "d", span_arg((d.min, d.max))
+                )
                 for d in options
             ]
         )
@@ -145,10 +145,14 @@ def _step_view(context: Context, ff: dict[str, Any], step: str) -> tuple[str, In
         known = ff.get("known_land")
         if known in LAND_CODES:
             rows.append(
-                [_button(texts("foerderfinder.buttons.keep_land", land=content.land_name(known)), "l", known)]
+                [
+                    FOERDERFINDER.button(
+                        texts("foerderfinder.buttons.keep_land", land=content.land_name(known)), "l", known
+                    )
+                ]
             )
-        rows.extend(_pairs([_button(content.land_name(code), "l", code) for code in LAND_CODES]))
-        rows.append([_button(texts("foerderfinder.buttons.no_land"), "l", NO_LAND)])
+        rows.extend(_pairs([FOERDERFINDER.button(content.land_name(code), "l", code) for code in LAND_CODES]))
+        rows.append([FOERDERFINDER.button(texts("foerderfinder.buttons.no_land"), "l", NO_LAND)])
     rows.append(_nav(context, number == 1))
     so_far = _answers_so_far(context, ff, steps[: number - 1])
     progress = texts("foerderfinder.so_far", answers=" · ".join(so_far)) if so_far else ""
@@ -217,12 +221,12 @@ async def _result(update: Update, context: Context, ff: dict[str, Any]) -> str:
         if programme.article not in seen and len(seen) < MAX_ARTICLE_BUTTONS:
             seen.append(programme.article)
             label = texts("foerderfinder.buttons.article", short=programme.short)
-            rows.append([InlineKeyboardButton(label, url=article_url(context, programme.article))])
+            rows.append([url_button(label, article_url(context, programme.article))])
     if not finding.fits:
         label = texts("foerderfinder.buttons.overview")
-        rows.append([InlineKeyboardButton(label, url=article_url(context, "foerderung-ueberblick"))])
+        rows.append([url_button(label, article_url(context, "foerderung-ueberblick"))])
     rows.append(_nav(context, first=False))
-    rows.append([_button(texts("menu.buttons.home"), MENU)])
+    rows.append([FOERDERFINDER.button(texts("menu.buttons.home"), MENU_BELOW)])
     await show_parts(update, context, parts, InlineKeyboardMarkup(rows))
     return STATE[RESULT]
 
@@ -261,7 +265,7 @@ async def _next(update: Update, context: Context, ff: dict[str, Any], step: str)
 async def on_press(update: Update, context: Context) -> str | int | None:
     """A button of the dialogue: an answer for the current step, back, or restart."""
     texts = context.bot_data.texts
-    parsed = parse_press(update, PREFIX)
+    parsed = parse_press(update, FOERDERFINDER)
     if parsed is None:
         await answer(update.callback_query, texts("foerderfinder.stale_step"), alert=True)
         return None
@@ -270,7 +274,7 @@ async def on_press(update: Update, context: Context) -> str | int | None:
         return await start(update, context)
     if parsed.action == HOME:
         return await leave_to_menu(update, context)
-    if parsed.action == MENU:
+    if parsed.action == MENU_BELOW:
         await menu_below(update, context)
         return None
     if ff is None:
@@ -323,7 +327,7 @@ async def ended_press(update: Update, context: Context) -> None:
     texts = context.bot_data.texts
     await answer(update.callback_query, texts("foerderfinder.ended_toast"))
     markup = InlineKeyboardMarkup(
-        [[_button(texts("foerderfinder.buttons.restart"), "restart")], [home_button(texts)]]
+        [[FOERDERFINDER.button(texts("foerderfinder.buttons.restart"), "restart")], [home_button(texts)]]
     )
     await send_html(update, context, texts("foerderfinder.ended"), markup)
 
@@ -333,8 +337,8 @@ def entry_points() -> list[BaseHandler[Update, Context, Any]]:
     return [
         CommandHandler("foerderfinder", start, filters=private),
         CommandHandler("start", start, filters=private & filters.Regex(r"^/start foerderfinder\s*$")),
-        CallbackQueryHandler(start, pattern=rf"^{callbacks.encode('menu', 'foerderfinder')}$"),
-        CallbackQueryHandler(start, pattern=rf"^{callbacks.encode(PREFIX, 'restart')}$"),
+        CallbackQueryHandler(start, pattern=MENU.pattern("foerderfinder")),
+        CallbackQueryHandler(start, pattern=FOERDERFINDER.pattern("restart")),
     ]
 
 
@@ -372,7 +376,7 @@ async def on_typed_answer(update: Update, context: Context) -> str | None:
 
 def states(app: App) -> dict[object, list[BaseHandler[Update, Context, Any]]]:
     private = filters.ChatType.PRIVATE
-    press = CallbackQueryHandler(on_press, pattern=callbacks.pattern(PREFIX))
+    press = CallbackQueryHandler(on_press, pattern=FOERDERFINDER.pattern())
     typed = MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_text)
     # At button steps only text that names a button is the dialogue's; a question still reaches the search.
     choice = MessageHandler(
@@ -386,8 +390,8 @@ def states(app: App) -> dict[object, list[BaseHandler[Update, Context, Any]]]:
 
 def fallbacks() -> list[BaseHandler[Update, Context, Any]]:
     """Funding-finder buttons while the other guided tool runs."""
-    return [CallbackQueryHandler(ended_press, pattern=callbacks.pattern(PREFIX))]
+    return [CallbackQueryHandler(ended_press, pattern=FOERDERFINDER.pattern())]
 
 
 def register_outside(app: App) -> None:
-    app.add_handler(CallbackQueryHandler(ended_press, pattern=callbacks.pattern(PREFIX)))
+    app.add_handler(CallbackQueryHandler(ended_press, pattern=FOERDERFINDER.pattern()))

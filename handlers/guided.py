@@ -18,8 +18,10 @@ from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 from telegram.warnings import PTBUserWarning
 
+from bot import keyboards
 from bot.content import split_message
 from bot.context import App, BotData, Context
+from bot.keyboards import FOERDERFINDER, STANDORT, STANDORT_VIEW
 from handlers.common import answer, main_menu, send_html, show
 
 NAME = "guided"
@@ -29,7 +31,7 @@ END = ConversationHandler.END
 # The home button under a question (ends the dialogue, the question becomes the menu) and under a result (the
 # menu comes as a new message below, the result stays readable).
 HOME = "home"
-MENU = "menu"
+MENU_BELOW = "menu"
 
 
 # A tool's reading of typed text at its current step: (callback action, argument) of the button it names.
@@ -128,8 +130,10 @@ async def cancel(update: Update, context: Context) -> int:
 def menu_handlers() -> list[CallbackQueryHandler[Context, Any]]:
     """The home buttons of both tools, inside the dialogue and outside it alike."""
     return [
-        CallbackQueryHandler(leave_to_menu, pattern=rf"^(ff|st):{HOME}$"),
-        CallbackQueryHandler(menu_below, pattern=rf"^(ff|stv):{MENU}$"),
+        CallbackQueryHandler(leave_to_menu, pattern=keyboards.pattern([FOERDERFINDER, STANDORT], HOME)),
+        CallbackQueryHandler(
+            menu_below, pattern=keyboards.pattern([FOERDERFINDER, STANDORT_VIEW], MENU_BELOW)
+        ),
     ]
 
 

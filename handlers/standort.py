@@ -13,11 +13,11 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import callbacks
 from bot.content import LAND_CODES, Html, html_to_plain
 from bot.context import App, BotData, Context
 from bot.db import StandortRow
 from bot.guided import land_options, match_typed
+from bot.keyboards import STANDORT, STANDORT_VIEW, url_button
 from bot.standort import (
     ANSWER_WORDS,
     ANSWERS,
@@ -35,7 +35,7 @@ from handlers.common import answer, home_button, parse_press, send_html, show
 from handlers.guided import (
     END,
     HOME,
-    MENU,
+    MENU_BELOW,
     ST_KEY,
     TypedChoice,
     article_url,
@@ -45,14 +45,8 @@ from handlers.guided import (
     tool_data,
 )
 
-PREFIX = "st"  # steps of the dialogue
-VIEW = "stv"  # buttons under a stored result (update, send the draft again): valid outside the dialogue
 STEPS = ("name", "type", "land", "question")
 STATE = {step: f"st_{step}" for step in STEPS}
-
-
-def _button(label: str, action: str, arg: str = "", prefix: str = PREFIX) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callbacks.encode(prefix, action, arg))
 
 
 def _pairs(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
@@ -103,18 +97,22 @@ def _step_view(context: Context, st: dict[str, Any]) -> tuple[str, InlineKeyboar
     if step == "name":
         question = texts("standort.ask.name")
         if isinstance(prev.get("name"), str):
-            rows.append([_button(texts("standort.buttons.keep_name", name=prev["name"]), "keep")])
+            rows.append([STANDORT.button(texts("standort.buttons.keep_name", name=prev["name"]), "keep")])
     elif step == "type":
         question = texts("standort.ask.type", name=st.get("name", ""))
-        rows.append([_button(t.label, "t", t.id) for t in config.kommune_types])
+        rows.append([STANDORT.button(t.label, "t", t.id) for t in config.kommune_types])
     elif step == "land":
         question = texts("standort.ask.land")
         known = st.get("known_land")
         if known in LAND_CODES:
             rows.append(
-                [_button(texts("standort.buttons.keep_land", land=content.land_name(known)), "l", known)]
+                [
+                    STANDORT.button(
+                        texts("standort.buttons.keep_land", land=content.land_name(known)), "l", known
+                    )
+                ]
             )
-        rows.extend(_pairs([_button(content.land_name(code), "l", code) for code in LAND_CODES]))
+        rows.extend(_pairs([STANDORT.button(content.land_name(code), "l", code) for code in LAND_CODES]))
     else:
         index = int(st.get("index", 0))
         item = config.questions[index]
@@ -136,14 +134,14 @@ def _step_view(context: Context, st: dict[str, Any]) -> tuple[str, InlineKeyboar
             question=item.question,
             hint=Html(hint),
         )
-        rows.append([_button(texts(f"standort.buttons.{a}"), "a", f"{item.id}.{a}") for a in ANSWERS])
+        rows.append([STANDORT.button(texts(f"standort.buttons.{a}"), "a", f"{item.id}.{a}") for a in ANSWERS])
     if number == 1:
-        rows.append([_button(texts("menu.buttons.home"), HOME)])
+        rows.append([STANDORT.button(texts("menu.buttons.home"), HOME)])
     else:
         rows.append(
             [
-                _button(texts("standort.buttons.back"), "back"),
-                _button(texts("standort.buttons.restart"), "restart"),
+                STANDORT.button(texts("standort.buttons.back"), "back"),
+                STANDORT.button(texts("standort.buttons.restart"), "restart"),
             ]
         )
     text = texts("standort.step", number=number, total=total, question=Html(question))
@@ -220,8 +218,8 @@ async def _show_summary(update: Update, context: Context, latest: StandortRow) -
     )
     markup = InlineKeyboardMarkup(
         [
-            [_button(texts("standort.buttons.update"), "update", prefix=VIEW)],
-            [_button(texts("standort.buttons.resend"), "resend", prefix=VIEW)],
+            [STANDORT_VIEW.button(texts("standort.buttons.update"), "update")],
+            [STANDORT_VIEW.button(texts("standort.buttons.resend"), "resend")],
             [home_button(texts)],
         ]
     )
@@ -338,15 +336,11 @@ async def _finish(update: Update, context: Context, st: dict[str, Any]) -> str |
     )
     parts.append(texts("standort.result.document_follows"))
     rows = [
-        [
-            InlineKeyboardButton(
-                texts("standort.buttons.article", title=s.title), url=article_url(context, s.article)
-            )
-        ]
+        [url_button(texts("standort.buttons.article", title=s.title), article_url(context, s.article))]
         for s in assessment.next_steps
     ]
-    rows.append([_button(texts("standort.buttons.update"), "update", prefix=VIEW)])
-    rows.append([_button(texts("menu.buttons.home"), MENU, prefix=VIEW)])
+    rows.append([STANDORT_VIEW.button(texts("standort.buttons.update"), "update")])
+    rows.append([STANDORT_VIEW.button(texts("menu.buttons.home"), MENU_BELOW)])
     await answer(update.callback_query)
     await show_parts(update, context, parts, InlineKeyboardMarkup(rows))
     [stored] = await db.standort_results(user.id, 1)
@@ -413,7 +407,7 @@ async def _back(update: Update, context: Context, st: dict[str, Any]) -> str:
 async def on_press(update: Update, context: Context) -> str | int | None:
     """A button of the dialogue: an answer for the current step, back, or restart."""
     texts = context.bot_data.texts
-    parsed = parse_press(update, PREFIX)
+    parsed = parse_press(update, STANDORT)
     if parsed is None:
         await answer(update.callback_query, texts("standort.stale_step"), alert=True)
         return None
@@ -463,7 +457,7 @@ async def ended_press(update: Update, context: Context) -> None:
     texts = context.bot_data.texts
     await answer(update.callback_query, texts("standort.ended_toast"))
     markup = InlineKeyboardMarkup(
-        [[_button(texts("standort.buttons.update"), "update", prefix=VIEW)], [home_button(texts)]]
+        [[STANDORT_VIEW.button(texts("standort.buttons.update"), "update")], [home_button(texts)]]
     )
     await send_html(update, context, texts("standort.ended"), markup)
 
@@ -472,7 +466,7 @@ def entry_points() -> list[BaseHandler[Update, Context, Any]]:
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("standort", standort_command, filters=private),
-        CallbackQueryHandler(update_press, pattern=rf"^{callbacks.encode(VIEW, 'update')}$"),
+        CallbackQueryHandler(update_press, pattern=STANDORT_VIEW.pattern("update")),
     ]
 
 
@@ -511,7 +505,7 @@ async def on_typed_answer(update: Update, context: Context) -> str | int | None:
 
 def states(app: App) -> dict[object, list[BaseHandler[Update, Context, Any]]]:
     private = filters.ChatType.PRIVATE
-    press = CallbackQueryHandler(on_press, pattern=callbacks.pattern(PREFIX))
+    press = CallbackQueryHandler(on_press, pattern=STANDORT.pattern())
     typed = MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_name)
     # At button steps only text that names a button is the dialogue's; a question still reaches the search.
     choice = MessageHandler(
@@ -522,9 +516,9 @@ def states(app: App) -> dict[object, list[BaseHandler[Update, Context, Any]]]:
 
 def fallbacks() -> list[BaseHandler[Update, Context, Any]]:
     """Standortbestimmung buttons while the other guided tool runs."""
-    return [CallbackQueryHandler(ended_press, pattern=callbacks.pattern(PREFIX))]
+    return [CallbackQueryHandler(ended_press, pattern=STANDORT.pattern())]
 
 
 def register_outside(app: App) -> None:
-    app.add_handler(CallbackQueryHandler(resend_press, pattern=rf"^{callbacks.encode(VIEW, 'resend')}$"))
-    app.add_handler(CallbackQueryHandler(ended_press, pattern=callbacks.pattern(PREFIX)))
+    app.add_handler(CallbackQueryHandler(resend_press, pattern=STANDORT_VIEW.pattern("resend")))
+    app.add_handler(CallbackQueryHandler(ended_press, pattern=STANDORT.pattern()))

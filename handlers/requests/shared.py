@@ -11,10 +11,10 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
-from bot import callbacks
 from bot.content import Html, html_to_plain
 from bot.context import Context
 from bot.db import from_db_time, to_db_time
+from bot.keyboards import REQUEST_FORM
 from bot.requests import (
     CONTACT_KINDS,
     FORM_EXPIRES,
@@ -33,7 +33,6 @@ from handlers.common import answer, home_button, send_html, show
 
 log = logging.getLogger(__name__)
 
-FORM_PREFIX = "rqf"
 FORM = "request_form"  # user_data: the answers so far
 REPLY = "request_reply"  # user_data: the request the user is answering
 PREFILL = "request_prefill"  # user_data: questions offered for the form by other features, by token
@@ -112,9 +111,7 @@ def _form_button(
     context: Context, key: str, action: str, form: dict[str, Any], value: str = ""
 ) -> InlineKeyboardButton:
     arg = f"{form['id']}.{value}" if value else str(form["id"])
-    return InlineKeyboardButton(
-        context.bot_data.texts(key), callback_data=callbacks.encode(FORM_PREFIX, action, arg)
-    )
+    return REQUEST_FORM.button(context.bot_data.texts(key), action, arg)
 
 
 def _form_footer(context: Context, form: dict[str, Any]) -> list[list[InlineKeyboardButton]]:
@@ -147,12 +144,7 @@ async def _prompt(context: Context, form: dict[str, Any], state: str) -> tuple[s
                 if land.code == remembered
                 else land.name
             )
-            buttons.append(
-                InlineKeyboardButton(
-                    label,
-                    callback_data=callbacks.encode(FORM_PREFIX, "land", f"{form['id']}.{land.code}"),
-                )
-            )
+            buttons.append(REQUEST_FORM.button(label, "land", f"{form['id']}.{land.code}"))
         rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     elif state == S_ROLE:
         body = texts("requests.form.role")
@@ -163,10 +155,7 @@ async def _prompt(context: Context, form: dict[str, Any], state: str) -> tuple[s
         body = texts("requests.form.topic")
         nodes = content.menu_children(None)
         topic_buttons = [
-            InlineKeyboardButton(
-                node.title, callback_data=callbacks.encode(FORM_PREFIX, "topic", f"{form['id']}.{node.id}")
-            )
-            for node in nodes
+            REQUEST_FORM.button(node.title, "topic", f"{form['id']}.{node.id}") for node in nodes
         ]
         topic_buttons.append(
             _form_button(context, "requests.buttons.topic_sonstiges", "topic", form, OTHER_TOPIC)
