@@ -71,6 +71,11 @@ def url_button(label: str, url: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, url=url)
 
 
+def rows(buttons: Sequence[InlineKeyboardButton], width: int = 2) -> list[list[InlineKeyboardButton]]:
+    """The buttons in rows of ``width`` (the last row may be shorter)."""
+    return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+
+
 def one_button(button: InlineKeyboardButton) -> InlineKeyboardMarkup:
     """A keyboard of a single button."""
     return InlineKeyboardMarkup([[button]])

@@ -8,15 +8,15 @@ step and every press; a press outside an active draft (old or forged) changes no
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
-from bot import broadcast, subscriptions
+from bot import broadcast, keyboards, subscriptions
 from bot.broadcast import AnnouncementError
 from bot.content import LAND_CODES
 from bot.context import App, Context
@@ -84,6 +84,25 @@ async def _stale(update: Update, context: Context) -> int:
     return END
 
 
+TypedStep = Callable[[Update, Context, dict[str, Any], Message], Awaitable[str | int]]
+
+
+def _typed_step(step: TypedStep) -> Callable[[Update, Context], Coroutine[Any, Any, str | int]]:
+    """A step that reads what the coordinator typed, given the draft and the message; it ends the dialogue
+    instead when the sender may not announce (any longer) or the draft is gone."""
+
+    async def handler(update: Update, context: Context) -> str | int:
+        if not await _may_announce(update, context):
+            return await _deny(update, context)
+        draft = _draft(context)
+        message = update.effective_message
+        if draft is None or message is None:
+            return await _stale(update, context)
+        return await step(update, context, draft, message)
+
+    return handler
+
+
 # --- steps ---------------------------------------------------------------------------------------------------
 
 
@@ -98,14 +117,9 @@ async def begin(update: Update, context: Context) -> str | int:
     return TEXT
 
 
-async def got_text(update: Update, context: Context) -> str | int:
+@_typed_step
+async def got_text(update: Update, context: Context, draft: dict[str, Any], message: Message) -> str | int:
     """The announcement text: rendered from its entities to safe HTML, checked for length."""
-    if not await _may_announce(update, context):
-        return await _deny(update, context)
-    draft = _draft(context)
-    message = update.effective_message
-    if draft is None or message is None:
-        return await _stale(update, context)
     texts = context.bot_data.texts
     text = message.text or ""
     body = broadcast.entities_to_html(text, message.entities)
@@ -127,14 +141,9 @@ async def unsupported(update: Update, context: Context) -> None:
     await send_html(update, context, context.bot_data.texts("announcements.errors.unsupported"))
 
 
-async def got_button(update: Update, context: Context) -> str | int:
+@_typed_step
+async def got_button(update: Update, context: Context, draft: dict[str, Any], message: Message) -> str | int:
     """``Beschriftung | https://…`` for an optional link button."""
-    if not await _may_announce(update, context):
-        return await _deny(update, context)
-    draft = _draft(context)
-    message = update.effective_message
-    if draft is None or message is None:
-        return await _stale(update, context)
     texts = context.bot_data.texts
     try:
         label, url = broadcast.parse_button(message.text or "", texts("announcements.buttons.link_default"))
@@ -284,7 +293,7 @@ async def _show_lands(update: Update, context: Context, draft: dict[str, Any]) -
         update,
         context,
         draft,
-        [buttons[i : i + 2] for i in range(0, len(buttons), 2)],
+        keyboards.rows(buttons),
         "announcements.lands_prompt",
     )
 

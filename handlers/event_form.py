@@ -17,7 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
-from bot import events
+from bot import events, keyboards
 from bot.content import LAND_CODES, Content
 from bot.context import App, Context
 from bot.events import Draft, EventInputError
@@ -88,7 +88,7 @@ async def _ask(update: Update, context: Context, form: dict[str, Any], field: st
             EVENT_FORM.button(content.land_name(code), "land", code)
             for code in sorted(LAND_CODES, key=content.land_name)
         ]
-        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        rows = keyboards.rows(buttons)
         rows.insert(
             0,
             [EVENT_FORM.button(texts("events.buttons.nationwide"), "land", "all")],
@@ -100,7 +100,7 @@ async def _ask(update: Update, context: Context, form: dict[str, Any], field: st
         buttons = [
             EVENT_FORM.button(label, "topic", topic) for topic, label in content.calendar.topics.items()
         ]
-        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        rows = keyboards.rows(buttons)
         rows.append(back + _cancel_row(content))
         await show(update, context, texts("events.form.ask.topic"), InlineKeyboardMarkup(rows))
         return PICK
@@ -144,7 +144,7 @@ async def _preview(update: Update, context: Context, form: dict[str, Any]) -> st
         EVENT_FORM.button(texts("events.buttons.change", field=texts(f"events.field.{name}")), "change", name)
         for name in events.FIELDS
     ]
-    rows = [change_buttons[i : i + 3] for i in range(0, len(change_buttons), 3)]
+    rows = keyboards.rows(change_buttons, 3)
     rows.append([EVENT_FORM.button(save_label, "save")])
     rows.append(_cancel_row(content))
     await show(update, context, text, InlineKeyboardMarkup(rows))

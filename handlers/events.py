@@ -16,7 +16,7 @@ from urllib.parse import quote
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, filters
 
-from bot import callbacks, deadlines, events, outbox, reminders, subscriptions
+from bot import callbacks, deadlines, events, keyboards, outbox, reminders, subscriptions
 from bot import following as follows
 from bot.content import LAND_CODES, Content
 from bot.context import App, Context
@@ -390,7 +390,7 @@ def _land_chooser(content: Content) -> InlineKeyboardMarkup:
         DEADLINES.button(content.land_name(code), "land", code)
         for code in sorted(LAND_CODES, key=content.land_name)
     ]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows = keyboards.rows(buttons)
     rows.append([DEADLINES.button(texts("events.buttons.no_land"), "land", "none")])
     rows.append([home_button(texts)])
     return InlineKeyboardMarkup(rows)
@@ -434,7 +434,7 @@ async def _render_deadlines(context: Context, user_id: int, page: int, land: str
             label = texts("events.buttons.programme_follow", programme=programme.short)
             data_ = DEADLINES.data("f", f"{programme_id}.{page}")
         follow_buttons.append(InlineKeyboardButton(label, callback_data=data_))
-    rows.extend(follow_buttons[i : i + 2] for i in range(0, len(follow_buttons), 2))
+    rows.extend(keyboards.rows(follow_buttons))
     nav = []
     if page > 0:
         nav.append(DEADLINES.button(texts("events.buttons.previous"), "list", page - 1))

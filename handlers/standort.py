@@ -11,8 +11,9 @@ import asyncio
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
+import handlers.guided as guided
 from bot.content import LAND_CODES, Html, html_to_plain
 from bot.context import App, BotData, Context
 from bot.db import StandortRow
@@ -31,13 +32,12 @@ from bot.standort import (
     render_summary,
     same_kommune,
 )
-from handlers.common import answer, home_button, parse_press, send_html, show
+from handlers.common import answer, home_button, send_html, show
 from handlers.guided import (
     END,
     HOME,
     MENU_BELOW,
     ST_KEY,
-    TypedChoice,
     article_url,
     begin_tool,
     leave_to_menu,
@@ -47,10 +47,6 @@ from handlers.guided import (
 
 STEPS = ("name", "type", "land", "question")
 STATE = {step: f"st_{step}" for step in STEPS}
-
-
-def _pairs(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
-    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
 def _local_date(context: Context, row: StandortRow) -> str:
@@ -103,16 +99,7 @@ def _step_view(context: Context, st: dict[str, Any]) -> tuple[str, InlineKeyboar
         rows.append([STANDORT.button(t.label, "t", t.id) for t in config.kommune_types])
     elif step == "land":
         question = texts("standort.ask.land")
-        known = st.get("known_land")
-        if known in LAND_CODES:
-            rows.append(
-                [
-                    STANDORT.button(
-                        texts("standort.buttons.keep_land", land=content.land_name(known)), "l", known
-                    )
-                ]
-            )
-        rows.extend(_pairs([STANDORT.button(content.land_name(code), "l", code) for code in LAND_CODES]))
+        rows += guided.land_rows(content, STANDORT, st.get("known_land"), "standort.buttons.keep_land")
     else:
         index = int(st.get("index", 0))
         item = config.questions[index]
@@ -299,7 +286,7 @@ async def _finish(update: Update, context: Context, st: dict[str, Any]) -> str |
         or config.kommune_type(str(kommune_type)) is None
         or land not in LAND_CODES
     ):
-        await answer(update.callback_query, texts("standort.interrupted"), alert=True)
+        await answer(update.callback_query, context.bot_data.texts("standort.interrupted"), alert=True)
         return await _begin(update, context, await _latest(context, update))
     assessment = assess(config, answers)
     previous = await _latest(context, update)
@@ -406,10 +393,8 @@ async def _back(update: Update, context: Context, st: dict[str, Any]) -> str:
 
 async def on_press(update: Update, context: Context) -> str | int | None:
     """A button of the dialogue: an answer for the current step, back, or restart."""
-    texts = context.bot_data.texts
-    parsed = parse_press(update, STANDORT)
+    parsed = await guided.step_press(update, context, STANDORT, "standort.stale_step")
     if parsed is None:
-        await answer(update.callback_query, texts("standort.stale_step"), alert=True)
         return None
     if parsed.action == "restart":
         return await restart_press(update, context)
@@ -417,14 +402,14 @@ async def on_press(update: Update, context: Context) -> str | int | None:
         return await leave_to_menu(update, context)
     st = _dialogue(context)
     if st is None or st["step"] not in STEPS:
-        await answer(update.callback_query, texts("standort.interrupted"), alert=True)
+        await answer(update.callback_query, context.bot_data.texts("standort.interrupted"), alert=True)
         return await _begin(update, context, await _latest(context, update))
     if parsed.action == "back":
         await answer(update.callback_query)
         return await _back(update, context, st)
     if not _accept(context, st, parsed.action, parsed.arg):
         # A button of an earlier step or message: nothing changes; show where the dialogue stands.
-        await answer(update.callback_query, texts("standort.stale_step"))
+        await answer(update.callback_query, context.bot_data.texts("standort.stale_step"))
         text, markup = _step_view(context, st)
         await send_html(update, context, text, markup)
         return None
@@ -435,16 +420,15 @@ async def on_press(update: Update, context: Context) -> str | int | None:
 
 async def on_name(update: Update, context: Context) -> str | None:
     """The Kommune's name, typed at the first step."""
-    texts = context.bot_data.texts
     st = _dialogue(context)
-    message = update.effective_message
-    if st is None or message is None or message.text is None:
-        await send_html(update, context, texts("standort.interrupted"))
+    typed = await guided.typed_text(update, context, st, "standort.interrupted")
+    if st is None or typed is None:
         return await _begin(update, context, await _latest(context, update))
     if st["step"] != "name":
         return None
+    texts = context.bot_data.texts
     try:
-        st["name"] = clean_kommune_name(message.text)
+        st["name"] = clean_kommune_name(typed)
     except NameProblem as problem:
         text, markup = _step_view(context, st)
         await send_html(update, context, texts(f"standort.bad_name.{problem.code}") + "\n\n" + text, markup)
@@ -452,14 +436,10 @@ async def on_name(update: Update, context: Context) -> str | None:
     return await _go(update, context, st, "type")
 
 
-async def ended_press(update: Update, context: Context) -> None:
-    """A button of a finished Standortbestimmung while none runs: say so and offer to start again."""
-    texts = context.bot_data.texts
-    await answer(update.callback_query, texts("standort.ended_toast"))
-    markup = InlineKeyboardMarkup(
-        [[STANDORT_VIEW.button(texts("standort.buttons.update"), "update")], [home_button(texts)]]
-    )
-    await send_html(update, context, texts("standort.ended"), markup)
+# A button of a finished Standortbestimmung while none runs: say so and offer to start again.
+ended_press = guided.tool_ended(
+    "standort.ended_toast", "standort.ended", STANDORT_VIEW, "update", "standort.buttons.update"
+)
 
 
 def entry_points() -> list[BaseHandler[Update, Context, Any]]:
@@ -494,22 +474,15 @@ def typed_answer(bot_data: BotData, st: dict[str, Any], text: str) -> tuple[str,
 async def on_typed_answer(update: Update, context: Context) -> str | int | None:
     """A button's answer typed at a button step (the filter made sure it names one)."""
     st = _dialogue(context)
-    message = update.effective_message
-    if st is None or message is None or message.text is None:
-        return None
-    found = typed_answer(context.bot_data, st, message.text)
-    if found is None or not _accept(context, st, *found):
+    found = guided.typed_choice(update, context, st, typed_answer)
+    if st is None or found is None or not _accept(context, st, *found):
         return None
     return await _forward(update, context, st)
 
 
 def states(app: App) -> dict[object, list[BaseHandler[Update, Context, Any]]]:
-    private = filters.ChatType.PRIVATE
-    press = CallbackQueryHandler(on_press, pattern=STANDORT.pattern())
-    typed = MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_name)
-    # At button steps only text that names a button is the dialogue's; a question still reaches the search.
-    choice = MessageHandler(
-        filters.TEXT & ~filters.COMMAND & private & TypedChoice(app, ST_KEY, typed_answer), on_typed_answer
+    press, typed, choice = guided.step_handlers(
+        app, ST_KEY, STANDORT, on_press, on_name, typed_answer, on_typed_answer
     )
     return {STATE[step]: [press, typed] if step == "name" else [press, choice] for step in STEPS}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot import reminders, subscriptions
+from bot import keyboards, reminders, subscriptions
 from bot.content import LAND_CODES, Content, Texts
 from bot.context import App, Context
 from bot.db import SubscriptionRow
@@ -59,7 +59,7 @@ def _lands(texts: Texts, content: Content, land: str | None) -> tuple[str, Inlin
         SUBSCRIPTIONS.button(("✅ " if code == land else "") + content.land_name(code), "land", code)
         for code in LAND_CODES
     ]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows = keyboards.rows(buttons)
     rows.append(
         [
             SUBSCRIPTIONS.button(

@@ -64,6 +64,10 @@ from handlers.requests.shared import (
 # --- entering and leaving the form -----------------------------------------------------------------------------
 
 
+# The form's answers that a request takes as they are.
+ANSWERS = ("kommune", "land", "role", "topic", "question", "contact_kind")
+
+
 def request_offer_button(context: Context, question: str) -> InlineKeyboardButton:
     """For other features: a button that opens the request form with ``question`` pre-filled.
 
@@ -202,16 +206,17 @@ async def _submit(update: Update, context: Context, form: dict[str, Any]) -> str
     user = update.effective_user
     assert user is not None
     name = user.full_name + (f" (@{user.username})" if user.username else "")
+    kommune, land, role, topic, question, contact_kind = (str(form[key]) for key in ANSWERS)
     new = NewRequest(
         user_id=user.id,
         requester_name=name,
         form_token=f"{user.id}:{form['id']}",
-        kommune=str(form["kommune"]),
-        bundesland=str(form["land"]),
-        role=str(form["role"]),
-        topic=str(form["topic"]),
-        question=str(form["question"]),
-        contact_kind=str(form["contact_kind"]),
+        kommune=kommune,
+        bundesland=land,
+        role=role,
+        topic=topic,
+        question=question,
+        contact_kind=contact_kind,
         contact_value=form.get("contact_value"),
         privacy_ack_at=from_db_time(str(form["privacy_at"])),
     )

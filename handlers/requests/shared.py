@@ -11,6 +11,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
+from bot import keyboards
 from bot.content import Html, html_to_plain
 from bot.context import Context
 from bot.db import from_db_time, to_db_time
@@ -145,7 +146,7 @@ async def _prompt(context: Context, form: dict[str, Any], state: str) -> tuple[s
                 else land.name
             )
             buttons.append(REQUEST_FORM.button(label, "land", f"{form['id']}.{land.code}"))
-        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        rows = keyboards.rows(buttons)
     elif state == S_ROLE:
         body = texts("requests.form.role")
         rows = [
@@ -160,7 +161,7 @@ async def _prompt(context: Context, form: dict[str, Any], state: str) -> tuple[s
         topic_buttons.append(
             _form_button(context, "requests.buttons.topic_sonstiges", "topic", form, OTHER_TOPIC)
         )
-        rows = [topic_buttons[i : i + 2] for i in range(0, len(topic_buttons), 2)]
+        rows = keyboards.rows(topic_buttons)
     elif state == S_QUESTION:
         prefill = form.get("prefill")
         if prefill and QUESTION_MIN <= utf16_length(prefill.strip()) <= QUESTION_MAX:
