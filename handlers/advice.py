@@ -21,11 +21,11 @@ from handlers.requests import request_offer_button
 PENDING_QUESTION = "advice_question"
 
 
-def _with_question(texts: Texts, offer: InlineKeyboardButton) -> InlineKeyboardButton:
-    """The request form's offer (it keeps the question under a token), labelled the way advice offers it."""
-    return InlineKeyboardButton(
-        texts("advice.buttons.consultation_with_question"), callback_data=offer.callback_data
-    )
+def _offer(context: Context, question: str) -> InlineKeyboardButton:
+    """The request form with the question pre-filled (the form keeps it under a token, so an older offer
+    still opens the form with its own question)."""
+    label = context.bot_data.texts("advice.buttons.consultation_with_question")
+    return request_offer_button(context, question, label)
 
 
 def _consultation_button(texts: Texts) -> InlineKeyboardButton:
@@ -185,7 +185,7 @@ async def free_text(update: Update, context: Context) -> None:
         offer = None
         if not result.exact and context.user_data is not None:
             context.user_data[PENDING_QUESTION] = question.full
-            offer = request_offer_button(context, question.full)
+            offer = _offer(context, question.full)
         others = _alternatives(content, result)
         await send_html(
             update,
@@ -208,7 +208,7 @@ async def free_text(update: Update, context: Context) -> None:
         return
     context.user_data[PENDING_QUESTION] = question.full
     # this offer keeps its own question, so an older one still opens the form with the right question
-    offer = request_offer_button(context, question.full)
+    offer = _offer(context, question.full)
     rows = [
         [
             ADVICE.button(
@@ -217,7 +217,7 @@ async def free_text(update: Update, context: Context) -> None:
         ]
         for h in hits[:3]
     ]
-    rows.append([_with_question(texts, offer)])
+    rows.append([offer])
     rows.append([ADVICE.button(texts("advice.buttons.topics"), "root"), home_button(texts)])
     if looks_english(question.text):
         text = texts("advice.no_answer_english")
@@ -264,7 +264,7 @@ def _passage_keyboard(
     if result.assumed_land:
         rows.append([SUBSCRIPTIONS.button(texts("advice.buttons.change_land"), "lands")])
     if offer is not None:
-        rows.append([_with_question(texts, offer)])
+        rows.append([offer])
     else:
         rows.append([_consultation_button(texts)])
     rows.append([ADVICE.button(texts("advice.buttons.topics"), "root"), home_button(texts)])

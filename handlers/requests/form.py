@@ -68,8 +68,9 @@ from handlers.requests.shared import (
 ANSWERS = ("kommune", "land", "role", "topic", "question", "contact_kind")
 
 
-def request_offer_button(context: Context, question: str) -> InlineKeyboardButton:
-    """For other features: a button that opens the request form with ``question`` pre-filled.
+def request_offer_button(context: Context, question: str, label: str | None = None) -> InlineKeyboardButton:
+    """For other features: a button that opens the request form with ``question`` pre-filled (``label``: its
+    text, by default the form's own offer).
 
     The question is kept in the user's persisted data under a short token (the last few offers), so an older
     offer still opens the form with its own question.
@@ -80,7 +81,7 @@ def request_offer_button(context: Context, question: str) -> InlineKeyboardButto
     offers[token] = question.strip()[:QUESTION_MAX]
     for old in list(offers)[:-PREFILL_KEEP]:
         del offers[old]
-    return REQUESTS.button(context.bot_data.texts("requests.buttons.offer"), "new", token)
+    return REQUESTS.button(label or context.bot_data.texts("requests.buttons.offer"), "new", token)
 
 
 async def start_form(update: Update, context: Context) -> str | int | None:
