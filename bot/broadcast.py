@@ -27,7 +27,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
-from bot import callbacks, subscriptions
+from bot import subscriptions
 from bot.content import TELEGRAM_TEXT_LIMIT, Content, Html, Texts, escape, visible_length
 from bot.db import AnnouncementRow, Database, DeliveryCounts, OutboxRow, Tx
 from bot.outbox import payload as outbox_payload
@@ -35,6 +35,7 @@ from bot.outbox import send_payload
 
 if TYPE_CHECKING:
     from bot.context import BotData
+from bot.keyboards import SUBSCRIPTIONS
 
 log = logging.getLogger(__name__)
 
@@ -242,13 +243,7 @@ def recipient_markup(texts: Texts, button: tuple[str, str] | None) -> InlineKeyb
     rows: list[list[InlineKeyboardButton]] = []
     if button is not None:
         rows.append([InlineKeyboardButton(button[0], url=button[1])])
-    rows.append(
-        [
-            InlineKeyboardButton(
-                texts("announcements.buttons.unsubscribe"), callback_data=callbacks.encode("abo", "stop")
-            )
-        ]
-    )
+    rows.append([SUBSCRIPTIONS.button(texts("announcements.buttons.unsubscribe"), "stop")])
     return InlineKeyboardMarkup(rows)
 
 

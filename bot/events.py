@@ -16,12 +16,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 
-from bot import callbacks, outbox
+from bot import outbox
 from bot.content import HTML_TAG, LAND_CODES, CalendarContent, Content, Html, Texts, escape
 from bot.db import Database, EventFields, EventRow, Tx
 from bot.german_time import DateInputError, When, parse_end, parse_when, to_aware
+from bot.keyboards import EVENTS, one_button
 
 log = logging.getLogger(__name__)
 
@@ -412,15 +413,7 @@ def render_details(
 
 
 def notice_markup(texts: Texts, event_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    texts("events.buttons.details"), callback_data=callbacks.encode("ev", "show", event_id)
-                )
-            ]
-        ]
-    )
+    return one_button(EVENTS.button(texts("events.buttons.details"), "show", event_id))
 
 
 def change_notice(

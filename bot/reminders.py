@@ -23,9 +23,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 
-from bot import callbacks, outbox, subscriptions
+from bot import outbox, subscriptions
 from bot.content import CalendarContent, Content, Html, ReminderSettings
 from bot.db import Database, EventRow, OutboxRow, ReminderPlan, ReminderRow, Tx
 from bot.deadlines import (
@@ -38,6 +38,7 @@ from bot.deadlines import (
     view,
 )
 from bot.events import event_subject, fmt_date, place_html, when_text
+from bot.keyboards import DEADLINES, EVENTS, one_button
 
 log = logging.getLogger(__name__)
 
@@ -252,15 +253,7 @@ def render_event_reminder(
         when=when_text(texts, event.starts_at, event.ends_at, tz),
         where=place_html(texts, event.place, event.online_url),
     )
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    texts("events.buttons.details"), callback_data=callbacks.encode("ev", "show", event.id)
-                )
-            ]
-        ]
-    )
+    markup = one_button(EVENTS.button(texts("events.buttons.details"), "show", event.id))
     return text, markup
 
 
@@ -283,15 +276,7 @@ def render_deadline_reminder(
         source_title=deadline.rule.source.title,
         stand=fmt_date(deadline.rule.stand),
     )
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    texts("events.buttons.deadlines"), callback_data=callbacks.encode("dl", "list", 0)
-                )
-            ]
-        ]
-    )
+    markup = one_button(DEADLINES.button(texts("events.buttons.deadlines"), "list", 0))
     return text, markup
 
 
@@ -312,15 +297,7 @@ def render_expected_reminder(content: Content, deadline: DeadlineView) -> tuple[
         source_title=rule.source.title,
         stand=fmt_date(rule.stand),
     )
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    texts("events.buttons.deadlines"), callback_data=callbacks.encode("dl", "list", 0)
-                )
-            ]
-        ]
-    )
+    markup = one_button(DEADLINES.button(texts("events.buttons.deadlines"), "list", 0))
     return text, markup
 
 
