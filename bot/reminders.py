@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardMarkup
 
 from bot import outbox, subscriptions
-from bot.content import CalendarContent, Content, Html, ReminderSettings
+from bot.content import Content
+from bot.content_models.calendar import CalendarContent, ReminderSettings
 from bot.db import Database, EventRow, OutboxRow, ReminderPlan, ReminderRow, Tx
 from bot.deadlines import (
     DeadlineView,
@@ -39,6 +40,7 @@ from bot.deadlines import (
 )
 from bot.events import event_subject, fmt_date, place_html, when_text
 from bot.keyboards import DEADLINES, EVENTS, one_button
+from bot.telegram_html import Html
 
 log = logging.getLogger(__name__)
 

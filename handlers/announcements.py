@@ -18,7 +18,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot import broadcast, keyboards, subscriptions
 from bot.broadcast import AnnouncementError
-from bot.content import LAND_CODES
+from bot.content_models.base import LAND_CODES
 from bot.context import App, Context
 from bot.keyboards import ANNOUNCEMENTS
 from bot.roles import is_coordinator

@@ -11,13 +11,13 @@ import logging
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.content import Texts
 from bot.context import App, Context
 from bot.db import Database, OutboxRow, Tx
 from bot.editor_report import REPORT_KIND, build_report, month_key, queue_monthly_reports, render
 from bot.keyboards import EDITOR, one_button
 from bot.privacy import Link, PersonalTable, PrivacyRegistry
 from bot.roles import is_coordinator
+from bot.texts import Texts
 from handlers.common import parse_press, send_html
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 import handlers.guided as guided
 from bot import keyboards
-from bot.content import LAND_CODES, Html
+from bot.content_models.base import LAND_CODES
 from bot.context import App, BotData, Context
 from bot.foerderfinder import (
     STEPS,
@@ -29,6 +29,7 @@ from bot.foerderfinder import (
 )
 from bot.guided import land_options, match_typed
 from bot.keyboards import FOERDERFINDER, MENU, url_button
+from bot.telegram_html import Html
 from handlers.common import answer, send_html, show
 from handlers.guided import (
     FF_KEY,

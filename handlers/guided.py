@@ -26,9 +26,11 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot import callbacks, keyboards
-from bot.content import LAND_CODES, Content, split_message
+from bot.content import Content
+from bot.content_models.base import LAND_CODES
 from bot.context import App, BotData, Context
 from bot.keyboards import FOERDERFINDER, STANDORT, STANDORT_VIEW, Family
+from bot.telegram_html import split_message
 from handlers.common import answer, home_button, main_menu, parse_press, send_html, show
 
 NAME = "guided"

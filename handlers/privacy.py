@@ -8,7 +8,6 @@ from datetime import timedelta
 from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.content import Html, Texts
 from bot.context import App, Context
 from bot.keyboards import MENU, PRIVACY, one_button
 from bot.privacy import (
@@ -27,6 +26,8 @@ from bot.privacy_features import (
     refresher,
     register_feature_tables,
 )
+from bot.telegram_html import Html
+from bot.texts import Texts
 from handlers.common import answer, home_button, parse_press, show, user_of
 
 log = logging.getLogger(__name__)

@@ -7,10 +7,12 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import keyboards, reminders, subscriptions
-from bot.content import LAND_CODES, Content, Texts
+from bot.content import Content
+from bot.content_models.base import LAND_CODES
 from bot.context import App, Context
 from bot.db import SubscriptionRow
 from bot.keyboards import MENU, SUBSCRIPTIONS
+from bot.texts import Texts
 from handlers.common import answer, home_button, parse_press, send_html, show
 
 # After the welcome of /start (group 0) this group offers the subscriptions once.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.content import Html
 from bot.context import Context
 from bot.keyboards import MENU, REQUESTS, one_button
 from bot.requests import (
@@ -12,6 +11,7 @@ from bot.requests import (
     status_label,
     topic_label,
 )
+from bot.telegram_html import Html
 from handlers.common import answer, parse_press, send_html, show
 from handlers.requests.relay import _own_request
 from handlers.requests.shared import LIST_LIMIT, _now
