@@ -248,7 +248,7 @@ async def _send_devplan(update: Update, context: Context, row: StandortRow, asse
     labels = {a: html_to_plain(texts(f"standort.answer.{a}")) for a in ANSWERS}
     # python-docx (with lxml) loads when the first plan is made: it is the largest library the bot uses and
     # most processes never need it (start-up time and memory at rest).
-    from bot.devplan import DevplanInput, build_devplan
+    from bot.devplan import DevplanInput, build_devplan  # lazy: python-docx, see above
 
     # Building the document takes CPU time: in a thread, so other users' answers do not wait for it.
     document = await asyncio.to_thread(
