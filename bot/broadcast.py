@@ -38,7 +38,7 @@ from bot.user_errors import KeyedError
 
 if TYPE_CHECKING:
     from bot.context import BotData
-from bot.keyboards import SUBSCRIPTIONS
+from bot.keyboards import SUBSCRIPTIONS, url_button
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +240,7 @@ def recipient_markup(texts: Texts, button: tuple[str, str] | None) -> InlineKeyb
     """The optional link button, then "Abbestellen" (one tap ends the Infobrief)."""
     rows: list[list[InlineKeyboardButton]] = []
     if button is not None:
-        rows.append([InlineKeyboardButton(button[0], url=button[1])])
+        rows.append([url_button(*button)])
     rows.append([SUBSCRIPTIONS.button(texts("announcements.buttons.unsubscribe"), "stop")])
     return InlineKeyboardMarkup(rows)
 
