@@ -1,0 +1,81 @@
+"""Even pacing of the bot's requests to chats, replies before the outbox's background sends.
+
+Telegram allows a bot about 30 messages per second across all chats and answers more with 429. ``Pacer`` hands
+out slots one interval apart (29 per second, so a little jitter on the way does not put 31 into one second) on an
+absolute schedule: a slot is booked from the previous slot, not from when the previous request finished, so the
+time a request or a wake-up takes does not lower the rate (PTB's leaky bucket, woken by timers, reached about
+27 of its 29 per second under load). After an idle spell the schedule starts again from now: no burst.
+
+Two queues: a request of someone waiting (a reply, an edited menu) takes the next free slot before any waiting
+background send (the outbox: announcements, reminders), so an announcement uses only the slots replies leave and
+never delays an answer by more than the one slot already given out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+PER_SECOND = 29  # Telegram's 30 per second, minus one for jitter between the bot and Telegram
+
+
+class Pacer:
+    """Slots ``1 / rate`` apart in arrival order, foreground requests first."""
+
+    def __init__(
+        self,
+        rate: float = PER_SECOND,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._interval = 1.0 / rate
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._next = float("-inf")  # the earliest moment the next slot may be given out
+        self._queues: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (deque(), deque())
+        self._driver: asyncio.Task[None] | None = None
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a slot (for tests and the benchmark)."""
+        return sum(1 for queue in self._queues for future in queue if not future.done())
+
+    async def wait(self, background: bool = False) -> None:
+        """Return in this request's slot; ``background`` requests go after every waiting foreground one."""
+        now = self._monotonic()
+        if self._driver is None and now >= self._next:
+            self._next = now + self._interval  # nobody waiting and the slot is free: go at once
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queues[1 if background else 0].append(future)
+        if self._driver is None:
+            self._driver = asyncio.get_running_loop().create_task(self._drive())
+        await future  # a cancelled waiter's future is done: the driver skips it
+
+    def _pop(self) -> asyncio.Future[None] | None:
+        for queue in self._queues:
+            while queue:
+                future = queue.popleft()
+                if not future.done():
+                    return future
+        return None
+
+    async def _drive(self) -> None:
+        try:
+            while True:
+                delay = self._next - self._monotonic()
+                if delay > 0:
+                    await self._sleep(delay)
+                future = self._pop()  # chosen after the sleep: a reply that came meanwhile goes first
+                if future is None:
+                    return
+                # From the booked slot, not from the wake-up: a timer late by less than half a slot does not
+                # cost a slot (no two requests closer than half a slot, none over 30 in a second); from now
+                # after a longer pause (no catching up in a burst).
+                self._next = max(self._next, self._monotonic() - self._interval / 2) + self._interval
+                future.set_result(None)
+        finally:
+            self._driver = None
