@@ -13,8 +13,9 @@ a fixed schedule (each slot one interval after the previous slot, not after the 
 the time a send takes does not slow the rate below the setting; a worker that fell behind starts again from
 now instead of catching up in a burst. A 429 pauses every send until its retry_after has passed. The bot's
 other messages (replies, notices sent directly) are noted by ``CountingRateLimiter`` in the outbox's
-``SendLog``; the outbox waits while they and its own sends fill Telegram's 30 per second, so a burst of replies
-does not push the total over the limit.
+``SendLog``; the outbox waits while they and its own sends fill Telegram's 30 per second. Every request to a
+chat also takes a slot of ``bot.pacing.Pacer`` (29 per second), replies before the outbox's sends, so a burst of
+replies delays the outbox's sends there and the pacer catches up after it, within Telegram's limit.
 """
 
 from __future__ import annotations
@@ -46,11 +47,15 @@ MESSAGE = "message"  # the generic kind: send ``payload`` as it is, no hooks
 MAX_BACKOFF_SECONDS = 300
 BATCH = 100
 TELEGRAM_PER_SECOND = 30  # messages per second Telegram allows a bot across all chats
-# Sends per second the outbox leaves free even when it waits for room, for replies starting at the same moment.
-HEADROOM = 2
-# Sends under way at once: enough to keep the rate while each waits a network round trip (25/s × 80 ms = 2),
-# few enough that a 429 stops the outbox within a handful of messages.
-MAX_IN_FLIGHT = 8
+# Sends per second the outbox leaves free when it waits for room. None: every request to a chat takes a slot of
+# ``bot.pacing.Pacer`` (29 per second), where a waiting reply goes before the outbox's sends, so the outbox only
+# gets the slots replies leave; a headroom made it stop (and lose its schedule) after every burst of replies.
+HEADROOM = 0
+# Sends under way at once: enough to keep the rate while each waits a network round trip (25/s × 80 ms = 2)
+# and, after a burst of replies, its turn at the pacer (10 replies at once: 10 slots, 0.35 s, 9 sends), so the
+# schedule goes on meanwhile and the pacer catches up after the burst; few enough that a 429 stops the outbox
+# within a handful of messages.
+MAX_IN_FLIGHT = 16
 SEND_METHODS = frozenset(
     {"sendMessage", "sendDocument", "sendPhoto", "sendMediaGroup", "copyMessage", "forwardMessage"}
 )

@@ -55,10 +55,11 @@ async def test_a_late_timer_does_not_lower_the_rate_but_never_brings_two_closer_
     log: list[tuple[str, float]] = []
     await asyncio.gather(*(timed(pacer, time, f"r{i}", log, False) for i in range(21)))
     stamps = [at for _, at in log]
-    assert stamps[-1] - stamps[0] <= 2.0 + 0.03  # 20 slots of 0.1 s: the lateness did not add up
+    # 20 slots of 0.1 s: the lateness did not add up per slot (at most once per second, by the cap below).
+    assert stamps[-1] - stamps[0] <= 2.0 + 2 * 0.03 + 1e-9
     assert min(b - a for a, b in itertools.pairwise(stamps)) >= 0.05 - 1e-9
-    # At most one more than the rate in any second: 29 per second stays within Telegram's 30.
-    assert all(sum(1 for t in stamps if start <= t < start + 1.0) <= 11 for start in stamps)
+    # Never more than the rate in any second (29 leaves Telegram's 30th for jitter on the way).
+    assert all(sum(1 for t in stamps if start <= t < start + 1.0) <= 10 for start in stamps)
 
 
 async def test_after_a_pause_the_schedule_starts_from_now_without_a_burst() -> None:
