@@ -36,9 +36,9 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.clock import Clock
-from bot.content import split_message
 from bot.db import Database, OutboxRow, Tx
 from bot.pacing import Pacer
+from bot.telegram_html import split_message
 
 log = logging.getLogger(__name__)
 
