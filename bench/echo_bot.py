@@ -7,6 +7,7 @@ Telegram's limit as PTB offers it (``AIORateLimiter`` at an even 29 per second, 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -36,6 +37,12 @@ async def toggle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.edit_message_text("on" if text != "on" else "off", reply_markup=BUTTON)
 
 
+def serve(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    app.add_handler(CallbackQueryHandler(toggle))
+    app.run_polling(allowed_updates=["message", "callback_query"])
+
+
 def main() -> None:
     url = os.environ["BOT_API_URL"]
     builder = (
@@ -46,13 +53,10 @@ def main() -> None:
         .concurrent_updates(True)
     )
     if os.environ.get("BENCH_ECHO_PACED") == "1":
-        builder = builder.rate_limiter(
-            AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29, max_retries=2)
-        )
-    app = builder.build()
-    app.add_handler(MessageHandler(filters.TEXT, echo))
-    app.add_handler(CallbackQueryHandler(toggle))
-    app.run_polling(allowed_updates=["message", "callback_query"])
+        limiter = AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29, max_retries=2)
+        serve(builder.rate_limiter(limiter).build())
+    else:
+        serve(builder.build())
 
 
 if __name__ == "__main__":
