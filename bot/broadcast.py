@@ -27,7 +27,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
-from bot import callbacks, subscriptions
+from bot import subscriptions
 from bot.content import Content
 from bot.db import AnnouncementRow, Database, DeliveryCounts, OutboxRow, Tx
 from bot.outbox import payload as outbox_payload
@@ -38,6 +38,7 @@ from bot.user_errors import KeyedError
 
 if TYPE_CHECKING:
     from bot.context import BotData
+from bot.keyboards import SUBSCRIPTIONS, url_button
 
 log = logging.getLogger(__name__)
 
@@ -239,14 +240,8 @@ def recipient_markup(texts: Texts, button: tuple[str, str] | None) -> InlineKeyb
     """The optional link button, then "Abbestellen" (one tap ends the Infobrief)."""
     rows: list[list[InlineKeyboardButton]] = []
     if button is not None:
-        rows.append([InlineKeyboardButton(button[0], url=button[1])])
-    rows.append(
-        [
-            InlineKeyboardButton(
-                texts("announcements.buttons.unsubscribe"), callback_data=callbacks.encode("abo", "stop")
-            )
-        ]
-    )
+        rows.append([url_button(*button)])
+    rows.append([SUBSCRIPTIONS.button(texts("announcements.buttons.unsubscribe"), "stop")])
     return InlineKeyboardMarkup(rows)
 
 

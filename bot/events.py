@@ -14,15 +14,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 
-from bot import callbacks
 from bot.content import Content
 from bot.content_models.base import LAND_CODES
 from bot.content_models.calendar import HTML_TAG
 from bot.date_phrasing import when_text
 from bot.db import EventFields, EventRow
 from bot.german_time import When, parse_end, parse_when, to_aware
+from bot.keyboards import EVENTS, one_button
 from bot.telegram_html import Html, escape
 from bot.texts import Texts
 
@@ -359,15 +359,7 @@ def render_details(
 
 def details_markup(texts: Texts, event_id: int) -> InlineKeyboardMarkup:
     """The event's details button, under a change notice or a reminder."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    texts("events.buttons.details"), callback_data=callbacks.encode("ev", "show", event_id)
-                )
-            ]
-        ]
-    )
+    return one_button(EVENTS.button(texts("events.buttons.details"), "show", event_id))
 
 
 def change_notice(

@@ -23,9 +23,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 
-from bot import callbacks, outbox, subscriptions
+from bot import outbox, subscriptions
 from bot.content import Content
 from bot.content_models.calendar import CalendarContent, ReminderSettings
 from bot.date_phrasing import fmt_date, when_text
@@ -40,6 +40,7 @@ from bot.deadlines import (
     view,
 )
 from bot.events import details_markup, event_subject, place_html
+from bot.keyboards import DEADLINES, one_button
 from bot.telegram_html import Html
 from bot.texts import Texts
 
@@ -245,15 +246,7 @@ class QueueReport:
 
 def _deadlines_markup(texts: Texts) -> InlineKeyboardMarkup:
     """The deadline list, under a deadline reminder."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    texts("events.buttons.deadlines"), callback_data=callbacks.encode("dl", "list", 0)
-                )
-            ]
-        ]
-    )
+    return one_button(DEADLINES.button(texts("events.buttons.deadlines"), "list", 0))
 
 
 def render_event_reminder(

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks, deadlines, events, reminders
+from bot import deadlines, events, reminders
 from bot import following as follows
 from bot.content import Content
 from bot.content_models.base import LAND_CODES
 from bot.context import App, Context
+from bot.keyboards import DEADLINES, EVENTS
 from handlers.common import answer, home_button, parse_press, show
 from handlers.event_views import land_rows, page_nav, user_land
 
@@ -24,14 +25,8 @@ WITHOUT_LAND = "deadlines_without_land"  # user_data: /fristen shown without a L
 
 def _land_chooser(content: Content) -> InlineKeyboardMarkup:
     texts = content.texts
-    rows = land_rows(content, "dl")
-    rows.append(
-        [
-            InlineKeyboardButton(
-                texts("events.buttons.no_land"), callback_data=callbacks.encode("dl", "land", "none")
-            )
-        ]
-    )
+    rows = land_rows(content, DEADLINES)
+    rows.append([DEADLINES.button(texts("events.buttons.no_land"), "land", "none")])
     rows.append([home_button(texts)])
     return InlineKeyboardMarkup(rows)
 
@@ -69,22 +64,18 @@ async def _render_deadlines(context: Context, user_id: int, page: int, land: str
         programme = content.calendar.programmes[programme_id]
         if programme_id in following:
             label = texts("events.buttons.programme_following", programme=programme.short)
-            data_ = callbacks.encode("dl", "u", f"{programme_id}.{page}")
+            action = "u"
         else:
             label = texts("events.buttons.programme_follow", programme=programme.short)
-            data_ = callbacks.encode("dl", "f", f"{programme_id}.{page}")
-        follow_buttons.append(InlineKeyboardButton(label, callback_data=data_))
+            action = "f"
+        follow_buttons.append(DEADLINES.button(label, action, f"{programme_id}.{page}"))
     rows.extend(follow_buttons[i : i + 2] for i in range(0, len(follow_buttons), 2))
-    if nav := page_nav(texts, "dl", page, more=page + 1 < pages):
+    if nav := page_nav(texts, DEADLINES, page, more=page + 1 < pages):
         rows.append(nav)
     rows.append(
         [
-            InlineKeyboardButton(
-                texts("events.buttons.change_land"), callback_data=callbacks.encode("dl", "lands")
-            ),
-            InlineKeyboardButton(
-                texts("events.buttons.my_calendar"), callback_data=callbacks.encode("ev", "mycal")
-            ),
+            DEADLINES.button(texts("events.buttons.change_land"), "lands"),
+            EVENTS.button(texts("events.buttons.my_calendar"), "mycal"),
         ]
     )
     rows.append([home_button(texts)])
@@ -119,7 +110,7 @@ async def fristen_command(update: Update, context: Context) -> None:
 
 async def deadline_pressed(update: Update, context: Context) -> None:
     """``dl:list:<page>``, ``dl:f|u:<programme>.<page>``, ``dl:lands``, ``dl:land:<code|none>``."""
-    press = parse_press(update, "dl")
+    press = parse_press(update, DEADLINES)
     user = update.effective_user
     data = context.bot_data
     texts, tz, now = data.texts, data.settings.tz, data.clock.now()
@@ -177,4 +168,4 @@ async def deadline_pressed(update: Update, context: Context) -> None:
 
 def register(app: App) -> None:
     app.add_handler(CommandHandler("fristen", fristen_command, filters=filters.ChatType.PRIVATE))
-    app.add_handler(CallbackQueryHandler(deadline_pressed, pattern=callbacks.pattern("dl")))
+    app.add_handler(CallbackQueryHandler(deadline_pressed, pattern=DEADLINES.pattern()))

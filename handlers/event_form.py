@@ -25,6 +25,7 @@ from bot.content_models.base import LAND_CODES
 from bot.context import App, Context
 from bot.events import Draft, EventInputError
 from bot.german_time import DateInputError
+from bot.keyboards import EVENT_FORM, Arg
 from bot.roles import is_coordinator
 from handlers.common import answer, parse_press, send_html, show
 from handlers.event_views import event_view, land_rows
@@ -70,11 +71,7 @@ async def _allowed(update: Update, context: Context) -> bool:
 
 
 def _cancel_row(content: Content) -> list[InlineKeyboardButton]:
-    return [
-        InlineKeyboardButton(
-            content.texts("events.buttons.discard"), callback_data=callbacks.encode("evf", "discard")
-        )
-    ]
+    return [EVENT_FORM.button(content.texts("events.buttons.discard"), "discard")]
 
 
 async def _ask(update: Update, context: Context, form: dict[str, Any], field: str) -> str:
@@ -85,31 +82,22 @@ async def _ask(update: Update, context: Context, form: dict[str, Any], field: st
     _save_form(context, form)
     draft = _draft(form)
     back = (
-        [
-            InlineKeyboardButton(
-                texts("events.buttons.back_to_preview"), callback_data=callbacks.encode("evf", "preview")
-            )
-        ]
+        [EVENT_FORM.button(texts("events.buttons.back_to_preview"), "preview")]
         if draft.missing() is None
         else []
     )
     if field == "bundesland":
-        rows = land_rows(content, "evf")
+        rows = land_rows(content, EVENT_FORM)
         rows.insert(
             0,
-            [
-                InlineKeyboardButton(
-                    texts("events.buttons.nationwide"), callback_data=callbacks.encode("evf", "land", "all")
-                )
-            ],
+            [EVENT_FORM.button(texts("events.buttons.nationwide"), "land", "all")],
         )
         rows.append(back + _cancel_row(content))
         await show(update, context, texts("events.form.ask.bundesland"), InlineKeyboardMarkup(rows))
         return PICK
     if field == "topic":
         buttons = [
-            InlineKeyboardButton(label, callback_data=callbacks.encode("evf", "topic", topic))
-            for topic, label in content.calendar.topics.items()
+            EVENT_FORM.button(label, "topic", topic) for topic, label in content.calendar.topics.items()
         ]
         rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
         rows.append(back + _cancel_row(content))
@@ -117,9 +105,7 @@ async def _ask(update: Update, context: Context, form: dict[str, Any], field: st
         return PICK
     extra = []
     if field == "description":
-        extra.append(
-            InlineKeyboardButton(texts("events.buttons.skip"), callback_data=callbacks.encode("evf", "skip"))
-        )
+        extra.append(EVENT_FORM.button(texts("events.buttons.skip"), "skip"))
     markup = InlineKeyboardMarkup(
         [extra + back, _cancel_row(content)] if extra or back else [_cancel_row(content)]
     )
@@ -154,14 +140,11 @@ async def _preview(update: Update, context: Context, form: dict[str, Any]) -> st
         text = texts("events.form.preview_new", body=body)
         save_label = texts("events.buttons.publish")
     change_buttons = [
-        InlineKeyboardButton(
-            texts("events.buttons.change", field=texts(f"events.field.{name}")),
-            callback_data=callbacks.encode("evf", "change", name),
-        )
+        EVENT_FORM.button(texts("events.buttons.change", field=texts(f"events.field.{name}")), "change", name)
         for name in events.FIELDS
     ]
     rows = [change_buttons[i : i + 3] for i in range(0, len(change_buttons), 3)]
-    rows.append([InlineKeyboardButton(save_label, callback_data=callbacks.encode("evf", "save"))])
+    rows.append([EVENT_FORM.button(save_label, "save")])
     rows.append(_cancel_row(content))
     await show(update, context, text, InlineKeyboardMarkup(rows))
     return PREVIEW
@@ -185,7 +168,7 @@ async def start_edit(update: Update, context: Context) -> str | int:
     if not await _allowed(update, context):
         return END
     data = context.bot_data
-    press = parse_press(update, "evf")
+    press = parse_press(update, EVENT_FORM)
     event_id = events.parse_number(press.arg) if press is not None else None
     event = await data.db.get_event(event_id) if event_id is not None else None
     if event is None or event.state != "active" or event.ends_at <= data.clock.now():
@@ -224,7 +207,7 @@ def _form_button(step: FormButton) -> Callable[[Update, Context], Coroutine[Any,
     @functools.wraps(step)
     async def run(update: Update, context: Context) -> str | int:
         form = _form(context)
-        press = parse_press(update, "evf")
+        press = parse_press(update, EVENT_FORM)
         if form is None or press is None:
             return await _stale(update, context)
         if not await _allowed(update, context):
@@ -429,29 +412,31 @@ def build() -> ConversationHandler[Context]:
         return ConversationHandler(
             entry_points=[
                 CommandHandler("termin_neu", start_new, filters=private),
-                CallbackQueryHandler(start_edit, pattern=r"^evf:edit:\d+$"),
+                CallbackQueryHandler(start_edit, pattern=EVENT_FORM.pattern("edit", arg=r"\d+")),
             ],
             states={
                 ASK: [
                     MessageHandler(text, receive_text),
-                    CallbackQueryHandler(skip_description, pattern=r"^evf:skip$"),
-                    CallbackQueryHandler(back_to_preview, pattern=r"^evf:preview$"),
+                    CallbackQueryHandler(skip_description, pattern=EVENT_FORM.pattern("skip")),
+                    CallbackQueryHandler(back_to_preview, pattern=EVENT_FORM.pattern("preview")),
                 ],
                 PICK: [
-                    CallbackQueryHandler(receive_pick, pattern=r"^evf:(land|topic):"),
-                    CallbackQueryHandler(back_to_preview, pattern=r"^evf:preview$"),
+                    CallbackQueryHandler(
+                        receive_pick, pattern=EVENT_FORM.pattern("land", "topic", arg=Arg.ANY)
+                    ),
+                    CallbackQueryHandler(back_to_preview, pattern=EVENT_FORM.pattern("preview")),
                     MessageHandler(text, use_buttons),
                 ],
                 PREVIEW: [
-                    CallbackQueryHandler(change_field, pattern=r"^evf:change:"),
-                    CallbackQueryHandler(save, pattern=r"^evf:save$"),
+                    CallbackQueryHandler(change_field, pattern=EVENT_FORM.pattern("change", arg=Arg.ANY)),
+                    CallbackQueryHandler(save, pattern=EVENT_FORM.pattern("save")),
                     MessageHandler(text, use_buttons),
                 ],
             },
             fallbacks=[
                 CommandHandler("abbrechen", discard, filters=private),
-                CallbackQueryHandler(discard, pattern=r"^evf:discard$"),
-                CallbackQueryHandler(wrong_step, pattern=callbacks.pattern("evf")),
+                CallbackQueryHandler(discard, pattern=EVENT_FORM.pattern("discard")),
+                CallbackQueryHandler(wrong_step, pattern=EVENT_FORM.pattern()),
             ],
             name="event_form",
             persistent=True,

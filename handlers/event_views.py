@@ -8,11 +8,12 @@ from urllib.parse import quote
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import callbacks, events, reminders
+from bot import events, reminders
 from bot.content import Content
 from bot.content_models.base import LAND_CODES
 from bot.context import Context
 from bot.db import EventRow
+from bot.keyboards import EVENT_FORM, EVENTS, Family, url_button
 from bot.roles import is_coordinator
 from bot.texts import Texts
 from handlers.common import home_button
@@ -37,85 +38,56 @@ async def event_view(context: Context, event: EventRow, user_id: int) -> tuple[s
     rows: list[list[InlineKeyboardButton]] = []
     if event.state == "active" and event.ends_at > now:
         follow = (
-            InlineKeyboardButton(
-                texts("events.buttons.unfollow"), callback_data=callbacks.encode("ev", "unfollow", event.id)
-            )
+            EVENTS.button(texts("events.buttons.unfollow"), "unfollow", event.id)
             if following
-            else InlineKeyboardButton(
-                texts("events.buttons.follow"), callback_data=callbacks.encode("ev", "follow", event.id)
-            )
+            else EVENTS.button(texts("events.buttons.follow"), "follow", event.id)
         )
         rows.append(
             [
                 follow,
-                InlineKeyboardButton(
-                    texts("events.buttons.ics_file"), callback_data=callbacks.encode("ev", "ics", event.id)
-                ),
+                EVENTS.button(texts("events.buttons.ics_file"), "ics", event.id),
             ]
         )
         if link:
             rows.append(
                 [
-                    InlineKeyboardButton(
-                        texts("events.buttons.share"),
-                        url=f"https://t.me/share/url?url={quote(link, safe='')}",
+                    url_button(
+                        texts("events.buttons.share"), f"https://t.me/share/url?url={quote(link, safe='')}"
                     )
                 ]
             )
         if await is_coordinator(data.settings, data.db, user_id):
             rows.append(
                 [
-                    InlineKeyboardButton(
-                        texts("events.buttons.edit"), callback_data=callbacks.encode("evf", "edit", event.id)
-                    ),
-                    InlineKeyboardButton(
-                        texts("events.buttons.cancel_event"),
-                        callback_data=callbacks.encode("ev", "cancel", event.id),
-                    ),
+                    EVENT_FORM.button(texts("events.buttons.edit"), "edit", event.id),
+                    EVENTS.button(texts("events.buttons.cancel_event"), "cancel", event.id),
                 ]
             )
     elif following:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    texts("events.buttons.unfollow"),
-                    callback_data=callbacks.encode("ev", "unfollow", event.id),
-                )
-            ]
-        )
+        rows.append([EVENTS.button(texts("events.buttons.unfollow"), "unfollow", event.id)])
     rows.append(
         [
-            InlineKeyboardButton(
-                texts("events.buttons.all_events"), callback_data=callbacks.encode("ev", "list", 0)
-            ),
+            EVENTS.button(texts("events.buttons.all_events"), "list", 0),
             home_button(texts),
         ]
     )
     return text, InlineKeyboardMarkup(rows)
 
 
-def land_rows(content: Content, prefix: str) -> list[list[InlineKeyboardButton]]:
-    """A button per Land (``<prefix>:land:<code>``), by name, two in a row."""
+def land_rows(content: Content, family: Family) -> list[list[InlineKeyboardButton]]:
+    """A button per Land (``<family>:land:<code>``), by name, two in a row."""
     buttons = [
-        InlineKeyboardButton(content.land_name(code), callback_data=callbacks.encode(prefix, "land", code))
+        family.button(content.land_name(code), "land", code)
         for code in sorted(LAND_CODES, key=content.land_name)
     ]
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
-def page_nav(texts: Texts, prefix: str, page: int, *, more: bool) -> list[InlineKeyboardButton]:
-    """ "Zurück"/"Weiter" of a paged list (``<prefix>:list:<page>``); empty on a single page."""
+def page_nav(texts: Texts, family: Family, page: int, *, more: bool) -> list[InlineKeyboardButton]:
+    """ "Zurück"/"Weiter" of a paged list (``<family>:list:<page>``); empty on a single page."""
     nav = []
     if page > 0:
-        nav.append(
-            InlineKeyboardButton(
-                texts("events.buttons.previous"), callback_data=callbacks.encode(prefix, "list", page - 1)
-            )
-        )
+        nav.append(family.button(texts("events.buttons.previous"), "list", page - 1))
     if more:
-        nav.append(
-            InlineKeyboardButton(
-                texts("events.buttons.next"), callback_data=callbacks.encode(prefix, "list", page + 1)
-            )
-        )
+        nav.append(family.button(texts("events.buttons.next"), "list", page + 1))
     return nav

@@ -18,6 +18,7 @@ from bot import following as follows
 from bot.content import Content
 from bot.context import App, Context
 from bot.db import EventRow
+from bot.keyboards import DEADLINES, EVENTS, MENU, Arg
 from bot.reminder_tick import TickState, register_deliveries, run_tick
 from bot.roles import is_coordinator
 from handlers.common import answer, home_button, parse_press, send_html, show
@@ -34,18 +35,10 @@ def _menu_markup(content: Content) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(
-                    texts("events.buttons.events"), callback_data=callbacks.encode("ev", "list", 0)
-                ),
-                InlineKeyboardButton(
-                    texts("events.buttons.deadlines"), callback_data=callbacks.encode("dl", "list", 0)
-                ),
+                EVENTS.button(texts("events.buttons.events"), "list", 0),
+                DEADLINES.button(texts("events.buttons.deadlines"), "list", 0),
             ],
-            [
-                InlineKeyboardButton(
-                    texts("events.buttons.my_calendar"), callback_data=callbacks.encode("ev", "mycal")
-                )
-            ],
+            [EVENTS.button(texts("events.buttons.my_calendar"), "mycal")],
             [home_button(texts)],
         ]
     )
@@ -91,26 +84,16 @@ async def _render_list(context: Context, user_id: int, page: int) -> tuple[str, 
                 )
             )
             label = f"{number} · {event.starts_at.astimezone(tz).strftime('%d.%m.')} {event.title}"
-            buttons.append(
-                [
-                    InlineKeyboardButton(
-                        _clip(label, 60), callback_data=callbacks.encode("ev", "show", event.id)
-                    )
-                ]
-            )
+            buttons.append([EVENTS.button(_clip(label, 60), "show", event.id)])
         text = (
             texts("events.list.header", scope=scope, page=page + 1, pages=pages) + "\n\n" + "\n\n".join(items)
         )
-    if nav := page_nav(texts, "ev", page, more=(page + 1) * events.PAGE_SIZE < total):
+    if nav := page_nav(texts, EVENTS, page, more=(page + 1) * events.PAGE_SIZE < total):
         buttons.append(nav)
     buttons.append(
         [
-            InlineKeyboardButton(
-                texts("events.buttons.my_calendar"), callback_data=callbacks.encode("ev", "mycal")
-            ),
-            InlineKeyboardButton(
-                texts("events.buttons.deadlines"), callback_data=callbacks.encode("dl", "list", 0)
-            ),
+            EVENTS.button(texts("events.buttons.my_calendar"), "mycal"),
+            DEADLINES.button(texts("events.buttons.deadlines"), "list", 0),
         ]
     )
     buttons.append([home_button(texts)])
@@ -132,7 +115,7 @@ async def termine_command(update: Update, context: Context) -> None:
 
 async def _event_from_press(update: Update, context: Context) -> tuple[callbacks.Callback, EventRow] | None:
     """The pressed event, or None after telling the user it no longer exists."""
-    press = parse_press(update, "ev")
+    press = parse_press(update, EVENTS)
     event_id = events.parse_number(press.arg) if press is not None else None
     if press is None or event_id is None:
         await answer(update.callback_query, context.bot_data.texts("errors.stale_button"), alert=True)
@@ -218,14 +201,8 @@ async def _cancel(update: Update, context: Context, event: EventRow, *, confirme
         markup = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(
-                        texts("events.buttons.cancel_confirm"),
-                        callback_data=callbacks.encode("ev", "cancelok", event.id),
-                    ),
-                    InlineKeyboardButton(
-                        texts("events.buttons.cancel_keep"),
-                        callback_data=callbacks.encode("ev", "show", event.id),
-                    ),
+                    EVENTS.button(texts("events.buttons.cancel_confirm"), "cancelok", event.id),
+                    EVENTS.button(texts("events.buttons.cancel_keep"), "show", event.id),
                 ]
             ]
         )
@@ -243,9 +220,7 @@ async def _cancel(update: Update, context: Context, event: EventRow, *, confirme
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(
-                    texts("events.buttons.all_events"), callback_data=callbacks.encode("ev", "list", 0)
-                ),
+                EVENTS.button(texts("events.buttons.all_events"), "list", 0),
                 home_button(texts),
             ]
         ]
@@ -260,7 +235,7 @@ def _kick_outbox(context: Context) -> None:
 
 async def event_list_pressed(update: Update, context: Context) -> None:
     """``ev:list:<page>``."""
-    press = parse_press(update, "ev")
+    press = parse_press(update, EVENTS)
     user = update.effective_user
     page = events.parse_number(press.arg) if press is not None else None
     if user is None or page is None:
@@ -285,9 +260,7 @@ async def deep_link(update: Update, context: Context) -> None:
         markup = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(
-                        texts("events.buttons.all_events"), callback_data=callbacks.encode("ev", "list", 0)
-                    ),
+                    EVENTS.button(texts("events.buttons.all_events"), "list", 0),
                     home_button(texts),
                 ]
             ]
@@ -318,12 +291,8 @@ async def my_calendar(update: Update, context: Context) -> None:
         markup = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(
-                        texts("events.buttons.events"), callback_data=callbacks.encode("ev", "list", 0)
-                    ),
-                    InlineKeyboardButton(
-                        texts("events.buttons.deadlines"), callback_data=callbacks.encode("dl", "list", 0)
-                    ),
+                    EVENTS.button(texts("events.buttons.events"), "list", 0),
+                    DEADLINES.button(texts("events.buttons.deadlines"), "list", 0),
                 ]
             ]
         )
@@ -364,10 +333,10 @@ def register(app: App) -> None:
     private = filters.ChatType.PRIVATE
     register_deliveries(app.bot_data)
     app.add_handler(CommandHandler("termine", termine_command, filters=private))
-    app.add_handler(CallbackQueryHandler(menu_termine, pattern=rf"^{callbacks.encode('menu', 'termine')}$"))
-    app.add_handler(CallbackQueryHandler(my_calendar, pattern=rf"^{callbacks.encode('ev', 'mycal')}$"))
-    app.add_handler(CallbackQueryHandler(event_list_pressed, pattern=r"^ev:list:"))
-    app.add_handler(CallbackQueryHandler(event_pressed, pattern=callbacks.pattern("ev")))
+    app.add_handler(CallbackQueryHandler(menu_termine, pattern=MENU.pattern("termine")))
+    app.add_handler(CallbackQueryHandler(my_calendar, pattern=EVENTS.pattern("mycal")))
+    app.add_handler(CallbackQueryHandler(event_list_pressed, pattern=EVENTS.pattern("list", arg=Arg.ANY)))
+    app.add_handler(CallbackQueryHandler(event_pressed, pattern=EVENTS.pattern()))
     assert app.job_queue is not None
     settings = app.bot_data.settings
     app.job_queue.run_repeating(

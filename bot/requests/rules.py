@@ -40,8 +40,6 @@ KIND_NOTE = "request_note"  # a message about a request into its topic / as a re
 KIND_USER = "request_user"  # a message to the requester
 KIND_ACK = "request_ack"  # a 👍 on the staff message once the requester has it
 
-CALLBACK_PREFIX = "req"
-
 
 class InvalidInput(KeyedError):
     """User input that does not pass; ``key`` names the text that explains why."""

@@ -7,10 +7,10 @@ from datetime import datetime, tzinfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import callbacks
 from bot.content import Content
 from bot.db import RequestRow
-from bot.requests.rules import CALLBACK_PREFIX, ROLES, STATUSES, TOPIC_NAME_MAX, fit_utf16
+from bot.keyboards import REQUESTS
+from bot.requests.rules import ROLES, STATUSES, TOPIC_NAME_MAX, fit_utf16
 from bot.telegram_html import Html, html_to_plain
 from bot.texts import Texts
 
@@ -76,7 +76,7 @@ def staff_post_text(texts: Texts, content: Content, req: RequestRow, tz: tzinfo)
 
 
 def button(texts: Texts, key: str, action: str, arg: str | int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(texts(key), callback_data=callbacks.encode(CALLBACK_PREFIX, action, arg))
+    return REQUESTS.button(texts(key), action, arg)
 
 
 def staff_keyboard(texts: Texts, req: RequestRow) -> InlineKeyboardMarkup:
