@@ -15,9 +15,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m bot demo
 
-# Two workers, each taking whole test files (the end-to-end tests of one file never overlap); serially:
-# `make test XDIST=`.
-XDIST ?= -n 2 --dist loadfile
+# Two workers, each taking whole test files (the end-to-end tests of one file never overlap) except the few that
+# tests/conftest.py splits, longest first in the order it sets; serially: `make test XDIST=`.
+XDIST ?= -n 2 --dist loadgroup --no-loadscope-reorder
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(XDIST)

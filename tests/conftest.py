@@ -12,6 +12,32 @@ from bot.search import SearchIndex
 from tests.content_cache import cached_content, cached_index
 from tests.harness import Harness, harness
 
+# How `make test` shares the tests between its two workers (pytest-xdist --dist loadgroup): a file's tests stay
+# together on one worker (the end-to-end tests of one file never overlap), except in the files below, whose tests
+# are long (each kill -9 scenario takes a minute or more) and go to whichever worker is free.
+SPLIT_FILES = frozenset({"tests/e2e/test_crash_e2e.py"})
+# The longest files are handed out first, so that no worker is left running one of them alone at the end.
+LONGEST_FIRST = (
+    "tests/e2e/test_crash_e2e.py",
+    "tests/e2e/test_faults_e2e.py",
+    "tests/e2e/test_announcements_e2e.py",
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Puts each test in its xdist group (its file, or itself in SPLIT_FILES) and the longest files first."""
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(item.nodeid if path in SPLIT_FILES else path))
+
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a file and among the other files stays
+
+
 # PTB 22 opts in to timedelta durations (RetryAfter.retry_after …); the bot process does the same in __main__.
 os.environ["PTB_TIMEDELTA"] = "1"
 
