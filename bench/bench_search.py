@@ -24,7 +24,8 @@ from bot.answers import Answerer
 from bot.config import REPO_ROOT
 from bot.content import load_content
 from bot.followup import Topic
-from bot.search import SearchIndex, stem
+from bot.german_text import stem
+from bot.search import SearchIndex
 
 CONTENT_DIR = REPO_ROOT / "content"
 EVAL_FILES = sorted((REPO_ROOT / "tests" / "data").glob("eval_questions*.yaml"))

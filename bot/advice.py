@@ -9,7 +9,10 @@ from dataclasses import dataclass
 
 from bot.answers import Answer
 from bot.config import Settings
-from bot.content import Article, Content, Html, Texts, escape, load_content, split_message, visible_length
+from bot.content import Content, load_content
+from bot.content_models.articles import Article
+from bot.telegram_html import Html, escape, split_message, visible_length
+from bot.texts import Texts
 
 # Leave room for the page line under Telegram's 4096 characters.
 PAGE_LIMIT = 3800

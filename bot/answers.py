@@ -36,22 +36,16 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.content import (
-    Content,
-    ContentError,
-    FundingProgramme,
-    Html,
-    Laenderstelle,
-    Link,
-    Source,
-    Texts,
-    html_to_plain,
-    load_content,
-    oldest,
-)
+from bot.content import Content, ContentError, load_content
+from bot.content_models.base import Source, oldest
+from bot.content_models.guided import FundingProgramme
+from bot.content_models.servicepoints import Laenderstelle, Link
 from bot.followup import Topic, is_followup
+from bot.german_text import STOP_WORDS, stem, words
 from bot.passages import Passage, PassageIndex, SourceRef
-from bot.search import MAX_QUERY_CHARS, STOP_WORDS, Hit, SearchIndex, stem, words
+from bot.search import MAX_QUERY_CHARS, Hit, SearchIndex
+from bot.telegram_html import Html, html_to_plain
+from bot.texts import Texts
 
 # --- intents ---------------------------------------------------------------------------------------------------
 

@@ -28,10 +28,12 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
 from bot import callbacks, subscriptions
-from bot.content import TELEGRAM_TEXT_LIMIT, Content, Html, Texts, escape, visible_length
+from bot.content import Content
 from bot.db import AnnouncementRow, Database, DeliveryCounts, OutboxRow, Tx
 from bot.outbox import payload as outbox_payload
 from bot.outbox import send_payload
+from bot.telegram_html import TELEGRAM_TEXT_LIMIT, Html, escape, visible_length
+from bot.texts import Texts
 
 if TYPE_CHECKING:
     from bot.context import BotData

@@ -10,7 +10,7 @@ from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScope
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
-from bot.content import Texts
+from bot.texts import Texts
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.content import CalendarContent, ContentError, load_content
+from bot.content import ContentError, load_content
+from bot.content_models.calendar import CalendarContent
 from bot.deadlines import rules_needing_a_state
 
 

@@ -10,13 +10,14 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.content import Content, Texts
+from bot.content import Content
 from bot.db import MIGRATIONS_DIR, Database
 from bot.followup import FollowupStore
 from bot.outbox import Outbox
 from bot.privacy import PrivacyRegistry
 from bot.requests import RequestDesk
 from bot.search import SearchIndex
+from bot.texts import Texts
 
 if TYPE_CHECKING:
     from bot.answers import Answerer

@@ -22,8 +22,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.content import CalendarContent, DeadlineRule, Html, Intermediary, Programme, Texts, escape, month_day
+from bot.content_models.calendar import CalendarContent, DeadlineRule, Intermediary, Programme, month_day
 from bot.events import fmt_date
+from bot.telegram_html import Html, escape
+from bot.texts import Texts
 
 State = Literal["confirmed", "expected", "none", "unknown"]
 

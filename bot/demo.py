@@ -18,9 +18,9 @@ from telegram import Update
 
 from bot.app import build_application, running
 from bot.config import Settings
-from bot.content import Texts
 from bot.context import App
 from bot.offline import Call, OfflineBotApi, SentMessage, UpdateFactory
+from bot.texts import Texts
 
 DEMO_USER_ID = 424242
 DEMO_STAFF_ID = 515151

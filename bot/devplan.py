@@ -18,7 +18,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from bot.content import Devplan, ServicePoints, StandortContent
+from bot.content_models.guided import Devplan, StandortContent
+from bot.content_models.servicepoints import ServicePoints
 from bot.standort import Assessment, answer_of, kommune_display
 
 QUARTERS = 6

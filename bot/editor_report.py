@@ -22,11 +22,13 @@ from zoneinfo import ZoneInfo
 
 from bot import deadlines as deadline_rules
 from bot import outbox
-from bot.content import Content, Texts, html_to_plain, load_content
+from bot.content import Content, load_content
 from bot.db import Database
 from bot.events import fmt_date
 from bot.provenance import Provenance, collect, due_items
 from bot.roles import is_coordinator
+from bot.telegram_html import html_to_plain
+from bot.texts import Texts
 
 if TYPE_CHECKING:
     from telegram import InlineKeyboardMarkup

@@ -19,9 +19,13 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks, outbox
-from bot.content import HTML_TAG, LAND_CODES, CalendarContent, Content, Html, Texts, escape
+from bot.content import Content
+from bot.content_models.base import LAND_CODES
+from bot.content_models.calendar import HTML_TAG, CalendarContent
 from bot.db import Database, EventFields, EventRow, Tx
 from bot.german_time import DateInputError, When, parse_end, parse_when, to_aware
+from bot.telegram_html import Html, escape
+from bot.texts import Texts
 
 log = logging.getLogger(__name__)
 

@@ -12,17 +12,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from bot.content import (
-    FundingProgramme,
-    FundingProgrammes,
-    Html,
-    Land,
-    ServicePoints,
-    Span,
-    Texts,
-    escape,
-    oldest,
-)
+from bot.content_models.base import oldest
+from bot.content_models.guided import FundingProgramme, FundingProgrammes, Span
+from bot.content_models.servicepoints import Land, ServicePoints
+from bot.telegram_html import Html, escape
+from bot.texts import Texts
 
 # The questions in the order they are asked; "ages" is skipped for formats that do not ask it.
 STEPS = ("country", "format", "ages", "days", "land")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.content import CalendarContent
+from bot.content_models.calendar import CalendarContent
 from bot.db import Database
 from bot.events import event_subject
 from bot.reminders import sync_reminders_in

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from bot.content import LAND_CODES, Content
-from bot.search import fold
+from bot.content import Content
+from bot.content_models.base import LAND_CODES
+from bot.german_text import fold
 
 _WORDS = re.compile(r"[^\W_]+")
 

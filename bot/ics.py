@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vText
 
-from bot.content import Content, html_to_plain
+from bot.content import Content
 from bot.db import EventRow
 from bot.deadlines import DeadlineDay, DeadlineView, render_deadline
+from bot.telegram_html import html_to_plain
 
 UID_DOMAIN = "ija-lotse"
 PRODID = "-//IJA-Lotse//Termine und Fristen//DE"

@@ -35,8 +35,8 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.clock import Clock
-from bot.content import split_message
 from bot.db import Database, OutboxRow, Tx
+from bot.telegram_html import split_message
 
 log = logging.getLogger(__name__)
 

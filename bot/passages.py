@@ -19,8 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.content import Article, Content, Fact, html_to_plain, render_markdown_sections
-from bot.search import STOP_WORDS, SearchIndex, context_stems, stem, words
+from bot.content import Content
+from bot.content_models.articles import Article
+from bot.content_models.facts import Fact
+from bot.german_text import STOP_WORDS, stem, words
+from bot.search import SearchIndex, context_stems
+from bot.telegram_html import html_to_plain, render_markdown_sections
 
 _HEADING = re.compile(r"^## +(.+?)\s*$")
 # How many questions' passage scores are remembered.

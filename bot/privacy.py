@@ -48,8 +48,9 @@ from telegram.ext import Application, BaseHandler, ConversationHandler
 
 from bot import ptb_internals
 from bot.config import Settings
-from bot.content import Html, Texts
 from bot.db import ColumnInfo, Database, Tx, UserRows
+from bot.telegram_html import Html
+from bot.texts import Texts
 
 if TYPE_CHECKING:
     from bot.context import BotData

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 from telegram.ext import ExtBot
 
 from bot import outbox
-from bot.content import html_to_plain
 from bot.db import OutboxRow
 from bot.misses import erase_misses
 from bot.outbox import Deliverer
 from bot.privacy import Erasure, Link, Parent, PersonalTable, PrivacyRegistry
 from bot.retention import purge_inbox_rows, reduce_announcement_ledgers
+from bot.telegram_html import html_to_plain
 
 if TYPE_CHECKING:
     from bot.context import BotData

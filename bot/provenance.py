@@ -12,13 +12,13 @@ import calendar
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-if (
-    TYPE_CHECKING
-):  # only annotations: bot.content calls this module while it loads, so no import back at run time
-    from bot.content import Article, DeadlineRule, FundingProgrammes, ProvenanceConfig, ServicePoints
+from bot.content_models.articles import Article
+from bot.content_models.calendar import DeadlineRule
+from bot.content_models.facts import ProvenanceConfig
+from bot.content_models.guided import FundingProgrammes
+from bot.content_models.servicepoints import ServicePoints
 
 HOMEPAGE = "bare homepage"  # marks the homepage warnings
 

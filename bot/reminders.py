@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks, outbox, subscriptions
-from bot.content import CalendarContent, Content, Html, ReminderSettings
+from bot.content import Content
+from bot.content_models.calendar import CalendarContent, ReminderSettings
 from bot.db import Database, EventRow, OutboxRow, ReminderPlan, ReminderRow, Tx
 from bot.deadlines import (
     DeadlineView,
@@ -38,6 +39,7 @@ from bot.deadlines import (
     view,
 )
 from bot.events import event_subject, fmt_date, place_html, when_text
+from bot.telegram_html import Html
 
 log = logging.getLogger(__name__)
 

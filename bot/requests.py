@@ -29,10 +29,12 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
 from bot import callbacks
-from bot.content import Content, Html, Texts, html_to_plain, split_message
+from bot.content import Content
 from bot.db import Database, NewRequest, OutboxRow, RequestRow, Tx
 from bot.outbox import MESSAGE, Outbox, payload
 from bot.roles import has_staff_role
+from bot.telegram_html import Html, html_to_plain, split_message
+from bot.texts import Texts
 
 if TYPE_CHECKING:
     from bot.context import BotData

@@ -12,9 +12,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.content import Html, ServicePoints, StandortContent, StandortQuestion, StandortStage, Texts
+from bot.content_models.guided import StandortContent, StandortQuestion, StandortStage
+from bot.content_models.servicepoints import ServicePoints
 from bot.foerderfinder import render_land
 from bot.guided import answer_key
+from bot.telegram_html import Html
+from bot.texts import Texts
 
 ANSWERS = ("yes", "partly", "no")
 # Typed instead of the buttons, besides the labels "ja" / "teilweise" / "nein" themselves.

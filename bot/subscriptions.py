@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from bot.content import LAND_CODES, Content, MenuNode
+from bot.content import Content
+from bot.content_models.articles import MenuNode
+from bot.content_models.base import LAND_CODES
 from bot.db import SUBSCRIPTION_KINDS, Database, Tx
 
 Kind = Literal["announcements", "event_reminders", "deadline_reminders"]

@@ -8,11 +8,13 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot import callbacks
 from bot.advice import answer_text, article_pages, check_question, looks_english, small_talk
 from bot.answers import Answer
-from bot.content import Article, Content, Texts
+from bot.content import Content
+from bot.content_models.articles import Article
 from bot.context import App, BotData, Context
 from bot.db import Rating
 from bot.misses import log_miss
 from bot.requests import QUESTION_MIN
+from bot.texts import Texts
 from handlers.common import answer, home_button, main_menu, parse_press, send_html, show
 from handlers.requests import request_offer_button
 

@@ -17,7 +17,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot import broadcast, callbacks, subscriptions
 from bot.broadcast import AnnouncementError
-from bot.content import LAND_CODES
+from bot.content_models.base import LAND_CODES
 from bot.context import App, Context
 from bot.roles import is_coordinator
 from handlers.common import answer, parse_press, send_html, show

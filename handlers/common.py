@@ -8,8 +8,9 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.error import BadRequest
 
 from bot import callbacks
-from bot.content import Texts, split_message
 from bot.context import Context
+from bot.telegram_html import split_message
+from bot.texts import Texts
 
 MAIN_MENU = (
     ("themen", "foerderfinder"),

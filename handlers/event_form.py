@@ -18,7 +18,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from telegram.warnings import PTBUserWarning
 
 from bot import callbacks, events
-from bot.content import LAND_CODES, Content
+from bot.content import Content
+from bot.content_models.base import LAND_CODES
 from bot.context import App, Context
 from bot.events import Draft, EventInputError
 from bot.german_time import DateInputError

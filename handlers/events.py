@@ -18,7 +18,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ExtBot, filters
 
 from bot import callbacks, deadlines, events, outbox, reminders, subscriptions
 from bot import following as follows
-from bot.content import LAND_CODES, Content
+from bot.content import Content
+from bot.content_models.base import LAND_CODES
 from bot.context import App, Context
 from bot.db import EventRow, OutboxRow, Tx
 from bot.roles import is_coordinator

@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks
-from bot.content import LAND_CODES, Html
+from bot.content_models.base import LAND_CODES
 from bot.context import App, BotData, Context
 from bot.foerderfinder import (
     STEPS,
@@ -27,6 +27,7 @@ from bot.foerderfinder import (
     span_arg,
 )
 from bot.guided import land_options, match_typed
+from bot.telegram_html import Html
 from handlers.common import answer, home_button, parse_press, send_html, show
 from handlers.guided import (
     FF_KEY,

@@ -18,8 +18,8 @@ from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 from telegram.warnings import PTBUserWarning
 
-from bot.content import split_message
 from bot.context import App, BotData, Context
+from bot.telegram_html import split_message
 from handlers.common import answer, main_menu, send_html, show
 
 NAME = "guided"

@@ -9,7 +9,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks
-from bot.content import Html, Texts
 from bot.context import App, Context
 from bot.privacy import (
     Section,
@@ -27,6 +26,8 @@ from bot.privacy_features import (
     refresher,
     register_feature_tables,
 )
+from bot.telegram_html import Html
+from bot.texts import Texts
 from handlers.common import answer, home_button, parse_press, show
 
 log = logging.getLogger(__name__)

@@ -13,11 +13,11 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks, invitations
 from bot.commands import refresh_user_command_menu
-from bot.content import Texts
 from bot.context import App, Context
 from bot.db import InvitationRow
 from bot.outbox import payload
 from bot.roles import Role, change_role, is_admin
+from bot.texts import Texts
 from handlers.common import answer, main_menu, parse_press, send_html, show
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks
-from bot.content import LAND_CODES, Html, html_to_plain
+from bot.content_models.base import LAND_CODES
 from bot.context import App, BotData, Context
 from bot.db import StandortRow
 from bot.guided import land_options, match_typed
@@ -31,6 +31,7 @@ from bot.standort import (
     render_summary,
     same_kommune,
 )
+from bot.telegram_html import Html, html_to_plain
 from handlers.common import answer, home_button, parse_press, send_html, show
 from handlers.guided import (
     END,

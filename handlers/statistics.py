@@ -6,10 +6,10 @@ from telegram import Update
 from telegram.ext import CommandHandler, filters
 
 from bot import broadcast
-from bot.content import Html, html_to_plain
 from bot.context import App, Context
 from bot.db import AnnouncementRow
 from bot.roles import is_coordinator
+from bot.telegram_html import Html, html_to_plain
 from handlers.common import send_html
 
 RECENT_ANNOUNCEMENTS = 5

@@ -7,9 +7,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks, reminders, subscriptions
-from bot.content import LAND_CODES, Content, Texts
+from bot.content import Content
+from bot.content_models.base import LAND_CODES
 from bot.context import App, Context
 from bot.db import SubscriptionRow
+from bot.texts import Texts
 from handlers.common import answer, home_button, parse_press, send_html, show
 
 PREFIX = "abo"

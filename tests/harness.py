@@ -21,11 +21,11 @@ from telegram.ext import Job
 from bot.app import build_application, running
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.content import Texts
 from bot.context import App, Context
 from bot.db import Database
 from bot.offline import OfflineBotApi, SentMessage, UpdateFactory
 from bot.outbox import Outbox
+from bot.texts import Texts
 from tests.content_cache import cached_content_and_index
 
 STAFF_CHAT_ID = -1001234567890

@@ -12,7 +12,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
 from bot import callbacks
-from bot.content import Html, html_to_plain
 from bot.context import Context
 from bot.db import from_db_time, to_db_time
 from bot.requests import (
@@ -29,6 +28,7 @@ from bot.requests import (
     topic_label,
     utf16_length,
 )
+from bot.telegram_html import Html, html_to_plain
 from handlers.common import answer, home_button, send_html, show
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,6 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, TelegramError
 
 from bot import callbacks
-from bot.content import Html, Texts, split_message
 from bot.context import Context
 from bot.db import RequestRow
 from bot.requests import (
@@ -32,6 +31,8 @@ from bot.requests import (
     status_label,
     topic_name,
 )
+from bot.telegram_html import Html, split_message
+from bot.texts import Texts
 from handlers.common import answer, parse_press
 from handlers.requests.shared import OPEN_LIST_LIMIT, _alert, _kick_outbox, _now
 

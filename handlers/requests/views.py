@@ -5,7 +5,6 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import callbacks
-from bot.content import Html
 from bot.context import Context
 from bot.requests import (
     CALLBACK_PREFIX,
@@ -13,6 +12,7 @@ from bot.requests import (
     status_label,
     topic_label,
 )
+from bot.telegram_html import Html
 from handlers.common import answer, parse_press, send_html, show
 from handlers.requests.relay import _own_request
 from handlers.requests.shared import LIST_LIMIT, _now

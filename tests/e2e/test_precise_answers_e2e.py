@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 from bot import deadlines
 from bot.advice import article_pages
 from bot.config import REPO_ROOT
-from bot.content import Content, html_to_plain, load_content
+from bot.content import Content, load_content
+from bot.telegram_html import html_to_plain
 
 from .botprocess import BotStarter
 from .fakeapi import FakeBotApi, FakeUser

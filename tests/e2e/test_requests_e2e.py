@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.content import html_to_plain
+from bot.telegram_html import html_to_plain
 from tests.content_cache import cached_content
 
 from .botprocess import BotStarter

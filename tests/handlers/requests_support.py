@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from bot import callbacks
-from bot.content import check_telegram_html, visible_length
 from bot.offline import Call, SentMessage
+from bot.telegram_html import check_telegram_html, visible_length
 from tests.harness import STAFF_CHAT_ID, Harness
 
 USER = 4242

@@ -7,8 +7,10 @@ from datetime import date, timedelta
 import pytest
 
 from bot.advice import article_pages, check_question
-from bot.content import Article, Source, check_telegram_html, html_to_plain, visible_length
+from bot.content_models.articles import Article
+from bot.content_models.base import Source
 from bot.offline import SentMessage
+from bot.telegram_html import check_telegram_html, html_to_plain, visible_length
 from tests.content_cache import cached_content
 from tests.handlers.requests_support import data_of
 from tests.harness import Harness

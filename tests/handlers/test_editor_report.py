@@ -9,9 +9,9 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 from bot.commands import Audience, commands_for
-from bot.content import html_to_plain
 from bot.context import Context
 from bot.offline import SentMessage
+from bot.telegram_html import html_to_plain
 from handlers.editor import monthly_tick
 from tests.handlers.outbox_drain import drain
 from tests.harness import ADMIN_ID, Harness, harness

@@ -15,11 +15,11 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot import outbox
-from bot.content import html_to_plain
 from bot.context import App, Context
 from bot.db import EventFields, ReminderPlan
 from bot.offline import OfflineBotApi, SentMessage
 from bot.privacy import Erasure, Link, PersonalTable
+from bot.telegram_html import html_to_plain
 from tests.handlers.requests_support import (
     STAFF_CHAT,
     data_of,

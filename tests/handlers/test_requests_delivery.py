@@ -8,8 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.content import visible_length
 from bot.offline import Call, OfflineBotApi
+from bot.telegram_html import visible_length
 from tests.handlers.requests_support import (
     STAFF,
     STAFF_CHAT,

@@ -9,8 +9,8 @@ from typing import Any
 
 from docx import Document
 
-from bot.content import check_telegram_html
 from bot.offline import OfflineBotApi, SentMessage
+from bot.telegram_html import check_telegram_html
 from tests.harness import Harness, harness
 
 USER = 5150

@@ -12,9 +12,10 @@ import yaml
 
 from bot import deadlines
 from bot.answers import Answer, Answerer
-from bot.content import Content, html_to_plain, load_content, render_markdown_sections
+from bot.content import Content, load_content
 from bot.followup import FOLLOWUP_TTL, FollowupStore, Topic
 from bot.passages import split_sections
+from bot.telegram_html import html_to_plain, render_markdown_sections
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)

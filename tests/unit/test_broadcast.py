@@ -20,7 +20,9 @@ from bot.broadcast import (
     parse_button,
     parse_send_time,
 )
-from bot.content import Content, Texts, check_telegram_html, visible_length
+from bot.content import Content
+from bot.telegram_html import check_telegram_html, visible_length
+from bot.texts import Texts
 from tests.e2e.tghtml import parse_html
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.content import LAND_CODES, load_content
+from bot.content import load_content
 from bot.content_check import check_content
+from bot.content_models.base import LAND_CODES
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 12, 6)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from bot.content import ContentError, Texts, check_telegram_html, load_content
+from bot.content import ContentError, load_content
 from bot.deadlines import (
     days_until,
     deadlines_to_confirm,
@@ -21,6 +21,8 @@ from bot.deadlines import (
     rules_needing_a_state,
     views_for,
 )
+from bot.telegram_html import check_telegram_html
+from bot.texts import Texts
 from tests.events_support import content_copy
 
 ROOT = Path(__file__).resolve().parents[2]

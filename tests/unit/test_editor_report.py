@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import escape, load_content
+from bot.content import load_content
 from bot.editor_report import build_report, editor_report_command, render
+from bot.telegram_html import escape
 from tests.harness import make_settings
 from tests.unit.test_check_content_provenance import ARTICLE, Folder, _fact
 

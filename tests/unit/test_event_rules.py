@@ -12,11 +12,12 @@ import pytest
 from icalendar import Calendar
 
 from bot import events, ics
-from bot.content import Content, ContentError, check_telegram_html, load_content
+from bot.content import Content, ContentError, load_content
 from bot.db import EventRow
 from bot.deadlines import views_for
 from bot.events import Draft, EventInputError
 from bot.german_time import DateInputError
+from bot.telegram_html import check_telegram_html
 from tests.events_support import content_copy
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,14 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import (
-    Content,
-    FundingProgrammes,
-    check_telegram_html,
-    escape,
-    load_content,
-    split_message,
-)
+from bot.content import Content, load_content
+from bot.content_models.guided import FundingProgrammes
 from bot.foerderfinder import (
     Finding,
     MissKind,
@@ -27,6 +21,7 @@ from bot.foerderfinder import (
     render_miss,
     render_result,
 )
+from bot.telegram_html import check_telegram_html, escape, split_message
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,19 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import (
-    Content,
-    FundingProgrammes,
-    Laenderstelle,
-    Land,
-    Link,
-    ServicePoints,
-    check_telegram_html,
-    html_to_plain,
-    load_content,
-)
+from bot.content import Content, load_content
+from bot.content_models.guided import FundingProgrammes
+from bot.content_models.servicepoints import Laenderstelle, Land, Link, ServicePoints
 from bot.foerderfinder import Plan, find_programmes, render_land, render_result
 from bot.standort import render_contacts
+from bot.telegram_html import check_telegram_html, html_to_plain
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 12, 6)

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import Content, FundingProgrammes, check_telegram_html, split_message
+from bot.content import Content
+from bot.content_models.guided import FundingProgrammes
 from bot.foerderfinder import Finding, MissKind, Plan, find_programmes, render_result
+from bot.telegram_html import check_telegram_html, split_message
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 11, 24)

@@ -13,7 +13,6 @@ PACKAGES = ("bot", "handlers")
 # (synonyms validation) and bot/events.py (the reminder sync after an event changes) are split; the test fails
 # once one is gone, so it is taken off this list.
 KNOWN_CYCLES = [
-    ["bot.content", "bot.search"],
     ["bot.deadlines", "bot.events", "bot.reminders"],
 ]
 

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.content import check_telegram_html, visible_length
 from bot.db import Database, NewRequest, RequestRow
 from bot.requests import (
     AlreadySubmitted,
@@ -37,6 +36,7 @@ from bot.requests import (
     topic_name,
     utf16_length,
 )
+from bot.telegram_html import check_telegram_html, visible_length
 from tests.content_cache import cached_content
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,8 +12,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.content import Article, Content, Land, Link, ServicePoints, Source, Texts
-from bot.search import CONFIDENCE_THRESHOLD, Hit, SearchIndex, fold, stem, validate_synonyms
+from bot.content import Content
+from bot.content_models.articles import Article
+from bot.content_models.base import Source
+from bot.content_models.servicepoints import Land, Link, ServicePoints
+from bot.german_text import fold, stem
+from bot.search import CONFIDENCE_THRESHOLD, Hit, SearchIndex
+from bot.synonyms import validate_synonyms
+from bot.texts import Texts
 
 ROOT = Path(__file__).resolve().parents[2]
 

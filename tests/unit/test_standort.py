@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from bot.content import Content, ContentError, check_telegram_html, load_content
+from bot.content import Content, ContentError, load_content
 from bot.devplan import DevplanInput, build_devplan
 from bot.standort import (
     NameProblem,
@@ -22,6 +22,7 @@ from bot.standort import (
     render_result,
     same_kommune,
 )
+from bot.telegram_html import check_telegram_html
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = ("allies", "network", "overview", "plan", "jha", "contact", "staff", "evaluation")

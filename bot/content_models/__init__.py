@@ -1,0 +1,1 @@
+"""The typed models of content/, one module per area; bot/content.py loads and cross-checks them."""
