@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -37,6 +38,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     items.sort(key=rank)  # stable: the order within a file and among the other files stays
 
+
+# The processes the tests start (the bot, its command line, the demo) compiled the project's modules anew at every
+# start when PYTHONDONTWRITEBYTECODE is set (about a second each, some hundred starts); their bytecode goes to a
+# cache outside the source tree instead, which keeps the tree as clean.
+if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
+    os.environ.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "ija-lotse-test-pycache"))
 
 # PTB 22 opts in to timedelta durations (RetryAfter.retry_after …); the bot process does the same in __main__.
 os.environ["PTB_TIMEDELTA"] = "1"

@@ -79,10 +79,6 @@ class BotProcess:
             }
         )
         env.update(self.extra_env)
-        if env.get("PYTHONPYCACHEPREFIX"):
-            # Bytecode goes to that folder, not next to the sources; PYTHONDONTWRITEBYTECODE would make every start
-            # compile the project's modules again (about a second).
-            env.pop("PYTHONDONTWRITEBYTECODE", None)
         return env
 
     @property

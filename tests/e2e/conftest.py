@@ -47,7 +47,6 @@ def prebuilt_content(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def bot_process(
     fake_api: FakeBotApi,
     tmp_path: Path,
-    tmp_path_factory: pytest.TempPathFactory,
     request: pytest.FixtureRequest,
 ) -> Iterator[BotStarter]:
     """Starts the bot against ``fake_api`` (database in tmp_path unless given): ``python -m bot`` for tests
@@ -60,8 +59,6 @@ def bot_process(
     started: list[BotProcess] = []
     plain = request.node.get_closest_marker("plain_start") is not None
     prebuilt = {} if plain else {PREBUILT_ENV: str(request.getfixturevalue("prebuilt_content"))}
-    # One bytecode cache for every bot process of the run (see BotProcess.env).
-    pycache = {"PYTHONPYCACHEPREFIX": str(tmp_path_factory.getbasetemp() / "pycache")}
 
     def start(
         extra_env: Mapping[str, str] | None = None,
@@ -74,7 +71,7 @@ def bot_process(
         process = BotProcess(
             fake_api.url,
             db_path or tmp_path / "bot.sqlite3",
-            {**pycache, **prebuilt, **(extra_env or {})},
+            {**prebuilt, **(extra_env or {})},
             log_path=tmp_path / f"bot-{number}.log",
             args=args,
             module="bot" if plain else "tests.e2e.prebuilt_bot",
