@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 from collections.abc import AsyncIterator
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.answers import Answerer
 from bot.content import Content
 from bot.db import MIGRATIONS_DIR, Database
 from bot.search import SearchIndex
@@ -47,6 +49,16 @@ if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
 
 # PTB 22 opts in to timedelta durations (RetryAfter.retry_after …); the bot process does the same in __main__.
 os.environ["PTB_TIMEDELTA"] = "1"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_content_outside_gc() -> None:
+    """The repository's content/, its indexes and answerer built once, then every object alive so far (these and
+    the imported modules) left out of the cyclic garbage collector: each application the tests start collects
+    garbage once started (bot.app.release_memory), which walked all of them every time (a quarter of a harness
+    start)."""
+    Answerer.shared(cached_content(), cached_index())
+    gc.freeze()
 
 
 @pytest.fixture
