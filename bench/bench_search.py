@@ -1,5 +1,5 @@
 """Search benchmark: index build time, query latency and index memory over the real content; and the same for
-precise answers (bot/answers.py: slots, article ranking, passage choice or structured answer), with the passage
+precise answers (bot/answers/: slots, article ranking, passage choice or structured answer), with the passage
 eval's section accuracy.
 
 Runs every eval question (tests/data/eval_questions*.yaml) and a set of robustness inputs (empty, emoji, HTML,

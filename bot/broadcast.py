@@ -27,16 +27,18 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
-from bot import callbacks, subscriptions
+from bot import subscriptions
 from bot.content import Content
 from bot.db import AnnouncementRow, Database, DeliveryCounts, OutboxRow, Tx
 from bot.outbox import payload as outbox_payload
 from bot.outbox import send_payload
 from bot.telegram_html import TELEGRAM_TEXT_LIMIT, Html, escape, visible_length
 from bot.texts import Texts
+from bot.user_errors import KeyedError
 
 if TYPE_CHECKING:
     from bot.context import BotData
+from bot.keyboards import SUBSCRIPTIONS, url_button
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +54,8 @@ MAX_AHEAD = timedelta(days=366)
 REF_PREFIX = "announcement:"
 
 
-class AnnouncementError(ValueError):
+class AnnouncementError(KeyedError, ValueError):
     """Bad coordinator input; ``key`` names the text that explains it, ``params`` fill it."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
 
 
 # --- the coordinator's text ----------------------------------------------------------------------------------
@@ -243,14 +240,8 @@ def recipient_markup(texts: Texts, button: tuple[str, str] | None) -> InlineKeyb
     """The optional link button, then "Abbestellen" (one tap ends the Infobrief)."""
     rows: list[list[InlineKeyboardButton]] = []
     if button is not None:
-        rows.append([InlineKeyboardButton(button[0], url=button[1])])
-    rows.append(
-        [
-            InlineKeyboardButton(
-                texts("announcements.buttons.unsubscribe"), callback_data=callbacks.encode("abo", "stop")
-            )
-        ]
-    )
+        rows.append([url_button(*button)])
+    rows.append([SUBSCRIPTIONS.button(texts("announcements.buttons.unsubscribe"), "stop")])
     return InlineKeyboardMarkup(rows)
 
 

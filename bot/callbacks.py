@@ -1,7 +1,8 @@
 """The one codec for callback data: ``prefix:action:arg`` within Telegram's 64-byte limit.
 
-Handlers register a pattern per prefix (``pattern(prefix)``) and parse with ``parse``; anything that does not
-parse is a stale or forged button and gets a polite answer, never an exception. Numbers in an argument (ids,
+Buttons and handler patterns are built from ``bot/keyboards.py``'s families, which encode with ``encode``;
+handlers parse with ``parse``: anything that does not parse is a stale or forged button and gets a polite
+answer, never an exception. Numbers in an argument (ids,
 pages) are read with ``number``, which checks type and range: callback data comes from the client, and a forged
 id above SQLite's 2^63−1 would otherwise raise OverflowError deep in a query.
 """
@@ -57,7 +58,3 @@ def number(text: str, *, maximum: int = MAX_NUMBER) -> int | None:
         return None
     value = int(text)
     return value if value <= maximum else None
-
-
-def pattern(prefix: str) -> str:
-    return rf"^{re.escape(prefix)}:"

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from bot.clock import SystemClock
 from bot.config import Settings, SettingsError, load_settings
 from bot.logs import setup_logging
 
@@ -70,32 +71,32 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     settings.require_token()
-    from bot.app import run
+    from bot.app import run  # lazy: start-up time, only this verb loads python-telegram-bot
 
     run(settings)
     return 0
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
+    from bot.demo import run_demo  # lazy: start-up time, only this verb loads it
 
     return asyncio.run(run_demo(settings, args.database))
 
 
 def _ask(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.answers import ask_command
+    from bot.answers import ask_command  # lazy: start-up time, `ask` needs no Telegram or database layer
 
     return ask_command(settings, args.question, as_json=args.json, limit=args.limit)
 
 
 def _misses(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.advice import misses_command
+    from bot.advice import misses_command  # lazy: start-up time, only this verb loads it
 
     return asyncio.run(misses_command(settings, limit=args.limit))
 
 
 def _editor_report(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.editor_report import editor_report_command
+    from bot.editor_report import editor_report_command  # lazy: start-up time, only this verb loads it
 
     return asyncio.run(editor_report_command(settings, as_json_output=args.json))
 
@@ -117,7 +118,7 @@ def _privacy(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _check_content(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.content_check import check_content
+    from bot.content_check import check_content  # lazy: start-up time, no Telegram or database layer
 
     errors, warnings = check_content(settings.content_dir, date.today())
     for line in warnings:
@@ -132,8 +133,9 @@ def _check_content(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _migrate_database(settings: Settings) -> int:
-    from bot.app import MIGRATIONS_DIR
-    from bot.db import Database
+    # Lazy, for start-up time: only the database verbs load the database layer (and bot.app, for the path).
+    from bot.app import MIGRATIONS_DIR  # lazy: start-up time
+    from bot.db import Database  # lazy: start-up time
 
     db = await Database.open(settings.database)
     try:
@@ -145,7 +147,7 @@ async def _migrate_database(settings: Settings) -> int:
 
 
 async def _backup_database(settings: Settings, target: Path) -> int:
-    from bot.db import Database
+    from bot.db import Database  # lazy: start-up time, only the database verbs load the database layer
 
     if not settings.database.exists():
         print(f"no database at {settings.database}", file=sys.stderr)
@@ -162,7 +164,7 @@ async def _backup_database(settings: Settings, target: Path) -> int:
 async def _inbox_report(settings: Settings) -> int:
     """``python -m bot inbox``: the intake's counts and every update it set aside (unparseable or crashing the
     bot at every start), by id, kind, reason and time received: never the content, which may be personal."""
-    from bot.db import Database
+    from bot.db import Database  # lazy: start-up time, only the database verbs load the database layer
 
     if not settings.database.exists():
         print(f"no database at {settings.database}", file=sys.stderr)
@@ -191,11 +193,11 @@ async def _privacy_request(
     """The same export and erasure as /meine_daten and /loeschen, for requests that reach the operator by
     e-mail or letter. Safe while the bot runs; a form the person has open in the running bot ends at its
     next restart at the latest."""
-    from bot.app import build_application
-    from bot.clock import SystemClock
-    from bot.content import load_content
-    from bot.offline import OfflineBotApi
-    from bot.privacy import collect_export, erase_user_data, export_document
+    # Lazy, for start-up time: only this verb builds the application (python-telegram-bot, content, database).
+    from bot.app import build_application  # lazy: start-up time
+    from bot.content import load_content  # lazy: start-up time
+    from bot.offline import OfflineBotApi  # lazy: start-up time
+    from bot.privacy import collect_export, erase_user_data, export_document  # lazy: start-up time
 
     if action == "erase" and not confirmed:
         print(f"this erases everything stored about user {user_id}; repeat with --yes", file=sys.stderr)

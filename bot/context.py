@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, overload
 
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
@@ -23,6 +23,35 @@ if TYPE_CHECKING:
     from bot.answers import Answerer
 
 log = logging.getLogger(__name__)
+
+
+T = TypeVar("T")
+
+
+class Service(Generic[T]):
+    """A service attribute of ``BotData``: stored in ``_<name>``, None until set, and never read as None."""
+
+    def __init__(self, missing: str) -> None:
+        self.missing = missing
+        self.attr = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attr = f"_{name}"
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> Service[T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type) -> T: ...
+    def __get__(self, obj: object | None, owner: type) -> Service[T] | T:
+        if obj is None:
+            return self
+        value: T | None = getattr(obj, self.attr)
+        if value is None:
+            raise RuntimeError(self.missing)
+        return value
+
+    def __set__(self, obj: object, value: T | None) -> None:
+        setattr(obj, self.attr, value)
 
 
 class BotData:
@@ -57,88 +86,18 @@ class BotData:
                 self._db = db
             return self._db
 
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            raise RuntimeError("settings not set")
-        return self._settings
-
-    @settings.setter
-    def settings(self, value: Settings) -> None:
-        self._settings = value
-
-    @property
-    def db(self) -> Database:
-        if self._db is None:
-            raise RuntimeError("database not open (post_init has not run)")
-        return self._db
-
-    @db.setter
-    def db(self, value: Database | None) -> None:
-        self._db = value
-
-    @property
-    def content(self) -> Content:
-        if self._content is None:
-            raise RuntimeError("content not loaded (post_init has not run)")
-        return self._content
-
-    @content.setter
-    def content(self, value: Content) -> None:
-        self._content = value
-
-    @property
-    def outbox(self) -> Outbox:
-        if self._outbox is None:
-            raise RuntimeError("outbox not set")
-        return self._outbox
-
-    @outbox.setter
-    def outbox(self, value: Outbox) -> None:
-        self._outbox = value
-
-    @property
-    def privacy(self) -> PrivacyRegistry:
-        """Every table holding personal data and the retention rules; features register in ``register(app)``."""
-        if self._privacy is None:
-            raise RuntimeError("privacy registry not set")
-        return self._privacy
-
-    @privacy.setter
-    def privacy(self, value: PrivacyRegistry) -> None:
-        self._privacy = value
-
-    @property
-    def requests(self) -> RequestDesk:
-        """Consultation requests: staff rights, the staff group, the relay index (set by handlers.requests)."""
-        if self._requests is None:
-            raise RuntimeError("requests desk not set")
-        return self._requests
-
-    @requests.setter
-    def requests(self, value: RequestDesk) -> None:
-        self._requests = value
-
-    @property
-    def search(self) -> SearchIndex:
-        if self._search is None:
-            raise RuntimeError("search index not built (post_init has not run)")
-        return self._search
-
-    @search.setter
-    def search(self, value: SearchIndex) -> None:
-        self._search = value
-
-    @property
-    def answers(self) -> Answerer:
-        """Precise answers (passages, structured facts); built with the search index."""
-        if self._answers is None:
-            raise RuntimeError("answers not built (post_init has not run)")
-        return self._answers
-
-    @answers.setter
-    def answers(self, value: Answerer) -> None:
-        self._answers = value
+    # Each service is set once at start; reading one before it is set raises with what has not happened yet.
+    settings: Service[Settings] = Service("settings not set")
+    db: Service[Database] = Service("database not open (post_init has not run)")
+    content: Service[Content] = Service("content not loaded (post_init has not run)")
+    outbox: Service[Outbox] = Service("outbox not set")
+    # Every table holding personal data and the retention rules; features register in ``register(app)``.
+    privacy: Service[PrivacyRegistry] = Service("privacy registry not set")
+    # Consultation requests: staff rights, the staff group, the relay index (set by handlers.requests).
+    requests: Service[RequestDesk] = Service("requests desk not set")
+    search: Service[SearchIndex] = Service("search index not built (post_init has not run)")
+    # Precise answers (passages, structured facts); built with the search index.
+    answers: Service[Answerer] = Service("answers not built (post_init has not run)")
 
     @property
     def texts(self) -> Texts:

@@ -23,7 +23,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.content_models.calendar import CalendarContent, DeadlineRule, Intermediary, Programme, month_day
-from bot.events import fmt_date
+from bot.date_phrasing import fmt_date
 from bot.telegram_html import Html, escape
 from bot.texts import Texts
 

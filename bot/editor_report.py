@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot import deadlines as deadline_rules
 from bot import outbox
 from bot.content import Content, load_content
+from bot.date_phrasing import fmt_date
 from bot.db import Database
-from bot.events import fmt_date
 from bot.provenance import Provenance, collect, due_items
 from bot.roles import is_coordinator
 from bot.telegram_html import html_to_plain
@@ -128,6 +128,9 @@ async def build_report(db: Database | None, content: Content, now: datetime, tz:
     )
 
 
+_T = TypeVar("_T")
+
+
 def _month_name(texts: Texts, month: date) -> str:
     name = texts("editor.months").split(",")[month.month - 1].strip()
     return texts("editor.month", month=name, year=month.year)
@@ -141,79 +144,76 @@ def render(texts: Texts, report: EditorReport, tz: ZoneInfo, limit: int | None =
             return items, 0
         return items[:limit], len(items) - limit
 
-    blocks = [texts("editor.title", date=fmt_date(report.today))]
+    def block(title: str, entries: Sequence[_T], item: Callable[[_T], str], none_key: str) -> str:
+        """A section: its title, up to ``limit`` entries and how many more, or the text for none."""
+        shown, more = cut(entries)
+        lines = [title, *(item(entry) for entry in shown), texts("editor.more", n=more) if more else ""]
+        if not entries:
+            lines.append(texts(none_key))
+        return "\n".join(line for line in lines if line)
 
-    due, more = cut(report.due)
-    lines = [texts("editor.due_title", n=len(report.due), days=report.due_within_days)]
-    for fact in due:
+    def due_item(fact: DueFact) -> str:
         item = fact.item
-        lines.append(
-            texts(
-                "editor.due_overdue" if fact.overdue else "editor.due_soon",
-                due=fmt_date(fact.due),
-                where=item.file,
-                place=item.place,
-                kind=texts(f"editor.kinds.{item.kind}"),
-                claim=item.claim,
-                checked=fmt_date(item.checked) if item.checked else "–",
-                url=item.url or "",
-            )
+        return texts(
+            "editor.due_overdue" if fact.overdue else "editor.due_soon",
+            due=fmt_date(fact.due),
+            where=item.file,
+            place=item.place,
+            kind=texts(f"editor.kinds.{item.kind}"),
+            claim=item.claim,
+            checked=fmt_date(item.checked) if item.checked else "–",
+            url=item.url or "",
         )
-    lines.append(texts("editor.more", n=more) if more else "")
-    if not report.due:
-        lines.append(texts("editor.due_none"))
-    blocks.append("\n".join(line for line in lines if line))
 
-    confirm, more = cut(report.confirm)
-    lines = [texts("editor.confirm_title", n=len(report.confirm))]
-    for entry in confirm:
-        key = "editor.confirm_item_note" if entry.note else "editor.confirm_item"
-        lines.append(
-            texts(
-                key,
-                month=_month_name(texts, entry.month),
-                programme=entry.programme,
-                what=entry.what,
-                rule=entry.rule,
-                note=entry.note or "",
-                url=entry.source,
-            )
+    def confirm_item(entry: ToConfirm) -> str:
+        return texts(
+            "editor.confirm_item_note" if entry.note else "editor.confirm_item",
+            month=_month_name(texts, entry.month),
+            programme=entry.programme,
+            what=entry.what,
+            rule=entry.rule,
+            note=entry.note or "",
+            url=entry.source,
         )
-    lines.append(texts("editor.more", n=more) if more else "")
-    if not report.confirm:
-        lines.append(texts("editor.confirm_none"))
-    blocks.append("\n".join(line for line in lines if line))
 
-    if not report.database:
-        blocks.append(texts("editor.no_database"))
-        return "\n\n".join(blocks)
-
-    misses, more = cut(report.misses)
-    lines = [texts("editor.misses_title", n=len(report.misses))]
-    lines.extend(
-        texts(
+    def miss_item(m: Miss) -> str:
+        return texts(
             "editor.miss_item",
             count=m.count,
             question=m.question,
             last=fmt_date(m.last.astimezone(tz).date()),
         )
-        for m in misses
-    )
-    lines.append(texts("editor.more", n=more) if more else "")
-    if not report.misses:
-        lines.append(texts("editor.misses_none"))
-    blocks.append("\n".join(line for line in lines if line))
 
-    rated, more = cut(report.unhelpful)
-    lines = [texts("editor.unhelpful_title", n=len(report.unhelpful))]
-    lines.extend(
-        texts("editor.unhelpful_item", count=u.unhelpful, helpful=u.helpful, title=u.title, id=u.article)
-        for u in rated
+    def unhelpful_item(u: Unhelpful) -> str:
+        return texts(
+            "editor.unhelpful_item", count=u.unhelpful, helpful=u.helpful, title=u.title, id=u.article
+        )
+
+    blocks = [
+        texts("editor.title", date=fmt_date(report.today)),
+        block(
+            texts("editor.due_title", n=len(report.due), days=report.due_within_days),
+            report.due,
+            due_item,
+            "editor.due_none",
+        ),
+        block(
+            texts("editor.confirm_title", n=len(report.confirm)),
+            report.confirm,
+            confirm_item,
+            "editor.confirm_none",
+        ),
+    ]
+    if not report.database:
+        blocks.append(texts("editor.no_database"))
+        return "\n\n".join(blocks)
+    blocks.append(
+        block(
+            texts("editor.misses_title", n=len(report.misses)), report.misses, miss_item, "editor.misses_none"
+        )
     )
-    lines.append(texts("editor.more", n=more) if more else "")
-    if not report.unhelpful:
-        lines.append(texts("editor.unhelpful_none"))
-    blocks.append("\n".join(line for line in lines if line))
+    unhelpful_title = texts("editor.unhelpful_title", n=len(report.unhelpful))
+    blocks.append(block(unhelpful_title, report.unhelpful, unhelpful_item, "editor.unhelpful_none"))
     return "\n\n".join(blocks)
 
 

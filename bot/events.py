@@ -1,33 +1,30 @@
-"""Events: validating what a coordinator enters, rendering events, and the changes that must reach followers.
+"""Events: validating what a coordinator enters, the form's draft, and rendering events and change notices.
 
-``check_*`` are plain functions raising ``EventInputError`` (its ``code`` selects ``events.input_error.<code>``);
-``create_event``, ``update_event``, ``cancel_event`` and ``seed_events`` write the change, its followers'
-notices (outbox) and the rescheduled reminders in one transaction.
+``check_*`` are plain functions raising ``EventInputError`` (its ``code`` selects ``events.input_error.<code>``).
+Writing a change with its followers' notices and rescheduled reminders is bot/event_changes.py; German date
+phrasing is bot/date_phrasing.py.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 
-from bot import callbacks, outbox
 from bot.content import Content
 from bot.content_models.base import LAND_CODES
-from bot.content_models.calendar import HTML_TAG, CalendarContent
-from bot.db import Database, EventFields, EventRow, Tx
-from bot.german_time import DateInputError, When, parse_end, parse_when, to_aware
+from bot.content_models.calendar import HTML_TAG
+from bot.date_phrasing import when_text
+from bot.db import EventFields, EventRow
+from bot.german_time import When, parse_end, parse_when, to_aware
+from bot.keyboards import EVENTS, one_button
 from bot.telegram_html import Html, escape
 from bot.texts import Texts
-
-log = logging.getLogger(__name__)
 
 TITLE_MIN, TITLE_MAX = 3, 120
 PLACE_MAX = 200
@@ -39,7 +36,6 @@ PAGE_SIZE = 5
 
 # The order a new event is asked in; also the order of the change lines followers get.
 FIELDS = ("title", "start", "end", "place", "description", "bundesland", "topic")
-NOTICE_KIND = "event_notice"  # changed or cancelled: to every follower, through the outbox
 
 _URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
 _SMALL_NUMBER = re.compile(r"[0-9]{1,9}")
@@ -275,60 +271,6 @@ def changed_fields(old: EventFields, new: EventFields) -> list[str]:
 # --- rendering -----------------------------------------------------------------------------------------------
 
 
-def fmt_date(day: date) -> str:
-    return day.strftime("%d.%m.%Y")
-
-
-def weekday(texts: Texts, day: date) -> str:
-    return texts("events.format.weekdays").split(",")[day.weekday()].strip()
-
-
-def weekday_name(texts: Texts, day: date) -> str:
-    return texts("events.format.weekday_names").split(",")[day.weekday()].strip()
-
-
-def date_error_text(texts: Texts, error: DateInputError, now: datetime, tz: ZoneInfo) -> str:
-    """The friendly answer to unusable date input (examples use next year; a wrong weekday names the right one)."""
-    details = {"date": fmt_date(error.day), "weekday": weekday_name(texts, error.day)} if error.day else {}
-    return texts(f"events.date_error.{error.code}", year=now.astimezone(tz).year + 1, **details)
-
-
-def when_text(texts: Texts, start: datetime, end: datetime | None, tz: ZoneInfo) -> Html:
-    """``Sa., 18.04.2026, 10:00–16:00 Uhr`` (or across days) in local time."""
-    local_start = start.astimezone(tz)
-    if end is None:
-        return Html(
-            texts(
-                "events.format.at",
-                weekday=weekday(texts, local_start.date()),
-                date=fmt_date(local_start.date()),
-                time=local_start.strftime("%H:%M"),
-            )
-        )
-    local_end = end.astimezone(tz)
-    if local_end.date() == local_start.date():
-        return Html(
-            texts(
-                "events.format.same_day",
-                weekday=weekday(texts, local_start.date()),
-                date=fmt_date(local_start.date()),
-                start=local_start.strftime("%H:%M"),
-                end=local_end.strftime("%H:%M"),
-            )
-        )
-    return Html(
-        texts(
-            "events.format.multi_day",
-            weekday=weekday(texts, local_start.date()),
-            date=fmt_date(local_start.date()),
-            start=local_start.strftime("%H:%M"),
-            end_weekday=weekday(texts, local_end.date()),
-            end_date=fmt_date(local_end.date()),
-            end=local_end.strftime("%H:%M"),
-        )
-    )
-
-
 def lead_phrase(texts: Texts, leads: Sequence[int]) -> Html:
     """``7 Tage und 1 Tag`` / ``8 Wochen, 2 Wochen und 3 Tage``."""
     parts: list[str] = []
@@ -415,16 +357,9 @@ def render_details(
     return "\n\n".join(parts)
 
 
-def notice_markup(texts: Texts, event_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    texts("events.buttons.details"), callback_data=callbacks.encode("ev", "show", event_id)
-                )
-            ]
-        ]
-    )
+def details_markup(texts: Texts, event_id: int) -> InlineKeyboardMarkup:
+    """The event's details button, under a change notice or a reminder."""
+    return one_button(EVENTS.button(texts("events.buttons.details"), "show", event_id))
 
 
 def change_notice(
@@ -465,188 +400,3 @@ def _field_value(content: Content, tz: ZoneInfo, fields: EventFields, name: str)
     if name == "bundesland":
         return escape(land_label(content, fields.bundesland))
     return escape(content.calendar.topics.get(fields.topic, fields.topic))
-
-
-# --- changes that reach followers ------------------------------------------------------------------------------
-
-
-async def create_event(
-    db: Database, content: Content, tz: ZoneInfo, fields: EventFields, *, by: int | None, now: datetime
-) -> int:
-    """Store a new event and, in the same transaction, plan the reminders of users whose /abo subscription
-    covers it (waiting for the hourly re-plan could miss a reminder due within the hour)."""
-    from bot.reminders import sync_reminders_in
-
-    async with db.transaction() as tx:
-        event_id = await db.insert_event(tx, fields, by=by, now=now)
-        await sync_reminders_in(tx, db, content.calendar, tz, now, event_id=event_id)
-        return event_id
-
-
-async def notice_recipients(db: Database, event_id: int, tx: Tx | None = None) -> list[int]:
-    """Who hears that an event changed or was cancelled: its followers, and everyone who was reminded of it
-    through a reminder subscription (/abo) — they may be planning to go."""
-    followers = set(await db.event_followers(event_id, tx))
-    reminded = set(await db.reminded_users(event_subject(event_id), tx))
-    return sorted(followers | reminded)
-
-
-async def _notify_followers(
-    db: Database,
-    tx: Tx,
-    event_id: int,
-    version: int,
-    text: str,
-    markup: InlineKeyboardMarkup | None,
-    now: datetime,
-    what: str,
-) -> int:
-    followers = await notice_recipients(db, event_id, tx)
-    for user_id in followers:
-        await db.enqueue(
-            tx,
-            kind=NOTICE_KIND,
-            chat_id=user_id,
-            payload=outbox.payload(text, markup, event_id=event_id, event_version=version, notice=what),
-            now=now,
-            ref=f"event:{event_id}:{what}",
-        )
-    return len(followers)
-
-
-async def notice_is_current(db: Database, payload: dict[str, Any]) -> bool:
-    """Whether a queued change notice still tells the truth when it is delivered: not once the event was changed
-    again or cancelled meanwhile (the later notice says what holds). Cancellation notices always go out."""
-    event_id, version = payload.get("event_id"), payload.get("event_version")
-    if payload.get("notice") != "changed" or not isinstance(event_id, int) or not isinstance(version, int):
-        return True
-    event = await db.get_event(event_id)
-    return event is not None and event.state == "active" and event.version == version
-
-
-@dataclass(frozen=True, slots=True)
-class UpdateResult:
-    changed: list[str]
-    notified: int
-
-
-async def update_event(
-    db: Database,
-    content: Content,
-    tz: ZoneInfo,
-    event_id: int,
-    fields: EventFields,
-    *,
-    by: int | None,
-    now: datetime,
-    expected_version: int | None = None,
-) -> UpdateResult | None:
-    """Save changes, tell followers what changed and move their reminders — all in one transaction.
-
-    None when the event is gone, cancelled, or changed by someone else since ``expected_version``.
-    """
-    from bot.reminders import sync_reminders_in
-
-    async with db.transaction() as tx:
-        current = await db.get_event(event_id, tx)
-        if current is None or current.state != "active":
-            return None
-        if expected_version is not None and current.version != expected_version:
-            return None
-        old = current.fields
-        changed = changed_fields(old, fields)
-        if not changed:
-            if fields.seed_hash is not None and fields.seed_hash != current.seed_hash:
-                await db.set_event_seed_hash(tx, event_id, fields.seed_hash)
-            return UpdateResult([], 0)
-        await db.update_event(tx, event_id, fields, by=by, now=now)
-        notified = 0
-        if current.ends_at > now:
-            text = change_notice(content, tz, old, fields, changed)
-            notified = await _notify_followers(
-                db,
-                tx,
-                event_id,
-                current.version + 1,
-                text,
-                notice_markup(content.texts, event_id),
-                now,
-                "changed",
-            )
-        await sync_reminders_in(tx, db, content.calendar, tz, now, event_id=event_id)
-        return UpdateResult(changed, notified)
-
-
-async def cancel_event(
-    db: Database, content: Content, tz: ZoneInfo, event_id: int, *, by: int | None, now: datetime
-) -> int | None:
-    """Cancel, tell followers, drop their pending reminders; the number told, or None if not active."""
-    from bot.reminders import sync_reminders_in
-
-    async with db.transaction() as tx:
-        current = await db.get_event(event_id, tx)
-        if current is None or not await db.cancel_event(tx, event_id, by=by, now=now):
-            return None
-        notified = 0
-        if current.ends_at > now:
-            text = content.texts(
-                "events.notice.cancelled",
-                title=current.title,
-                when=when_text(content.texts, current.starts_at, current.ends_at, tz),
-            )
-            notified = await _notify_followers(
-                db, tx, event_id, current.version + 1, text, None, now, "cancelled"
-            )
-        await sync_reminders_in(tx, db, content.calendar, tz, now, event_id=event_id)
-        return notified
-
-
-def seed_fields(calendar: CalendarContent, seed_index: int, tz: ZoneInfo) -> EventFields:
-    seed = calendar.seed_events[seed_index]
-    digest = hashlib.sha256(seed.model_dump_json().encode()).hexdigest()[:16]
-    try:
-        start = to_aware(seed.start, tz)
-        end = to_aware(seed.end, tz)
-    except DateInputError as exc:
-        raise ValueError(f"events.yaml: {seed.id}: {exc.code}") from exc
-    return EventFields(
-        title=seed.title,
-        starts_at=start,
-        ends_at=end,
-        place=seed.place,
-        online_url=seed.online_url,
-        description=seed.description,
-        bundesland=seed.bundesland,
-        topic=seed.topic,
-        seed_id=seed.id,
-        seed_hash=digest,
-    )
-
-
-async def seed_events(db: Database, content: Content, tz: ZoneInfo, now: datetime) -> tuple[int, int]:
-    """Add seed events not in the database yet; apply changed seed entries as edits. (added, updated).
-
-    An entry that cannot be placed in time (a wall-clock time skipped by the spring DST change) is logged and
-    left out; the others are seeded all the same."""
-    from bot.reminders import sync_reminders_in
-
-    added = updated = 0
-    for index, seed in enumerate(content.calendar.seed_events):
-        try:
-            fields = seed_fields(content.calendar, index, tz)
-        except ValueError as exc:
-            log.error("seed event skipped: %s", exc)
-            continue
-        async with db.transaction() as tx:
-            # Looked up inside the transaction, so two concurrent seedings cannot both insert.
-            existing = await db.event_by_seed(seed.id, tx)
-            if existing is None:
-                event_id = await db.insert_event(tx, fields, by=None, now=now)
-                await sync_reminders_in(tx, db, content.calendar, tz, now, event_id=event_id)
-                added += 1
-        if existing is None:
-            continue
-        if existing.seed_hash != fields.seed_hash and existing.state == "active":
-            result = await update_event(db, content, tz, existing.id, fields, by=None, now=now)
-            updated += 1 if result is not None and result.changed else 0
-    return added, updated

@@ -13,8 +13,9 @@ a fixed schedule (each slot one interval after the previous slot, not after the 
 the time a send takes does not slow the rate below the setting; a worker that fell behind starts again from
 now instead of catching up in a burst. A 429 pauses every send until its retry_after has passed. The bot's
 other messages (replies, notices sent directly) are noted by ``CountingRateLimiter`` in the outbox's
-``SendLog``; the outbox waits while they and its own sends fill Telegram's 30 per second, so a burst of replies
-does not push the total over the limit.
+``SendLog``; the outbox waits while they and its own sends fill Telegram's 30 per second. Every request to a
+chat also takes a slot of ``bot.pacing.Pacer`` (29 per second), replies before the outbox's sends, so a burst of
+replies delays the outbox's sends there and the pacer catches up after it, within Telegram's limit.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.clock import Clock
 from bot.db import Database, OutboxRow, Tx
+from bot.pacing import Pacer
 from bot.telegram_html import split_message
 
 log = logging.getLogger(__name__)
@@ -45,11 +47,15 @@ MESSAGE = "message"  # the generic kind: send ``payload`` as it is, no hooks
 MAX_BACKOFF_SECONDS = 300
 BATCH = 100
 TELEGRAM_PER_SECOND = 30  # messages per second Telegram allows a bot across all chats
-# Sends per second the outbox leaves free even when it waits for room, for replies starting at the same moment.
-HEADROOM = 2
-# Sends under way at once: enough to keep the rate while each waits a network round trip (25/s × 80 ms = 2),
-# few enough that a 429 stops the outbox within a handful of messages.
-MAX_IN_FLIGHT = 8
+# Sends per second the outbox leaves free when it waits for room. None: every request to a chat takes a slot of
+# ``bot.pacing.Pacer`` (29 per second), where a waiting reply goes before the outbox's sends, so the outbox only
+# gets the slots replies leave; a headroom made it stop (and lose its schedule) after every burst of replies.
+HEADROOM = 0
+# Sends under way at once: enough to keep the rate while each waits a network round trip (25/s × 80 ms = 2)
+# and, after a burst of replies, its turn at the pacer (10 replies at once: 10 slots, 0.35 s, 9 sends), so the
+# schedule goes on meanwhile and the pacer catches up after the burst; few enough that a 429 stops the outbox
+# within a handful of messages.
+MAX_IN_FLIGHT = 16
 SEND_METHODS = frozenset(
     {"sendMessage", "sendDocument", "sendPhoto", "sendMediaGroup", "copyMessage", "forwardMessage"}
 )
@@ -135,8 +141,9 @@ class RetryStats:
 
 
 class CountingRateLimiter(AIORateLimiter):
-    """PTB's rate limiter that also notes each message the bot sends in ``sends`` (the outbox's log) and tries
-    a request again after a transient failure (``RETRY_DELAYS``), except inside the outbox's worker."""
+    """PTB's rate limiter with even pacing of every request to a chat (``bot.pacing``, replies before the
+    outbox's sends) that also notes each message the bot sends in ``sends`` (the outbox's log) and tries a
+    request again after a transient failure (``RETRY_DELAYS``), except inside the outbox's worker."""
 
     def __init__(
         self,
@@ -146,10 +153,14 @@ class CountingRateLimiter(AIORateLimiter):
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        pacer: Pacer | None = None,
     ) -> None:
-        # Telegram's 30 per second as an even 29: a bucket of 30 that refills as it drains lets 30 go at once and
-        # more in the same second, which Telegram answers with 429 (measured: 17 of them with 10 users asking).
-        super().__init__(overall_max_rate=1, overall_time_period=1 / 29, max_retries=max_retries)
+        # Telegram's 30 per second as an even 29 (a bucket of 30 that refills as it drains lets 30 go at once and
+        # more in the same second, which Telegram answers with 429: 17 of them with 10 users asking). ``pacer``
+        # does it for every request to a chat, as PTB's overall limiter would, with replies first; PTB's own
+        # limiter keeps the 20 per minute per group and the pause after a 429.
+        super().__init__(overall_max_rate=0, overall_time_period=0, max_retries=max_retries)
+        self.pacer = pacer or Pacer()
         self._sends = sends
         self._retry_delays = retry_delays
         self._sleep = sleep
@@ -165,14 +176,18 @@ class CountingRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        if endpoint in SEND_METHODS:
+        if data.get("chat_id") is not None:
             original = callback
+            background = not _direct_retries.get()  # the outbox's sends give way to replies
+            send = endpoint in SEND_METHODS
 
-            async def noted(*a: Any, **kw: Any) -> bool | dict[str, Any] | list[dict[str, Any]]:
-                self._sends.note()  # when the request really goes out, after the limiter's own waits
+            async def paced(*a: Any, **kw: Any) -> bool | dict[str, Any] | list[dict[str, Any]]:
+                await self.pacer.wait(background)  # again for a try after a 429
+                if send:
+                    self._sends.note()  # when the request really goes out, after the limiter's own waits
                 return await original(*a, **kw)
 
-            callback = noted
+            callback = paced
         if not _direct_retries.get():
             return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
         started = self._monotonic()
@@ -306,52 +321,74 @@ class Outbox:
                 return await self._deliver_pass(bot, report)
 
     async def _deliver_pass(self, bot: ExtBot[None], report: PassReport) -> PassReport:
-        while not self._stopping and not self._paused():
-            rows = await self._db.due_outbox(self._clock.now(), BATCH)
-            if not rows:
-                break
-            outcomes = await self._deliver_batch(bot, rows)
-            batch_refs = {row.ref for row in rows[: len(outcomes)] if row.ref}
-            for outcome in outcomes:
-                if outcome == "sent":
-                    report.sent += 1
-                elif outcome == "failed":
-                    report.failed += 1
-                else:
-                    report.retried += 1
-            report.refs |= batch_refs
-            await self._run_pass_hooks(bot, batch_refs)
-            if "flood" in outcomes:
-                break
-        return report
-
-    async def _deliver_batch(self, bot: ExtBot[None], rows: list[OutboxRow]) -> list[str]:
-        """Send rows on the rate's schedule with up to ``MAX_IN_FLIGHT`` sends under way at once, so the round
-        trip to Telegram does not slow the rate; one chat's rows go one after the other, in order. A 429 stops
-        new sends (those under way finish). Returns the outcome of each row started, in row order."""
-        started: list[asyncio.Task[str]] = []
+        """Send due rows in batches without a gap between them: the next batch is read while the last sends of
+        the one before are still under way (rows under way are left out of it), and each batch is tallied and
+        its progress hooks run once its sends are done, beside the next batch's sends."""
+        under_way: dict[int, asyncio.Task[str]] = {}  # row id → its send, until the send is done
         last_of_chat: dict[int, asyncio.Task[str]] = {}
         async with asyncio.TaskGroup() as group:
-            for row in rows:
-                if self._stopping or self._paused():
+            while not self._stopping and not self._paused():
+                # Rows whose send is done have their outcome committed (a send's task ends after its write),
+                # so the query cannot return them; rows still under way are skipped.
+                skip = {row_id for row_id, task in under_way.items() if not task.done()}
+                fetched = await self._db.due_outbox(self._clock.now(), BATCH + len(skip))
+                rows = [row for row in fetched if row.id not in skip][:BATCH]
+                if not rows:
                     break
-                previous = last_of_chat.get(row.chat_id)
-                if previous is not None:
-                    await asyncio.wait({previous})
-                while sum(not t.done() for t in started) >= MAX_IN_FLIGHT:
-                    await asyncio.wait(
-                        [t for t in started if not t.done()], return_when=asyncio.FIRST_COMPLETED
-                    )
-                if any(t.done() and t.result() == "flood" for t in started):
-                    break
-                await self._wait_for_slot()
-                if self._paused():
-                    break
-                task = group.create_task(self._deliver_one(bot, row))
-                started.append(task)
-                last_of_chat[row.chat_id] = task
-                await asyncio.sleep(0)  # the send starts in its slot, not when the pacer next waits
-        return [task.result() for task in started]
+                started = await self._start_batch(group, bot, rows, under_way, last_of_chat)
+                group.create_task(self._finish_batch(bot, rows[: len(started)], started, report))
+                for row_id in [row_id for row_id, task in under_way.items() if task.done()]:
+                    del under_way[row_id]
+                if len(started) < len(rows):
+                    break  # stopped, or paused by a 429
+        return report
+
+    async def _finish_batch(
+        self, bot: ExtBot[None], rows: list[OutboxRow], started: list[asyncio.Task[str]], report: PassReport
+    ) -> None:
+        outcomes = [await task for task in started]
+        for outcome in outcomes:
+            if outcome == "sent":
+                report.sent += 1
+            elif outcome == "failed":
+                report.failed += 1
+            else:
+                report.retried += 1
+        batch_refs = {row.ref for row in rows if row.ref}
+        report.refs |= batch_refs
+        await self._run_pass_hooks(bot, batch_refs)
+
+    async def _start_batch(
+        self,
+        group: asyncio.TaskGroup,
+        bot: ExtBot[None],
+        rows: list[OutboxRow],
+        under_way: dict[int, asyncio.Task[str]],
+        last_of_chat: dict[int, asyncio.Task[str]],
+    ) -> list[asyncio.Task[str]]:
+        """Start rows on the rate's schedule with up to ``MAX_IN_FLIGHT`` sends under way at once, so the round
+        trip to Telegram does not slow the rate; one chat's rows go one after the other, in order. A 429 stops
+        new sends (those under way finish). Returns the sends started, in row order."""
+        started: list[asyncio.Task[str]] = []
+        for row in rows:
+            if self._stopping or self._paused():
+                break
+            previous = last_of_chat.get(row.chat_id)
+            if previous is not None:
+                await asyncio.wait({previous})
+            while len(busy := [t for t in under_way.values() if not t.done()]) >= MAX_IN_FLIGHT:
+                await asyncio.wait(busy, return_when=asyncio.FIRST_COMPLETED)
+            if any(t.done() and t.result() == "flood" for t in under_way.values()):
+                break
+            await self._wait_for_slot()
+            if self._paused():
+                break
+            task = group.create_task(self._deliver_one(bot, row))
+            started.append(task)
+            under_way[row.id] = task
+            last_of_chat[row.chat_id] = task
+            await asyncio.sleep(0)  # the send starts in its slot, not when the pacer next waits
+        return started
 
     def _paused(self) -> bool:
         return self._paused_until is not None and self._clock.now() < self._paused_until

@@ -3,7 +3,7 @@
 An article is split at its ``## `` headings: the lead paragraph is the article's *overview*, every section is
 one passage (one answerable topic, see content/README.md). Sections are never cut further, so an answer is never
 broken off mid-list or mid-sentence. Answers built from structured data (deadlines, rates, limits, Länder
-contacts) are passages too (bot/answers.py builds them per question); they carry the article section that
+contacts) are passages too (bot/answers/ builds them per question); they carry the article section that
 covers the same topic, so "whole article" opens the right page and the eval can check the section.
 
 The section index is a second BM25F index (bot/search.py) over the passages: a section's heading is its title,

@@ -16,6 +16,7 @@ from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 if TYPE_CHECKING:
     from bot.context import BotData
+    from bot.db import Database
 
 # Seconds between PTB's automatic flushes of changed data; small, so a crash loses at most a step or two.
 UPDATE_INTERVAL = 1.0
@@ -35,17 +36,16 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], "BotData
     def attach(self, bot_data: BotData) -> None:
         self._services_ref = bot_data
 
-    @property
-    def _services(self) -> BotData:
+    async def _db(self) -> Database:
+        """The database, opened (and migrated) by the attached ``BotData`` on first use."""
         if self._services_ref is None:
             raise RuntimeError("persistence not attached")
-        return self._services_ref
+        return await self._services_ref.open_database()
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
-        db = await self._services.open_database()
-        rows = await db.fetchall("SELECT user_id, data FROM user_data")
-        self._written = {int(r["user_id"]): str(r["data"]) for r in rows}
-        return {int(r["user_id"]): json.loads(r["data"]) for r in rows}
+        db = await self._db()
+        self._written = await db.stored_user_data()
+        return {user_id: json.loads(text) for user_id, text in self._written.items()}
 
     async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
         return {}
@@ -57,38 +57,19 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], "BotData
         return None
 
     async def get_conversations(self, name: str) -> ConversationDict:
-        db = await self._services.open_database()
-        rows = await db.fetchall("SELECT key, state FROM conversations WHERE name = ?", (name,))
-        return {tuple(json.loads(r["key"])): json.loads(r["state"]) for r in rows}
+        db = await self._db()
+        return await db.conversation_states(name)
 
     async def update_conversation(self, name: str, key: ConversationKey, new_state: object | None) -> None:
-        db = await self._services.open_database()
-        async with db.transaction() as tx:
-            if new_state is None:
-                await tx.execute(
-                    "DELETE FROM conversations WHERE name = ? AND key = ?", (name, json.dumps(list(key)))
-                )
-            else:
-                await tx.execute(
-                    "INSERT INTO conversations (name, key, state) VALUES (?, ?, ?) "
-                    "ON CONFLICT(name, key) DO UPDATE SET state = excluded.state",
-                    (name, json.dumps(list(key)), json.dumps(new_state)),
-                )
+        db = await self._db()
+        await db.set_conversation_state(name, tuple(key), new_state)
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
         text = json.dumps(deepcopy(data), ensure_ascii=False) if data else ""
         if self._written.get(user_id, "") == text:
             return
-        db = await self._services.open_database()
-        async with db.transaction() as tx:
-            if data:
-                await tx.execute(
-                    "INSERT INTO user_data (user_id, data) VALUES (?, ?) "
-                    "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data",
-                    (user_id, text),
-                )
-            else:
-                await tx.execute("DELETE FROM user_data WHERE user_id = ?", (user_id,))
+        db = await self._db()
+        await db.store_user_data(user_id, text)
         if text:
             self._written[user_id] = text
         else:
@@ -108,15 +89,8 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], "BotData
 
     async def drop_user_data(self, user_id: int) -> None:
         self._written.pop(user_id, None)
-        db = await self._services.open_database()
-        async with db.transaction() as tx:
-            await tx.execute("DELETE FROM user_data WHERE user_id = ?", (user_id,))
-            # Conversation keys hold the user id (per_user=True): end every conversation of that user.
-            await tx.execute(
-                "DELETE FROM conversations WHERE EXISTS "
-                "(SELECT 1 FROM json_each(conversations.key) WHERE json_each.value = ?)",
-                (user_id,),
-            )
+        db = await self._db()
+        await db.drop_ptb_user(user_id)
 
     async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
         return None

@@ -179,6 +179,12 @@ class PrivacyRegistry:
             raise ValueError(f"privacy: {spec.table}: register the parent {spec.parent.table} first")
         self._tables[spec.table] = spec
 
+    def sections(self, *rows: tuple[str, Mapping[str, Link], tuple[str, ...]]) -> None:
+        """Tables registered as (table, user-id columns, exported columns), each exported as the section named
+        by the text ``privacy.sections.<table>`` and deleted with the user."""
+        for table, ids, export in rows:
+            self.table(PersonalTable(table, label=f"privacy.sections.{table}", ids=ids, export=export))
+
     def on_erase(self, hook: EraseHook) -> None:
         """Run inside the erase transaction before the registered rows go (e.g. tell staff a request was
         withdrawn: enqueue an outbox row with ``erasure.tx``)."""
@@ -311,50 +317,17 @@ class PrivacyRegistry:
 def core_registry() -> PrivacyRegistry:
     """The registry with the tables every installation has (profile, roles, outbox, dialogue state)."""
     registry = PrivacyRegistry()
-    registry.table(
-        PersonalTable(
-            "users",
-            label="privacy.sections.users",
-            ids={"id": Link.SUBJECT},
-            export=("language", "first_seen", "bundesland"),
-        )
-    )
-    registry.table(
-        PersonalTable(
-            "roles",
-            label="privacy.sections.roles",
-            ids={"user_id": Link.SUBJECT, "granted_by": Link.ACTOR},
-            export=("role", "granted_at"),
-        )
-    )
-    registry.table(
-        PersonalTable(
+    registry.sections(
+        ("users", {"id": Link.SUBJECT}, ("language", "first_seen", "bundesland")),
+        ("roles", {"user_id": Link.SUBJECT, "granted_by": Link.ACTOR}, ("role", "granted_at")),
+        (
             "role_changes",
-            label="privacy.sections.role_changes",
-            ids={"user_id": Link.SUBJECT, "changed_by": Link.ACTOR},
-            export=("role", "action", "changed_at", "via"),
-        )
-    )
-    registry.table(
-        PersonalTable(
-            "outbox",
-            label="privacy.sections.outbox",
-            ids={"chat_id": Link.SUBJECT},
-            export=("kind", "state", "payload", "created_at", "sent_at"),
-        )
-    )
-    registry.table(
-        PersonalTable(
-            "conversations",
-            label="privacy.sections.conversations",
-            ids={"key": Link.SUBJECT_JSON},
-            export=("name", "state"),
-        )
-    )
-    registry.table(
-        PersonalTable(
-            "user_data", label="privacy.sections.user_data", ids={"user_id": Link.SUBJECT}, export=("data",)
-        )
+            {"user_id": Link.SUBJECT, "changed_by": Link.ACTOR},
+            ("role", "action", "changed_at", "via"),
+        ),
+        ("outbox", {"chat_id": Link.SUBJECT}, ("kind", "state", "payload", "created_at", "sent_at")),
+        ("conversations", {"key": Link.SUBJECT_JSON}, ("name", "state")),
+        ("user_data", {"user_id": Link.SUBJECT}, ("data",)),
     )
     registry.retention("delivered outbox rows", purge_delivered_outbox, order=90)
     return registry

@@ -46,92 +46,49 @@ async def erase_set_aside_updates(erasure: Erasure) -> None:
 
 def register_feature_tables(privacy: PrivacyRegistry) -> None:
     """The tables, hooks and retention rules of the features merged before the registry existed."""
-    privacy.table(
-        PersonalTable(
-            "advice_ratings",
-            label="privacy.sections.advice_ratings",
-            ids={"user_id": Link.SUBJECT},
-            export=("article_id", "helpful", "rated_at"),
-        )
+    subject, actor = Link.SUBJECT, Link.ACTOR
+    privacy.sections(
+        ("advice_ratings", {"user_id": subject}, ("article_id", "helpful", "rated_at")),
+        (
+            "events",
+            {"created_by": actor, "updated_by": actor},
+            ("id", "title", "starts_at", "state", "created_at", "updated_at"),
+        ),
+        ("event_follows", {"user_id": subject}, ("event_id", "created_at")),
+        ("deadline_follows", {"user_id": subject}, ("programme", "created_at")),
+        (
+            "reminders",
+            {"user_id": subject},
+            ("subject", "target_at", "lead_days", "due_at", "state", "done_at"),
+        ),
+        (
+            "subscriptions",
+            {"user_id": subject},
+            ("announcements", "event_reminders", "deadline_reminders", "updated_at", "ended"),
+        ),
+        ("subscription_topics", {"user_id": subject}, ("topic",)),
+        (
+            "role_invitations",
+            {"created_by": actor, "used_by": actor},
+            ("role", "created_at", "expires_at", "used_at"),
+        ),
+        (
+            "announcements",
+            {"created_by": actor},
+            ("id", "created_at", "body", "state", "send_at", "finished_at", "recipients"),
+        ),
+        (
+            "standort_results",
+            {"user_id": subject},
+            ("id", "created_at", "kommune", "kommune_type", "bundesland", "answers", "stage", "score"),
+        ),
     )
     # Misses are stored without a user id; they still expire.
     privacy.purge("advice_misses", older_than="created_at", days=lambda s: s.retention_miss_days)
     privacy.on_erase(erase_unanswered_questions)
     privacy.on_erase(erase_set_aside_updates)
-    privacy.table(
-        PersonalTable(
-            "events",
-            label="privacy.sections.events",
-            ids={"created_by": Link.ACTOR, "updated_by": Link.ACTOR},
-            export=("id", "title", "starts_at", "state", "created_at", "updated_at"),
-        )
-    )
-    privacy.table(
-        PersonalTable(
-            "event_follows",
-            label="privacy.sections.event_follows",
-            ids={"user_id": Link.SUBJECT},
-            export=("event_id", "created_at"),
-        )
-    )
-    privacy.table(
-        PersonalTable(
-            "deadline_follows",
-            label="privacy.sections.deadline_follows",
-            ids={"user_id": Link.SUBJECT},
-            export=("programme", "created_at"),
-        )
-    )
-    privacy.table(
-        PersonalTable(
-            "reminders",
-            label="privacy.sections.reminders",
-            ids={"user_id": Link.SUBJECT},
-            export=("subject", "target_at", "lead_days", "due_at", "state", "done_at"),
-        )
-    )
-    privacy.table(
-        PersonalTable(
-            "subscriptions",
-            label="privacy.sections.subscriptions",
-            ids={"user_id": Link.SUBJECT},
-            export=("announcements", "event_reminders", "deadline_reminders", "updated_at", "ended"),
-        )
-    )
-    privacy.table(
-        PersonalTable(
-            "subscription_topics",
-            label="privacy.sections.subscription_topics",
-            ids={"user_id": Link.SUBJECT},
-            export=("topic",),
-        )
-    )
-    privacy.table(
-        PersonalTable(
-            "role_invitations",
-            label="privacy.sections.role_invitations",
-            ids={"created_by": Link.ACTOR, "used_by": Link.ACTOR},
-            export=("role", "created_at", "expires_at", "used_at"),
-        )
-    )
-    privacy.table(
-        PersonalTable(
-            "announcements",
-            label="privacy.sections.announcements",
-            ids={"created_by": Link.ACTOR},
-            export=("id", "created_at", "body", "state", "send_at", "finished_at", "recipients"),
-        )
-    )
     privacy.retention("announcement ledgers", reduce_announcement_ledgers)
     privacy.retention("inbox", purge_inbox_rows)
-    privacy.table(
-        PersonalTable(
-            "standort_results",
-            label="privacy.sections.standort_results",
-            ids={"user_id": Link.SUBJECT},
-            export=("id", "created_at", "kommune", "kommune_type", "bundesland", "answers", "stage", "score"),
-        )
-    )
     privacy.table(
         PersonalTable(
             "requests",

@@ -20,14 +20,15 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 
-from bot import callbacks, outbox, subscriptions
+from bot import outbox, subscriptions
 from bot.content import Content
 from bot.content_models.calendar import CalendarContent, ReminderSettings
+from bot.date_phrasing import fmt_date, when_text
 from bot.db import Database, EventRow, OutboxRow, ReminderPlan, ReminderRow, Tx
 from bot.deadlines import (
     DeadlineView,
@@ -38,8 +39,10 @@ from bot.deadlines import (
     month_text,
     view,
 )
-from bot.events import event_subject, fmt_date, place_html, when_text
+from bot.events import details_markup, event_subject, place_html
+from bot.keyboards import DEADLINES, one_button
 from bot.telegram_html import Html
+from bot.texts import Texts
 
 log = logging.getLogger(__name__)
 
@@ -62,16 +65,27 @@ def due_time(day: date, lead_days: int, send_time: time, tz: ZoneInfo) -> dateti
     return datetime.combine(local_day, send_time).replace(tzinfo=tz, fold=0).astimezone(UTC)
 
 
+def _plans(
+    user_id: int,
+    subject: str,
+    target_at: datetime,
+    day: date,
+    leads: Iterable[int],
+    settings: ReminderSettings,
+    tz: ZoneInfo,
+) -> list[ReminderPlan]:
+    """One reminder per lead time, due at the send time that many days before the local ``day``."""
+    return [
+        ReminderPlan(user_id, subject, target_at, lead, due_time(day, lead, settings.send_time, tz))
+        for lead in leads
+    ]
+
+
 def plan_event(
     user_id: int, event_id: int, starts_at: datetime, settings: ReminderSettings, tz: ZoneInfo
 ) -> list[ReminderPlan]:
     day = starts_at.astimezone(tz).date()
-    return [
-        ReminderPlan(
-            user_id, event_subject(event_id), starts_at, lead, due_time(day, lead, settings.send_time, tz)
-        )
-        for lead in settings.event_leads_days
-    ]
+    return _plans(user_id, event_subject(event_id), starts_at, day, settings.event_leads_days, settings, tz)
 
 
 def plan_deadline(
@@ -80,16 +94,8 @@ def plan_deadline(
     target = deadline.effective
     if target is None:
         return []
-    return [
-        ReminderPlan(
-            user_id,
-            deadline.subject,
-            target.passes_at,
-            lead,
-            due_time(target.day, lead, settings.send_time, tz),
-        )
-        for lead in settings.deadline_leads_days
-    ]
+    leads = settings.deadline_leads_days
+    return _plans(user_id, deadline.subject, target.passes_at, target.day, leads, settings, tz)
 
 
 def plan_expected(
@@ -99,16 +105,15 @@ def plan_expected(
     expected = deadline.reminded_expected
     if expected is None:
         return []
-    lead = settings.expected_lead_days
-    return [
-        ReminderPlan(
-            user_id,
-            deadline.expected_subject,
-            expected.starts_at,
-            lead,
-            due_time(expected.month, lead, settings.send_time, tz),
-        )
-    ]
+    leads = [settings.expected_lead_days]
+    return _plans(user_id, deadline.expected_subject, expected.starts_at, expected.month, leads, settings, tz)
+
+
+class Scope(TypedDict, total=False):
+    """Which reminders a sync covers: one user's, one event's, or (neither given) everyone's."""
+
+    user_id: int
+    event_id: int
 
 
 async def wanted_reminders(
@@ -117,11 +122,10 @@ async def wanted_reminders(
     calendar: CalendarContent,
     tz: ZoneInfo,
     now: datetime,
-    *,
-    user_id: int | None = None,
-    event_id: int | None = None,
+    **scope: Unpack[Scope],
 ) -> list[ReminderPlan]:
     """Every reminder that should exist for the follows in scope (due time past or not)."""
+    user_id, event_id = scope.get("user_id"), scope.get("event_id")
     settings = calendar.reminders
     plans: list[ReminderPlan] = []
     for follower, followed_event, starts_at in await db.event_follow_targets(
@@ -163,15 +167,14 @@ async def sync_reminders_in(
     calendar: CalendarContent,
     tz: ZoneInfo,
     now: datetime,
-    *,
-    user_id: int | None = None,
-    event_id: int | None = None,
+    **scope: Unpack[Scope],
 ) -> SyncReport:
     """Bring pending reminders in scope (one user, one event, or everything) in line with the follows."""
-    wanted = await wanted_reminders(tx, db, calendar, tz, now, user_id=user_id, event_id=event_id)
+    wanted = await wanted_reminders(tx, db, calendar, tz, now, **scope)
     wanted_keys = {plan.key for plan in wanted}
+    event_id = scope.get("event_id")
     subject = event_subject(event_id) if event_id is not None else None
-    pending = await db.pending_reminders(tx, now, user_id=user_id, subject=subject)
+    pending = await db.pending_reminders(tx, now, user_id=scope.get("user_id"), subject=subject)
     stale = [row.id for row in pending if row.key not in wanted_keys]
     await db.delete_pending_reminders(tx, stale)
     added = await db.add_reminders(tx, (plan for plan in wanted if plan.due_at > now), now)
@@ -183,12 +186,10 @@ async def sync_reminders(
     calendar: CalendarContent,
     tz: ZoneInfo,
     now: datetime,
-    *,
-    user_id: int | None = None,
-    event_id: int | None = None,
+    **scope: Unpack[Scope],
 ) -> SyncReport:
     async with db.transaction() as tx:
-        return await sync_reminders_in(tx, db, calendar, tz, now, user_id=user_id, event_id=event_id)
+        return await sync_reminders_in(tx, db, calendar, tz, now, **scope)
 
 
 async def subscription_covers(db: Database, user_id: int, event: EventRow) -> bool:
@@ -243,6 +244,11 @@ class QueueReport:
     skipped: int = 0
 
 
+def _deadlines_markup(texts: Texts) -> InlineKeyboardMarkup:
+    """The deadline list, under a deadline reminder."""
+    return one_button(DEADLINES.button(texts("events.buttons.deadlines"), "list", 0))
+
+
 def render_event_reminder(
     content: Content, tz: ZoneInfo, event: EventRow, now: datetime
 ) -> tuple[str, InlineKeyboardMarkup]:
@@ -254,16 +260,7 @@ def render_event_reminder(
         when=when_text(texts, event.starts_at, event.ends_at, tz),
         where=place_html(texts, event.place, event.online_url),
     )
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    texts("events.buttons.details"), callback_data=callbacks.encode("ev", "show", event.id)
-                )
-            ]
-        ]
-    )
-    return text, markup
+    return text, details_markup(texts, event.id)
 
 
 def render_deadline_reminder(
@@ -285,16 +282,7 @@ def render_deadline_reminder(
         source_title=deadline.rule.source.title,
         stand=fmt_date(deadline.rule.stand),
     )
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    texts("events.buttons.deadlines"), callback_data=callbacks.encode("dl", "list", 0)
-                )
-            ]
-        ]
-    )
-    return text, markup
+    return text, _deadlines_markup(texts)
 
 
 def render_expected_reminder(content: Content, deadline: DeadlineView) -> tuple[str, InlineKeyboardMarkup]:
@@ -314,16 +302,7 @@ def render_expected_reminder(content: Content, deadline: DeadlineView) -> tuple[
         source_title=rule.source.title,
         stand=fmt_date(rule.stand),
     )
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    texts("events.buttons.deadlines"), callback_data=callbacks.encode("dl", "list", 0)
-                )
-            ]
-        ]
-    )
-    return text, markup
+    return text, _deadlines_markup(texts)
 
 
 async def _render(
@@ -336,21 +315,16 @@ async def _render(
         if event is None or event.state != "active" or event.starts_at != row.target_at:
             return None
         return render_event_reminder(content, tz, event, now)
-    if kind == DEADLINE:
+    if kind in (DEADLINE, EXPECTED):
         rule = content.calendar.rule(ident)
         if rule is None:
             return None
         user = await db.get_user(row.user_id)
         deadline = view(rule, content.calendar, user.bundesland if user else None, tz, now)
-        if deadline.effective is None or deadline.effective.passes_at != row.target_at:
-            return None
-        return render_deadline_reminder(content, tz, deadline, now)
-    if kind == EXPECTED:
-        rule = content.calendar.rule(ident)
-        if rule is None:
-            return None
-        user = await db.get_user(row.user_id)
-        deadline = view(rule, content.calendar, user.bundesland if user else None, tz, now)
+        if kind == DEADLINE:
+            if deadline.effective is None or deadline.effective.passes_at != row.target_at:
+                return None
+            return render_deadline_reminder(content, tz, deadline, now)
         # Not when the round got its confirmed date meanwhile (it is then no longer expected in that month).
         expected = deadline.reminded_expected
         if expected is None or expected.starts_at != row.target_at:

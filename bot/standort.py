@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 from bot.content_models.guided import StandortContent, StandortQuestion, StandortStage
 from bot.content_models.servicepoints import ServicePoints
@@ -188,6 +189,31 @@ def _kommune(texts: Texts, config: StandortContent, kommune: str, kommune_type: 
     )
 
 
+class CheckedKommune(TypedDict):
+    """Whose self-check a result shows (``render_result`` and ``render_summary`` take these by keyword)."""
+
+    kommune: str
+    kommune_type: str
+    land: str
+    assessment: Assessment
+
+
+def _stage_params(
+    texts: Texts, config: StandortContent, servicepoints: ServicePoints, checked: CheckedKommune
+) -> dict[str, object]:
+    """The Kommune and its stage, as the result's title and the stored summary show them."""
+    assessment = checked["assessment"]
+    land_name = servicepoints.land(checked["land"]).name
+    return {
+        "kommune": Html(_kommune(texts, config, checked["kommune"], checked["kommune_type"], land_name)),
+        "number": assessment.stage.number,
+        "count": assessment.stage_count,
+        "stage": assessment.stage.title,
+        "score": assessment.score,
+        "max": assessment.max_score,
+    }
+
+
 def render_steps(texts: Texts, steps: list[NextStep], link: Callable[[str], str]) -> str:
     lines = [texts("standort.result.steps_title")]
     lines.extend(
@@ -197,16 +223,19 @@ def render_steps(texts: Texts, steps: list[NextStep], link: Callable[[str], str]
     return "\n".join(lines)
 
 
+class LandLinks(TypedDict, total=False):
+    """What ``foerderfinder.render_land`` takes besides the Land: article links and programme names."""
+
+    link: Callable[[str], str] | None
+    programme_names: Mapping[str, str] | None
+
+
 def render_contacts(
-    texts: Texts,
-    servicepoints: ServicePoints,
-    code: str,
-    link: Callable[[str], str] | None = None,
-    programme_names: Mapping[str, str] | None = None,
+    texts: Texts, servicepoints: ServicePoints, code: str, **options: Unpack[LandLinks]
 ) -> str:
     """The Land's contacts (Länderstellen, programmes or why there is none, service points; see
     ``foerderfinder.render_land``) and the nationwide help."""
-    lines = [render_land(texts, servicepoints, code, link, programme_names)]
+    lines = [render_land(texts, servicepoints, code, **options)]
     lines.append(texts("standort.result.nationwide"))
     lines.extend(
         texts("standort.result.contact_short", url=p.url, name=p.name) for p in servicepoints.fallback
@@ -219,23 +248,15 @@ def render_progress(texts: Texts, config: StandortContent, change: Progress, tz_
     if change.stage_after != change.stage_before:
         lines.append(texts("standort.progress.stage", before=change.stage_before, after=change.stage_after))
     lines.append(texts("standort.progress.score", before=change.score_before, after=change.score_after))
-    for item in change.improved:
-        lines.append(
+    for key, items in (("improved", change.improved), ("worsened", change.worsened)):
+        lines.extend(
             texts(
-                "standort.progress.improved",
+                f"standort.progress.{key}",
                 title=item.question.title,
                 before=Html(texts(f"standort.answer.{item.before}")),
                 after=Html(texts(f"standort.answer.{item.after}")),
             )
-        )
-    for item in change.worsened:
-        lines.append(
-            texts(
-                "standort.progress.worsened",
-                title=item.question.title,
-                before=Html(texts(f"standort.answer.{item.before}")),
-                after=Html(texts(f"standort.answer.{item.after}")),
-            )
+            for item in items
         )
     if not change.improved and not change.worsened:
         lines.append(texts("standort.progress.unchanged"))
@@ -247,33 +268,23 @@ def render_result(
     config: StandortContent,
     servicepoints: ServicePoints,
     *,
-    kommune: str,
-    kommune_type: str,
-    land: str,
-    assessment: Assessment,
     link: Callable[[str], str],
     change: Progress | None = None,
     change_date: str = "",
     programme_names: Mapping[str, str] | None = None,
+    **checked: Unpack[CheckedKommune],
 ) -> list[str]:
     """The result of a self-check as HTML parts: stage, next steps, contacts, progress."""
-    land_name = servicepoints.land(land).name
-    parts = [
-        texts(
-            "standort.result.title",
-            kommune=Html(_kommune(texts, config, kommune, kommune_type, land_name)),
-            number=assessment.stage.number,
-            count=assessment.stage_count,
-            stage=assessment.stage.title,
-            summary=assessment.stage.summary,
-            score=assessment.score,
-            max=assessment.max_score,
-        )
-    ]
+    assessment = checked["assessment"]
+    stage = _stage_params(texts, config, servicepoints, checked)
+    parts = [texts("standort.result.title", summary=assessment.stage.summary, **stage)]
     if change is not None:
         parts.append(render_progress(texts, config, change, change_date))
     parts.append(render_steps(texts, assessment.next_steps, link))
-    parts.append(render_contacts(texts, servicepoints, land, link, programme_names))
+    contacts = render_contacts(
+        texts, servicepoints, checked["land"], link=link, programme_names=programme_names
+    )
+    parts.append(contacts)
     return parts
 
 
@@ -282,26 +293,13 @@ def render_summary(
     config: StandortContent,
     servicepoints: ServicePoints,
     *,
-    kommune: str,
-    kommune_type: str,
-    land: str,
-    assessment: Assessment,
     when: str,
     link: Callable[[str], str],
+    **checked: Unpack[CheckedKommune],
 ) -> str:
     """The stored last result, shown by /standort before offering an update."""
-    land_name = servicepoints.land(land).name
-    head = texts(
-        "standort.summary",
-        date=when,
-        kommune=Html(_kommune(texts, config, kommune, kommune_type, land_name)),
-        number=assessment.stage.number,
-        count=assessment.stage_count,
-        stage=assessment.stage.title,
-        score=assessment.score,
-        max=assessment.max_score,
-    )
-    return head + "\n\n" + render_steps(texts, assessment.next_steps, link)
+    head = texts("standort.summary", date=when, **_stage_params(texts, config, servicepoints, checked))
+    return head + "\n\n" + render_steps(texts, checked["assessment"].next_steps, link)
 
 
 def devplan_filename(kommune: str) -> str:

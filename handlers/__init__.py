@@ -16,6 +16,7 @@ from bot.context import App
 from handlers import (
     advice,
     announcements,
+    deadlines,
     dialogues,
     editor,
     event_form,
@@ -55,6 +56,7 @@ def register(app: App) -> None:
     start.register(app)
     event_form.register(app)  # the coordinators' event form (a conversation)
     events.register(app)
+    deadlines.register(app)  # /fristen and its buttons
     # A requester's plain text while in a dialogue with the staff: after every conversation (they own free text
     # while active), before the free-text search.
     requests.register_relay(app)

@@ -5,38 +5,38 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import callbacks
 from bot.advice import answer_text, article_pages, check_question, looks_english, small_talk
 from bot.answers import Answer
 from bot.content import Content
 from bot.content_models.articles import Article
 from bot.context import App, BotData, Context
 from bot.db import Rating
+from bot.keyboards import ADVICE, MENU, SUBSCRIPTIONS
 from bot.misses import log_miss
 from bot.requests import QUESTION_MIN
 from bot.texts import Texts
 from handlers.common import answer, home_button, main_menu, parse_press, send_html, show
 from handlers.requests import request_offer_button
 
-PREFIX = "adv"
 # user_data key of the last question the search could not answer. The requests feature still reads it for the
 # "menu:beratung:frage" buttons already sent; new offers carry their own question (request_offer_button).
 PENDING_QUESTION = "advice_question"
 
 
-def _button(text: str, action: str, arg: str = "") -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=callbacks.encode(PREFIX, action, arg))
+def _offer(context: Context, question: str) -> InlineKeyboardButton:
+    """The request form with the question pre-filled (the form keeps it under a token, so an older offer
+    still opens the form with its own question)."""
+    label = context.bot_data.texts("advice.buttons.consultation_with_question")
+    return request_offer_button(context, question, label)
 
 
 def _consultation_button(texts: Texts) -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        texts("advice.buttons.consultation"), callback_data=callbacks.encode("menu", "beratung")
-    )
+    return MENU.button(texts("advice.buttons.consultation"), "beratung")
 
 
 def _root_view(content: Content) -> tuple[str, InlineKeyboardMarkup]:
     texts = content.texts
-    rows = [[_button(node.title, "node", node.id)] for node in content.menu_children(None)]
+    rows = [[ADVICE.button(node.title, "node", node.id)] for node in content.menu_children(None)]
     rows.append([home_button(texts)])
     return texts("advice.root"), InlineKeyboardMarkup(rows)
 
@@ -44,12 +44,14 @@ def _root_view(content: Content) -> tuple[str, InlineKeyboardMarkup]:
 def _node_view(content: Content, node_id: str) -> tuple[str, InlineKeyboardMarkup]:
     texts = content.texts
     node = content.menu[node_id]
-    rows = [[_button(f"📂 {child.title}", "node", child.id)] for child in content.menu_children(node_id)]
-    rows += [[_button(article.title, "art", article.id)] for article in content.articles_in(node_id)]
+    rows = [
+        [ADVICE.button(f"📂 {child.title}", "node", child.id)] for child in content.menu_children(node_id)
+    ]
+    rows += [[ADVICE.button(article.title, "art", article.id)] for article in content.articles_in(node_id)]
     back = (
-        _button(texts("menu.buttons.back"), "node", node.parent)
+        ADVICE.button(texts("menu.buttons.back"), "node", node.parent)
         if node.parent
-        else _button(texts("menu.buttons.back"), "root")
+        else ADVICE.button(texts("menu.buttons.back"), "root")
     )
     rows.append([back, home_button(texts)])
     return texts("advice.node", title=node.title), InlineKeyboardMarkup(rows)
@@ -60,15 +62,17 @@ def _article_keyboard(content: Content, article: Article, page: int, pages: int)
     rows: list[list[InlineKeyboardButton]] = []
     paging = []
     if page > 0:
-        paging.append(_button(texts("advice.buttons.previous_page"), "pg", f"{article.id}.{page - 1}"))
+        paging.append(ADVICE.button(texts("advice.buttons.previous_page"), "pg", f"{article.id}.{page - 1}"))
     if page < pages - 1:
-        paging.append(_button(texts("advice.buttons.next_page"), "pg", f"{article.id}.{page + 1}"))
+        paging.append(ADVICE.button(texts("advice.buttons.next_page"), "pg", f"{article.id}.{page + 1}"))
     if paging:
         rows.append(paging)
     for ref in article.related[:3]:
-        rows.append([_button(texts("advice.buttons.related", title=content.articles[ref].title), "art", ref)])
+        rows.append(
+            [ADVICE.button(texts("advice.buttons.related", title=content.articles[ref].title), "art", ref)]
+        )
     rows.append([_consultation_button(texts)])
-    rows.append([_button(texts("menu.buttons.back"), "node", article.topic), home_button(texts)])
+    rows.append([ADVICE.button(texts("menu.buttons.back"), "node", article.topic), home_button(texts)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -81,7 +85,7 @@ async def topics(update: Update, context: Context) -> None:
 
 async def on_press(update: Update, context: Context) -> None:
     """Every button of the topic menu and of answers; unknown ids are stale or forged."""
-    press = parse_press(update, PREFIX)
+    press = parse_press(update, ADVICE)
     content = context.bot_data.content
     texts = content.texts
     if press is None:
@@ -183,7 +187,7 @@ async def free_text(update: Update, context: Context) -> None:
         offer = None
         if not result.exact and context.user_data is not None:
             context.user_data[PENDING_QUESTION] = question.full
-            offer = request_offer_button(context, question.full)
+            offer = _offer(context, question.full)
         others = _alternatives(content, result)
         await send_html(
             update,
@@ -206,23 +210,17 @@ async def free_text(update: Update, context: Context) -> None:
         return
     context.user_data[PENDING_QUESTION] = question.full
     # this offer keeps its own question, so an older one still opens the form with the right question
-    offer = request_offer_button(context, question.full)
+    offer = _offer(context, question.full)
     rows = [
         [
-            _button(
+            ADVICE.button(
                 texts("advice.buttons.maybe", title=content.articles[h.article_id].title), "art", h.article_id
             )
         ]
         for h in hits[:3]
     ]
-    rows.append(
-        [
-            InlineKeyboardButton(
-                texts("advice.buttons.consultation_with_question"), callback_data=offer.callback_data
-            )
-        ]
-    )
-    rows.append([_button(texts("advice.buttons.topics"), "root"), home_button(texts)])
+    rows.append([offer])
+    rows.append([ADVICE.button(texts("advice.buttons.topics"), "root"), home_button(texts)])
     if looks_english(question.text):
         text = texts("advice.no_answer_english")
     elif len(question.full) >= QUESTION_MIN:  # the form takes the question over
@@ -255,31 +253,23 @@ def _passage_keyboard(
     if article is not None:
         rows.append(
             [
-                _button(texts("advice.buttons.helpful"), "up", article.id),
-                _button(texts("advice.buttons.unhelpful"), "down", article.id),
+                ADVICE.button(texts("advice.buttons.helpful"), "up", article.id),
+                ADVICE.button(texts("advice.buttons.unhelpful"), "down", article.id),
             ]
         )
-        rows.append([_button(texts("advice.buttons.whole_article", title=article.title), "art", article.id)])
-    rows += [[_button(texts("advice.buttons.maybe", title=other.title), "art", other.id)] for other in others]
+        rows.append(
+            [ADVICE.button(texts("advice.buttons.whole_article", title=article.title), "art", article.id)]
+        )
+    rows += [
+        [ADVICE.button(texts("advice.buttons.maybe", title=other.title), "art", other.id)] for other in others
+    ]
     if result.assumed_land:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    texts("advice.buttons.change_land"), callback_data=callbacks.encode("abo", "lands")
-                )
-            ]
-        )
+        rows.append([SUBSCRIPTIONS.button(texts("advice.buttons.change_land"), "lands")])
     if offer is not None:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    texts("advice.buttons.consultation_with_question"), callback_data=offer.callback_data
-                )
-            ]
-        )
+        rows.append([offer])
     else:
         rows.append([_consultation_button(texts)])
-    rows.append([_button(texts("advice.buttons.topics"), "root"), home_button(texts)])
+    rows.append([ADVICE.button(texts("advice.buttons.topics"), "root"), home_button(texts)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -295,8 +285,8 @@ def register(app: App) -> None:
         CommandHandler("start", open_article_link, filters=private & filters.Regex(r"^/start thema_"))
     )
     app.add_handler(CommandHandler("themen", topics, filters=private))
-    app.add_handler(CallbackQueryHandler(topics, pattern=r"^menu:themen$"))
-    app.add_handler(CallbackQueryHandler(on_press, pattern=callbacks.pattern(PREFIX)))
+    app.add_handler(CallbackQueryHandler(topics, pattern=MENU.pattern("themen")))
+    app.add_handler(CallbackQueryHandler(on_press, pattern=ADVICE.pattern()))
 
 
 def register_free_text(app: App) -> None:

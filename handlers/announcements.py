@@ -8,33 +8,44 @@ step and every press; a press outside an active draft (old or forged) changes no
 from __future__ import annotations
 
 import warnings
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
-from bot import broadcast, callbacks, subscriptions
+from bot import broadcast, keyboards, subscriptions
 from bot.broadcast import AnnouncementError
 from bot.content_models.base import LAND_CODES
 from bot.context import App, Context
+from bot.keyboards import ANNOUNCEMENTS
 from bot.roles import is_coordinator
 from handlers.common import answer, parse_press, send_html, show
 
-PREFIX = "ann"
 DRAFT = "announcement_draft"  # user_data key: {"body", "button", "laender", "topics", "send_at"}
 
 TEXT, BUTTON, AUDIENCE, PREVIEW, WHEN, CONFIRM = "text", "button", "audience", "preview", "when", "confirm"
 END = ConversationHandler.END
 
 
-def _button(label: str, action: str, arg: str = "") -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callbacks.encode(PREFIX, action, arg))
+def _keyboard(context: Context, rows: Sequence[Sequence[tuple[str, str]]] = ()) -> InlineKeyboardMarkup:
+    """Rows of the dialogue's (label, action) buttons, and the cancel button below them."""
+    cancel = (context.bot_data.texts("announcements.buttons.cancel"), "cancel")
+    return InlineKeyboardMarkup(
+        [[ANNOUNCEMENTS.button(label, action) for label, action in row] for row in [*rows, [cancel]]]
+    )
 
 
-def _cancel_row(context: Context) -> list[InlineKeyboardButton]:
-    return [_button(context.bot_data.texts("announcements.buttons.cancel"), "cancel")]
+async def _present(
+    update: Update, context: Context, text: str, markup: InlineKeyboardMarkup, *, edit: bool
+) -> None:
+    """Edit the pressed message in place, or send the text as a new message."""
+    if edit:
+        await show(update, context, text, markup)
+    else:
+        await send_html(update, context, text, markup)
 
 
 def _draft(context: Context) -> dict[str, Any] | None:
@@ -73,6 +84,25 @@ async def _stale(update: Update, context: Context) -> int:
     return END
 
 
+TypedStep = Callable[[Update, Context, dict[str, Any], Message], Awaitable[str | int]]
+
+
+def _typed_step(step: TypedStep) -> Callable[[Update, Context], Coroutine[Any, Any, str | int]]:
+    """A step that reads what the coordinator typed, given the draft and the message; it ends the dialogue
+    instead when the sender may not announce (any longer) or the draft is gone."""
+
+    async def handler(update: Update, context: Context) -> str | int:
+        if not await _may_announce(update, context):
+            return await _deny(update, context)
+        draft = _draft(context)
+        message = update.effective_message
+        if draft is None or message is None:
+            return await _stale(update, context)
+        return await step(update, context, draft, message)
+
+    return handler
+
+
 # --- steps ---------------------------------------------------------------------------------------------------
 
 
@@ -83,20 +113,13 @@ async def begin(update: Update, context: Context) -> str | int:
     if context.user_data is not None:
         context.user_data[DRAFT] = {"laender": [], "topics": []}
     texts = context.bot_data.texts
-    await send_html(
-        update, context, texts("announcements.ask_text"), InlineKeyboardMarkup([_cancel_row(context)])
-    )
+    await send_html(update, context, texts("announcements.ask_text"), _keyboard(context))
     return TEXT
 
 
-async def got_text(update: Update, context: Context) -> str | int:
+@_typed_step
+async def got_text(update: Update, context: Context, draft: dict[str, Any], message: Message) -> str | int:
     """The announcement text: rendered from its entities to safe HTML, checked for length."""
-    if not await _may_announce(update, context):
-        return await _deny(update, context)
-    draft = _draft(context)
-    message = update.effective_message
-    if draft is None or message is None:
-        return await _stale(update, context)
     texts = context.bot_data.texts
     text = message.text or ""
     body = broadcast.entities_to_html(text, message.entities)
@@ -108,9 +131,7 @@ async def got_text(update: Update, context: Context) -> str | int:
     draft["body"] = body
     if draft.get("edited"):  # "edit text" from the preview: keep button and audience
         return await _send_preview(update, context, draft)
-    markup = InlineKeyboardMarkup(
-        [[_button(texts("announcements.buttons.no_button"), "nobutton")], _cancel_row(context)]
-    )
+    markup = _keyboard(context, [[(texts("announcements.buttons.no_button"), "nobutton")]])
     await send_html(update, context, texts("announcements.ask_button"), markup)
     return BUTTON
 
@@ -120,14 +141,9 @@ async def unsupported(update: Update, context: Context) -> None:
     await send_html(update, context, context.bot_data.texts("announcements.errors.unsupported"))
 
 
-async def got_button(update: Update, context: Context) -> str | int:
+@_typed_step
+async def got_button(update: Update, context: Context, draft: dict[str, Any], message: Message) -> str | int:
     """``Beschriftung | https://…`` for an optional link button."""
-    if not await _may_announce(update, context):
-        return await _deny(update, context)
-    draft = _draft(context)
-    message = update.effective_message
-    if draft is None or message is None:
-        return await _stale(update, context)
     texts = context.bot_data.texts
     try:
         label, url = broadcast.parse_button(message.text or "", texts("announcements.buttons.link_default"))
@@ -141,7 +157,7 @@ async def got_button(update: Update, context: Context) -> str | int:
 
 async def on_press(update: Update, context: Context) -> str | int | None:
     """Every button of the dialogue; rights and draft are checked on each press."""
-    press = parse_press(update, PREFIX)
+    press = parse_press(update, ANNOUNCEMENTS)
     if press is not None and press.action == "cancel":
         return await cancel(update, context)
     if not await _may_announce(update, context):
@@ -179,8 +195,7 @@ async def on_press(update: Update, context: Context) -> str | int | None:
     elif action == "edit":
         draft["edited"] = True
         await answer(update.callback_query)
-        markup = InlineKeyboardMarkup([_cancel_row(context)])
-        await send_html(update, context, texts("announcements.ask_text"), markup)
+        await send_html(update, context, texts("announcements.ask_text"), _keyboard(context))
         return TEXT
     elif action == "now":
         draft["send_at"] = None
@@ -188,7 +203,7 @@ async def on_press(update: Update, context: Context) -> str | int | None:
         return await _show_confirm(update, context, draft)
     elif action == "later":
         await answer(update.callback_query)
-        markup = InlineKeyboardMarkup([[_button(texts("menu.buttons.back"), "back")], _cancel_row(context)])
+        markup = _keyboard(context, [[(texts("menu.buttons.back"), "back")]])
         await send_html(
             update,
             context,
@@ -256,47 +271,55 @@ async def _show_audience(
     texts = context.bot_data.texts
     summary, count = await _audience_line(context, draft)
     text = texts("announcements.audience_prompt", summary=summary, count=broadcast.number(count))
-    markup = InlineKeyboardMarkup(
+    rows = [
+        [(texts("announcements.buttons.all"), "all")],
         [
-            [_button(texts("announcements.buttons.all"), "all")],
-            [
-                _button(texts("announcements.buttons.lands", n=len(draft.get("laender", []))), "lands"),
-                _button(texts("announcements.buttons.topics", n=len(draft.get("topics", []))), "topics"),
-            ],
-            [_button(texts("announcements.buttons.preview"), "preview")],
-            _cancel_row(context),
-        ]
-    )
-    if new_message:
-        await send_html(update, context, text, markup)
-    else:
-        await show(update, context, text, markup)
+            (texts("announcements.buttons.lands", n=len(draft.get("laender", []))), "lands"),
+            (texts("announcements.buttons.topics", n=len(draft.get("topics", []))), "topics"),
+        ],
+        [(texts("announcements.buttons.preview"), "preview")],
+    ]
+    await _present(update, context, text, _keyboard(context, rows), edit=not new_message)
 
 
 async def _show_lands(update: Update, context: Context, draft: dict[str, Any]) -> None:
     data = context.bot_data
     chosen = draft.get("laender", [])
     buttons = [
-        _button(("✅ " if code in chosen else "") + data.content.land_name(code), "land", code)
+        ANNOUNCEMENTS.button(("✅ " if code in chosen else "") + data.content.land_name(code), "land", code)
         for code in LAND_CODES
     ]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([_button(data.texts("announcements.buttons.done"), "aud")])
-    summary, count = await _audience_line(context, draft)
-    text = data.texts("announcements.lands_prompt", summary=summary, count=broadcast.number(count))
-    await show(update, context, text, InlineKeyboardMarkup(rows))
+    await _show_choices(
+        update,
+        context,
+        draft,
+        keyboards.rows(buttons),
+        "announcements.lands_prompt",
+    )
 
 
 async def _show_topics(update: Update, context: Context, draft: dict[str, Any]) -> None:
     data = context.bot_data
     chosen = draft.get("topics", [])
     rows = [
-        [_button(("✅ " if node.id in chosen else "") + node.title, "topic", node.id)]
+        [ANNOUNCEMENTS.button(("✅ " if node.id in chosen else "") + node.title, "topic", node.id)]
         for node in subscriptions.topics(data.content)
     ]
-    rows.append([_button(data.texts("announcements.buttons.done"), "aud")])
+    await _show_choices(update, context, draft, rows, "announcements.topics_prompt")
+
+
+async def _show_choices(
+    update: Update,
+    context: Context,
+    draft: dict[str, Any],
+    rows: list[list[InlineKeyboardButton]],
+    prompt: str,
+) -> None:
+    """The Länder or topics to tick (``prompt``), with the audience they make so far, and a done button."""
+    texts = context.bot_data.texts
+    rows.append([ANNOUNCEMENTS.button(texts("announcements.buttons.done"), "aud")])
     summary, count = await _audience_line(context, draft)
-    text = data.texts("announcements.topics_prompt", summary=summary, count=broadcast.number(count))
+    text = texts(prompt, summary=summary, count=broadcast.number(count))
     await show(update, context, text, InlineKeyboardMarkup(rows))
 
 
@@ -320,23 +343,11 @@ async def _show_controls(update: Update, context: Context, draft: dict[str, Any]
     summary, count = await _audience_line(context, draft)
     key = "announcements.preview_info" if count else "announcements.preview_nobody"
     text = texts(key, summary=summary, count=broadcast.number(count))
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                _button(texts("announcements.buttons.now"), "now"),
-                _button(texts("announcements.buttons.later"), "later"),
-            ],
-            [
-                _button(texts("announcements.buttons.edit"), "edit"),
-                _button(texts("announcements.buttons.audience"), "aud"),
-            ],
-            _cancel_row(context),
-        ]
-    )
-    if edit:
-        await show(update, context, text, markup)
-    else:
-        await send_html(update, context, text, markup)
+    rows = [
+        [(texts("announcements.buttons.now"), "now"), (texts("announcements.buttons.later"), "later")],
+        [(texts("announcements.buttons.edit"), "edit"), (texts("announcements.buttons.audience"), "aud")],
+    ]
+    await _present(update, context, text, _keyboard(context, rows), edit=edit)
 
 
 async def _show_confirm(update: Update, context: Context, draft: dict[str, Any]) -> str:
@@ -350,9 +361,7 @@ async def _show_confirm(update: Update, context: Context, draft: dict[str, Any])
     else:
         text = texts("announcements.confirm_now", summary=summary, count=broadcast.number(count))
         label = texts("announcements.buttons.go_now")
-    markup = InlineKeyboardMarkup(
-        [[_button(label, "go")], [_button(texts("menu.buttons.back"), "back")], _cancel_row(context)]
-    )
+    markup = _keyboard(context, [[(label, "go")], [(texts("menu.buttons.back"), "back")]])
     await send_html(update, context, text, markup)
     return CONFIRM
 
@@ -383,7 +392,7 @@ async def _confirmed(update: Update, context: Context, draft: dict[str, Any]) ->
         data.outbox.kick()
     else:
         markup = InlineKeyboardMarkup(
-            [[_button(texts("announcements.buttons.unplan"), "unplan", str(announcement_id))]]
+            [[ANNOUNCEMENTS.button(texts("announcements.buttons.unplan"), "unplan", str(announcement_id))]]
         )
         when = broadcast.local_time(send_at, data.settings.tz)
         await send_html(
@@ -399,7 +408,7 @@ async def outside_press(update: Update, context: Context) -> None:
     if not await _may_announce(update, context):
         await answer(update.callback_query, texts("announcements.not_allowed"), alert=True)
         return
-    press = parse_press(update, PREFIX)
+    press = parse_press(update, ANNOUNCEMENTS)
     if press is not None and press.action == "unplan" and (announcement := press.arg_number) is not None:
         cancelled = await data.db.cancel_announcement(announcement)
         key = "announcements.unplanned" if cancelled else "announcements.unplan_too_late"
@@ -419,7 +428,7 @@ def register(app: App) -> None:
     private = filters.ChatType.PRIVATE
     text = private & filters.TEXT & ~filters.COMMAND
     other = private & ~filters.TEXT & ~filters.StatusUpdate.ALL
-    press = CallbackQueryHandler[Context, object](on_press, pattern=callbacks.pattern(PREFIX))
+    press = CallbackQueryHandler[Context, object](on_press, pattern=ANNOUNCEMENTS.pattern())
     with warnings.catch_warnings():
         # Button presses are meant to reach the dialogue from any of its messages (per_message=False).
         warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
@@ -435,14 +444,14 @@ def register(app: App) -> None:
             },
             fallbacks=[
                 CommandHandler(["abbrechen", "cancel"], cancel, filters=private),
-                CallbackQueryHandler(cancel, pattern=rf"^{callbacks.encode(PREFIX, 'cancel')}$"),
+                CallbackQueryHandler(cancel, pattern=ANNOUNCEMENTS.pattern("cancel")),
             ],
             name="announcement",
             persistent=True,
             allow_reentry=True,
         )
     app.add_handler(conversation)
-    app.add_handler(CallbackQueryHandler(outside_press, pattern=callbacks.pattern(PREFIX)))
+    app.add_handler(CallbackQueryHandler(outside_press, pattern=ANNOUNCEMENTS.pattern()))
     broadcast.register_outbox_kind(app.bot_data)
     assert app.job_queue is not None
     app.job_queue.run_repeating(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest
 
 from bot import callbacks
 from bot.context import Context
+from bot.keyboards import MENU, Family
 from bot.telegram_html import split_message
 from bot.texts import Texts
 
@@ -21,20 +22,12 @@ MAIN_MENU = (
 
 def main_menu(texts: Texts) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    texts(f"menu.buttons.{entry}"), callback_data=callbacks.encode("menu", entry)
-                )
-                for entry in row
-            ]
-            for row in MAIN_MENU
-        ]
+        [[MENU.button(texts(f"menu.buttons.{entry}"), entry) for entry in row] for row in MAIN_MENU]
     )
 
 
 def home_button(texts: Texts) -> InlineKeyboardButton:
-    return InlineKeyboardButton(texts("menu.buttons.home"), callback_data=callbacks.encode("menu", "home"))
+    return MENU.button(texts("menu.buttons.home"), "home")
 
 
 async def send_html(
@@ -86,7 +79,17 @@ async def answer(query: CallbackQuery | None, text: str | None = None, alert: bo
         await query.answer(text, show_alert=alert)
 
 
-def parse_press(update: Update, prefix: str) -> callbacks.Callback | None:
+async def user_of(update: Update) -> User | None:
+    """Who sent the update, with a button press answered first (its spinner stops); None for an update without
+    a user, which the caller ignores."""
+    user = update.effective_user
+    if user is not None:
+        await answer(update.callback_query)
+    return user
+
+
+def parse_press(update: Update, family: Family) -> callbacks.Callback | None:
+    """The pressed button's data when it parses and belongs to ``family``, else None (stale or forged)."""
     query = update.callback_query
     parsed = callbacks.parse(query.data if query else None)
-    return parsed if parsed is not None and parsed.prefix == prefix else None
+    return parsed if parsed is not None and parsed.prefix == family.prefix else None

@@ -8,35 +8,29 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks
 from bot.context import App, Context
 from bot.db import Database, OutboxRow, Tx
 from bot.editor_report import REPORT_KIND, build_report, month_key, queue_monthly_reports, render
+from bot.keyboards import EDITOR, one_button
 from bot.privacy import Link, PersonalTable, PrivacyRegistry
 from bot.roles import is_coordinator
-from handlers.common import send_html
+from bot.texts import Texts
+from handlers.common import parse_press, send_html
 
 log = logging.getLogger(__name__)
 
-PREFIX = "red"
 JOB_NAME = "editor_report_monthly"
 JOB_INTERVAL_SECONDS = 60.0
 
 
-def _button(context: Context, subscribed: bool) -> InlineKeyboardMarkup:
-    texts = context.bot_data.texts
+def _button(texts: Texts, subscribed: bool) -> InlineKeyboardMarkup:
+    """Unsubscribe for a subscriber, subscribe for anyone else."""
     if subscribed:
-        button = InlineKeyboardButton(
-            texts("editor.buttons.unsubscribe"), callback_data=callbacks.encode(PREFIX, "off")
-        )
-    else:
-        button = InlineKeyboardButton(
-            texts("editor.buttons.subscribe"), callback_data=callbacks.encode(PREFIX, "on")
-        )
-    return InlineKeyboardMarkup([[button]])
+        return one_button(EDITOR.button(texts("editor.buttons.unsubscribe"), "off"))
+    return one_button(EDITOR.button(texts("editor.buttons.subscribe"), "on"))
 
 
 def _send_time(context: Context) -> str:
@@ -56,17 +50,16 @@ async def redaktion(update: Update, context: Context) -> None:
         texts("editor.monthly_on", time=_send_time(context)) if subscribed else texts("editor.monthly_off")
     )
     text = render(texts, report, data.settings.tz) + "\n\n" + state
-    await send_html(update, context, text, _button(context, subscribed))
+    await send_html(update, context, text, _button(texts, subscribed))
 
 
 async def pressed(update: Update, context: Context) -> None:
-    query = update.callback_query
-    user = update.effective_user
+    """The subscribe and unsubscribe buttons."""
+    query, user, parsed = update.callback_query, update.effective_user, parse_press(update, EDITOR)
     if query is None or user is None:
         return
     data = context.bot_data
     texts = data.texts
-    parsed = callbacks.parse(query.data)
     if parsed is None or parsed.action not in ("on", "off"):
         await query.answer()
         return
@@ -83,11 +76,11 @@ async def pressed(update: Update, context: Context) -> None:
             if added
             else texts("editor.already_subscribed")
         )
-        await send_html(update, context, text, _button(context, True))
+        await send_html(update, context, text, _button(texts, True))
         return
     removed = await data.db.unsubscribe_editor_report(user.id)
     await query.answer()
-    markup = _button(context, False) if await is_coordinator(data.settings, data.db, user.id) else None
+    markup = _button(texts, False) if await is_coordinator(data.settings, data.db, user.id) else None
     await send_html(
         update, context, texts("editor.unsubscribed" if removed else "editor.not_subscribed"), markup
     )
@@ -96,17 +89,8 @@ async def pressed(update: Update, context: Context) -> None:
 async def monthly_tick(context: Context) -> None:
     """Job: queue this month's report for the subscribers who have not had it (from the 1st at the send time)."""
     data = context.bot_data
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    data.texts("editor.buttons.unsubscribe"), callback_data=callbacks.encode(PREFIX, "off")
-                )
-            ]
-        ]
-    )
     try:
-        queued = await queue_monthly_reports(data, data.clock.now(), markup)
+        queued = await queue_monthly_reports(data, data.clock.now(), _button(data.texts, True))
     except Exception:
         log.exception("monthly editor reports failed")
         return
@@ -117,14 +101,9 @@ async def monthly_tick(context: Context) -> None:
 
 def register_privacy(privacy: PrivacyRegistry) -> None:
     """The subscription is personal data: exported by /meine_daten, deleted by /loeschen."""
-    privacy.table(
-        PersonalTable(
-            "editor_report_subscriptions",
-            label="editor.privacy.subscription",
-            ids={"user_id": Link.SUBJECT},
-            export=("subscribed_at", "last_sent_month"),
-        )
-    )
+    table, columns = "editor_report_subscriptions", ("subscribed_at", "last_sent_month")
+    ids = {"user_id": Link.SUBJECT}
+    privacy.table(PersonalTable(table, label="editor.privacy.subscription", ids=ids, export=columns))
 
 
 async def _forget_blocked(tx: Tx, row: OutboxRow, error: str) -> None:
@@ -136,7 +115,7 @@ async def _forget_blocked(tx: Tx, row: OutboxRow, error: str) -> None:
 def register(app: App) -> None:
     app.bot_data.outbox.register(REPORT_KIND, on_failed=_forget_blocked)
     app.add_handler(CommandHandler("redaktion", redaktion, filters=filters.ChatType.PRIVATE))
-    app.add_handler(CallbackQueryHandler(pressed, pattern=callbacks.pattern(PREFIX)))
+    app.add_handler(CallbackQueryHandler(pressed, pattern=EDITOR.pattern()))
     register_privacy(app.bot_data.privacy)
     assert app.job_queue is not None
     app.job_queue.run_repeating(monthly_tick, interval=JOB_INTERVAL_SECONDS, first=5.0, name=JOB_NAME)

@@ -8,8 +8,10 @@ save.
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
@@ -17,15 +19,16 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 from telegram.warnings import PTBUserWarning
 
-from bot import callbacks, events
+from bot import callbacks, date_phrasing, event_changes, events
 from bot.content import Content
 from bot.content_models.base import LAND_CODES
 from bot.context import App, Context
 from bot.events import Draft, EventInputError
 from bot.german_time import DateInputError
+from bot.keyboards import EVENT_FORM, Arg
 from bot.roles import is_coordinator
 from handlers.common import answer, parse_press, send_html, show
-from handlers.events import event_view
+from handlers.event_views import event_view, land_rows
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +71,7 @@ async def _allowed(update: Update, context: Context) -> bool:
 
 
 def _cancel_row(content: Content) -> list[InlineKeyboardButton]:
-    return [
-        InlineKeyboardButton(
-            content.texts("events.buttons.discard"), callback_data=callbacks.encode("evf", "discard")
-        )
-    ]
+    return [EVENT_FORM.button(content.texts("events.buttons.discard"), "discard")]
 
 
 async def _ask(update: Update, context: Context, form: dict[str, Any], field: str) -> str:
@@ -83,35 +82,22 @@ async def _ask(update: Update, context: Context, form: dict[str, Any], field: st
     _save_form(context, form)
     draft = _draft(form)
     back = (
-        [
-            InlineKeyboardButton(
-                texts("events.buttons.back_to_preview"), callback_data=callbacks.encode("evf", "preview")
-            )
-        ]
+        [EVENT_FORM.button(texts("events.buttons.back_to_preview"), "preview")]
         if draft.missing() is None
         else []
     )
     if field == "bundesland":
-        buttons = [
-            InlineKeyboardButton(content.land_name(code), callback_data=callbacks.encode("evf", "land", code))
-            for code in sorted(LAND_CODES, key=content.land_name)
-        ]
-        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        rows = land_rows(content, EVENT_FORM)
         rows.insert(
             0,
-            [
-                InlineKeyboardButton(
-                    texts("events.buttons.nationwide"), callback_data=callbacks.encode("evf", "land", "all")
-                )
-            ],
+            [EVENT_FORM.button(texts("events.buttons.nationwide"), "land", "all")],
         )
         rows.append(back + _cancel_row(content))
         await show(update, context, texts("events.form.ask.bundesland"), InlineKeyboardMarkup(rows))
         return PICK
     if field == "topic":
         buttons = [
-            InlineKeyboardButton(label, callback_data=callbacks.encode("evf", "topic", topic))
-            for topic, label in content.calendar.topics.items()
+            EVENT_FORM.button(label, "topic", topic) for topic, label in content.calendar.topics.items()
         ]
         rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
         rows.append(back + _cancel_row(content))
@@ -119,9 +105,7 @@ async def _ask(update: Update, context: Context, form: dict[str, Any], field: st
         return PICK
     extra = []
     if field == "description":
-        extra.append(
-            InlineKeyboardButton(texts("events.buttons.skip"), callback_data=callbacks.encode("evf", "skip"))
-        )
+        extra.append(EVENT_FORM.button(texts("events.buttons.skip"), "skip"))
     markup = InlineKeyboardMarkup(
         [extra + back, _cancel_row(content)] if extra or back else [_cancel_row(content)]
     )
@@ -156,14 +140,11 @@ async def _preview(update: Update, context: Context, form: dict[str, Any]) -> st
         text = texts("events.form.preview_new", body=body)
         save_label = texts("events.buttons.publish")
     change_buttons = [
-        InlineKeyboardButton(
-            texts("events.buttons.change", field=texts(f"events.field.{name}")),
-            callback_data=callbacks.encode("evf", "change", name),
-        )
+        EVENT_FORM.button(texts("events.buttons.change", field=texts(f"events.field.{name}")), "change", name)
         for name in events.FIELDS
     ]
     rows = [change_buttons[i : i + 3] for i in range(0, len(change_buttons), 3)]
-    rows.append([InlineKeyboardButton(save_label, callback_data=callbacks.encode("evf", "save"))])
+    rows.append([EVENT_FORM.button(save_label, "save")])
     rows.append(_cancel_row(content))
     await show(update, context, text, InlineKeyboardMarkup(rows))
     return PREVIEW
@@ -187,7 +168,7 @@ async def start_edit(update: Update, context: Context) -> str | int:
     if not await _allowed(update, context):
         return END
     data = context.bot_data
-    press = parse_press(update, "evf")
+    press = parse_press(update, EVENT_FORM)
     event_id = events.parse_number(press.arg) if press is not None else None
     event = await data.db.get_event(event_id) if event_id is not None else None
     if event is None or event.state != "active" or event.ends_at <= data.clock.now():
@@ -214,6 +195,26 @@ async def _stale(update: Update, context: Context) -> int:
     else:
         await send_html(update, context, texts("events.form.stale"))
     return END
+
+
+FormButton = Callable[[Update, Context, dict[str, Any], callbacks.Callback], Awaitable[str | int]]
+
+
+def _form_button(step: FormButton) -> Callable[[Update, Context], Coroutine[Any, Any, str | int]]:
+    """A form button's step, given the open form and the press; without either, or without rights, the form
+    ends (after saying why)."""
+
+    @functools.wraps(step)
+    async def run(update: Update, context: Context) -> str | int:
+        form = _form(context)
+        press = parse_press(update, EVENT_FORM)
+        if form is None or press is None:
+            return await _stale(update, context)
+        if not await _allowed(update, context):
+            return END
+        return await step(update, context, form, press)
+
+    return run
 
 
 async def receive_text(update: Update, context: Context) -> str | int:
@@ -248,7 +249,7 @@ async def receive_text(update: Update, context: Context) -> str | int:
             await send_html(update, context, texts("events.form.use_buttons"))
             return PICK
     except DateInputError as exc:
-        await send_html(update, context, events.date_error_text(texts, exc, now, tz))
+        await send_html(update, context, date_phrasing.date_error_text(texts, exc, now, tz))
         return ASK
     except EventInputError as exc:
         await send_html(update, context, texts(f"events.input_error.{exc.code}"))
@@ -269,14 +270,11 @@ async def skip_description(update: Update, context: Context) -> str | int:
     return await _next_step(update, context, form)
 
 
-async def receive_pick(update: Update, context: Context) -> str | int:
+@_form_button
+async def receive_pick(
+    update: Update, context: Context, form: dict[str, Any], press: callbacks.Callback
+) -> str | int:
     """A Bundesland (or nationwide) or a topic chosen by button."""
-    form = _form(context)
-    press = parse_press(update, "evf")
-    if form is None or press is None:
-        return await _stale(update, context)
-    if not await _allowed(update, context):
-        return END
     content = context.bot_data.content
     draft = _draft(form)
     if (
@@ -295,14 +293,11 @@ async def receive_pick(update: Update, context: Context) -> str | int:
     return await _next_step(update, context, form)
 
 
-async def change_field(update: Update, context: Context) -> str | int:
+@_form_button
+async def change_field(
+    update: Update, context: Context, form: dict[str, Any], press: callbacks.Callback
+) -> str | int:
     """A "✏️ <Feld>" button on the preview."""
-    form = _form(context)
-    press = parse_press(update, "evf")
-    if form is None or press is None:
-        return await _stale(update, context)
-    if not await _allowed(update, context):
-        return END
     if press.arg not in events.FIELDS:
         await answer(update.callback_query, context.bot_data.texts("events.form.wrong_step"), alert=True)
         return PREVIEW
@@ -341,12 +336,12 @@ async def save(update: Update, context: Context) -> str | int:
         return await _ask(update, context, form, "start")
     await answer(update.callback_query)
     if form.get("mode") != "edit":
-        event_id = await events.create_event(data.db, data.content, tz, fields, by=user.id, now=now)
+        event_id = await event_changes.create_event(data.db, data.content, tz, fields, by=user.id, now=now)
         _drop_form(context)
         log.info("event %s created", event_id)
         await show(update, context, texts("events.form.published"))
         return await _show_event(update, context, event_id)
-    result = await events.update_event(
+    result = await event_changes.update_event(
         data.db,
         data.content,
         tz,
@@ -417,29 +412,31 @@ def build() -> ConversationHandler[Context]:
         return ConversationHandler(
             entry_points=[
                 CommandHandler("termin_neu", start_new, filters=private),
-                CallbackQueryHandler(start_edit, pattern=r"^evf:edit:\d+$"),
+                CallbackQueryHandler(start_edit, pattern=EVENT_FORM.pattern("edit", arg=r"\d+")),
             ],
             states={
                 ASK: [
                     MessageHandler(text, receive_text),
-                    CallbackQueryHandler(skip_description, pattern=r"^evf:skip$"),
-                    CallbackQueryHandler(back_to_preview, pattern=r"^evf:preview$"),
+                    CallbackQueryHandler(skip_description, pattern=EVENT_FORM.pattern("skip")),
+                    CallbackQueryHandler(back_to_preview, pattern=EVENT_FORM.pattern("preview")),
                 ],
                 PICK: [
-                    CallbackQueryHandler(receive_pick, pattern=r"^evf:(land|topic):"),
-                    CallbackQueryHandler(back_to_preview, pattern=r"^evf:preview$"),
+                    CallbackQueryHandler(
+                        receive_pick, pattern=EVENT_FORM.pattern("land", "topic", arg=Arg.ANY)
+                    ),
+                    CallbackQueryHandler(back_to_preview, pattern=EVENT_FORM.pattern("preview")),
                     MessageHandler(text, use_buttons),
                 ],
                 PREVIEW: [
-                    CallbackQueryHandler(change_field, pattern=r"^evf:change:"),
-                    CallbackQueryHandler(save, pattern=r"^evf:save$"),
+                    CallbackQueryHandler(change_field, pattern=EVENT_FORM.pattern("change", arg=Arg.ANY)),
+                    CallbackQueryHandler(save, pattern=EVENT_FORM.pattern("save")),
                     MessageHandler(text, use_buttons),
                 ],
             },
             fallbacks=[
                 CommandHandler("abbrechen", discard, filters=private),
-                CallbackQueryHandler(discard, pattern=r"^evf:discard$"),
-                CallbackQueryHandler(wrong_step, pattern=callbacks.pattern("evf")),
+                CallbackQueryHandler(discard, pattern=EVENT_FORM.pattern("discard")),
+                CallbackQueryHandler(wrong_step, pattern=EVENT_FORM.pattern()),
             ],
             name="event_form",
             persistent=True,

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks
+import handlers.guided as guided
+from bot import keyboards
 from bot.content_models.base import LAND_CODES
 from bot.context import App, BotData, Context
 from bot.foerderfinder import (
@@ -27,13 +28,13 @@ from bot.foerderfinder import (
     span_arg,
 )
 from bot.guided import land_options, match_typed
+from bot.keyboards import FOERDERFINDER, MENU, url_button
 from bot.telegram_html import Html
-from handlers.common import answer, home_button, parse_press, send_html, show
+from handlers.common import answer, send_html, show
 from handlers.guided import (
     FF_KEY,
     HOME,
-    MENU,
-    TypedChoice,
+    MENU_BELOW,
     article_url,
     begin_tool,
     leave_to_menu,
@@ -42,7 +43,6 @@ from handlers.guided import (
     tool_data,
 )
 
-PREFIX = "ff"
 RESULT = "result"
 STATE = {step: f"ff_{step}" for step in (*STEPS, RESULT)}
 # The callback action of each step's answer buttons.
@@ -82,21 +82,13 @@ def _plan(ff: dict[str, Any]) -> Plan | None:
     )
 
 
-def _button(label: str, action: str, arg: str = "") -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callbacks.encode(PREFIX, action, arg))
-
-
-def _pairs(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
-    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-
-
 def _nav(context: Context, first: bool) -> list[InlineKeyboardButton]:
     texts = context.bot_data.texts
     if first:
-        return [_button(texts("menu.buttons.home"), HOME)]
+        return [FOERDERFINDER.button(texts("menu.buttons.home"), HOME)]
     return [
-        _button(texts("foerderfinder.buttons.back"), "back"),
-        _button(texts("foerderfinder.buttons.restart"), "restart"),
+        FOERDERFINDER.button(texts("foerderfinder.buttons.back"), "back"),
+        FOERDERFINDER.button(texts("foerderfinder.buttons.restart"), "restart"),
     ]
 
 
@@ -126,30 +118,32 @@ def _step_view(context: Context, ff: dict[str, Any], step: str) -> tuple[str, In
     number = steps.index(step) + 1
     rows: list[list[InlineKeyboardButton]] = []
     if step == "country":
-        rows = [[_button(c.label, "c", c.id)] for c in data.countries]
+        rows = [[FOERDERFINDER.button(c.label, "c", c.id)] for c in data.countries]
     elif step == "format":
-        rows = [[_button(f.label, "f", f.id)] for f in data.formats]
+        rows = [[FOERDERFINDER.button(f.label, "f", f.id)] for f in data.formats]
     elif step == "ages":
-        rows = _pairs(
-            [_button(ages_label(texts, (a.min, a.max)), "a", span_arg((a.min, a.max))) for a in data.ages]
+        rows = keyboards.rows(
+            [
+                FOERDERFINDER.button(ages_label(texts, (a.min, a.max)), "a", span_arg((a.min, a.max)))
+                for a in data.ages
+            ]
         )
     elif step == "days":
         fmt = data.format(str(ff.get("format")))
         options = fmt.days if fmt else []
-        rows = _pairs(
+        rows = keyboards.rows(
             [
-                _button(days_label(texts, (d.min, d.max), options), "d", span_arg((d.min, d.max)))
+                FOERDERFINDER.button(
+                    days_label(texts, (d.min, d.max), options), "d", span_arg((d.min, d.max))
+                )
                 for d in options
             ]
         )
     elif step == "land":
-        known = ff.get("known_land")
-        if known in LAND_CODES:
-            rows.append(
-                [_button(texts("foerderfinder.buttons.keep_land", land=content.land_name(known)), "l", known)]
-            )
-        rows.extend(_pairs([_button(content.land_name(code), "l", code) for code in LAND_CODES]))
-        rows.append([_button(texts("foerderfinder.buttons.no_land"), "l", NO_LAND)])
+        rows += guided.land_rows(
+            content, FOERDERFINDER, ff.get("known_land"), "foerderfinder.buttons.keep_land"
+        )
+        rows.append([FOERDERFINDER.button(texts("foerderfinder.buttons.no_land"), "l", NO_LAND)])
     rows.append(_nav(context, number == 1))
     so_far = _answers_so_far(context, ff, steps[: number - 1])
     progress = texts("foerderfinder.so_far", answers=" · ".join(so_far)) if so_far else ""
@@ -218,12 +212,12 @@ async def _result(update: Update, context: Context, ff: dict[str, Any]) -> str:
         if programme.article not in seen and len(seen) < MAX_ARTICLE_BUTTONS:
             seen.append(programme.article)
             label = texts("foerderfinder.buttons.article", short=programme.short)
-            rows.append([InlineKeyboardButton(label, url=article_url(context, programme.article))])
+            rows.append([url_button(label, article_url(context, programme.article))])
     if not finding.fits:
         label = texts("foerderfinder.buttons.overview")
-        rows.append([InlineKeyboardButton(label, url=article_url(context, "foerderung-ueberblick"))])
+        rows.append([url_button(label, article_url(context, "foerderung-ueberblick"))])
     rows.append(_nav(context, first=False))
-    rows.append([_button(texts("menu.buttons.home"), MENU)])
+    rows.append([FOERDERFINDER.button(texts("menu.buttons.home"), MENU_BELOW)])
     await show_parts(update, context, parts, InlineKeyboardMarkup(rows))
     return STATE[RESULT]
 
@@ -261,17 +255,15 @@ async def _next(update: Update, context: Context, ff: dict[str, Any], step: str)
 
 async def on_press(update: Update, context: Context) -> str | int | None:
     """A button of the dialogue: an answer for the current step, back, or restart."""
-    texts = context.bot_data.texts
-    parsed = parse_press(update, PREFIX)
+    parsed = await guided.step_press(update, context, FOERDERFINDER, "foerderfinder.stale_step")
     if parsed is None:
-        await answer(update.callback_query, texts("foerderfinder.stale_step"), alert=True)
         return None
     ff = _dialogue(context)
     if parsed.action == "restart":
         return await start(update, context)
     if parsed.action == HOME:
         return await leave_to_menu(update, context)
-    if parsed.action == MENU:
+    if parsed.action == MENU_BELOW:
         await menu_below(update, context)
         return None
     if ff is None:
@@ -287,7 +279,7 @@ async def on_press(update: Update, context: Context) -> str | int | None:
         return await _go(update, context, ff, steps[0])
     if step not in ACTION or ACTION[step] != parsed.action or not _accept(context, ff, step, parsed.arg):
         # A button of an earlier step or message: nothing changes; show where the dialogue stands.
-        await answer(update.callback_query, texts("foerderfinder.stale_step"))
+        await answer(update.callback_query, context.bot_data.texts("foerderfinder.stale_step"))
         if step == RESULT:
             return None
         text, markup = _step_view(context, ff, step)
@@ -299,34 +291,34 @@ async def on_press(update: Update, context: Context) -> str | int | None:
 
 async def on_text(update: Update, context: Context) -> str | None:
     """Typed ages ("14-17") or duration ("10", "3 Monate") at those steps."""
-    texts = context.bot_data.texts
     ff = _dialogue(context)
-    message = update.effective_message
-    if ff is None or message is None or message.text is None:
-        await send_html(update, context, texts("foerderfinder.interrupted"))
+    typed = await guided.typed_text(update, context, ff, "foerderfinder.interrupted")
+    if ff is None or typed is None:
         return await start(update, context)
     step = str(ff["step"])
-    if step == "ages" and (ages := parse_ages(message.text)) is not None:
+    if step == "ages" and (ages := parse_ages(typed)) is not None:
         ff["ages"] = list(ages)
         return await _next(update, context, ff, step)
-    if step == "days" and (days := parse_days(message.text)) is not None:
+    if step == "days" and (days := parse_days(typed)) is not None:
         ff["days"] = list(days)
         return await _next(update, context, ff, step)
     if step not in ("ages", "days"):
         return None
     text, markup = _step_view(context, ff, step)
-    await send_html(update, context, texts(f"foerderfinder.bad.{step}") + "\n\n" + text, markup)
+    await send_html(
+        update, context, context.bot_data.texts(f"foerderfinder.bad.{step}") + "\n\n" + text, markup
+    )
     return None
 
 
-async def ended_press(update: Update, context: Context) -> None:
-    """A funding-finder button while no funding finder runs: say so and offer a fresh start."""
-    texts = context.bot_data.texts
-    await answer(update.callback_query, texts("foerderfinder.ended_toast"))
-    markup = InlineKeyboardMarkup(
-        [[_button(texts("foerderfinder.buttons.restart"), "restart")], [home_button(texts)]]
-    )
-    await send_html(update, context, texts("foerderfinder.ended"), markup)
+# A funding-finder button while no funding finder runs: say so and offer a fresh start.
+ended_press = guided.tool_ended(
+    "foerderfinder.ended_toast",
+    "foerderfinder.ended",
+    FOERDERFINDER,
+    "restart",
+    "foerderfinder.buttons.restart",
+)
 
 
 def entry_points() -> list[BaseHandler[Update, Context, Any]]:
@@ -334,8 +326,8 @@ def entry_points() -> list[BaseHandler[Update, Context, Any]]:
     return [
         CommandHandler("foerderfinder", start, filters=private),
         CommandHandler("start", start, filters=private & filters.Regex(r"^/start foerderfinder\s*$")),
-        CallbackQueryHandler(start, pattern=rf"^{callbacks.encode('menu', 'foerderfinder')}$"),
-        CallbackQueryHandler(start, pattern=rf"^{callbacks.encode(PREFIX, 'restart')}$"),
+        CallbackQueryHandler(start, pattern=MENU.pattern("foerderfinder")),
+        CallbackQueryHandler(start, pattern=FOERDERFINDER.pattern("restart")),
     ]
 
 
@@ -361,23 +353,15 @@ def typed_answer(bot_data: BotData, ff: dict[str, Any], text: str) -> tuple[str,
 async def on_typed_answer(update: Update, context: Context) -> str | None:
     """A button's answer typed at a button step (the filter made sure it names one)."""
     ff = _dialogue(context)
-    message = update.effective_message
-    if ff is None or message is None or message.text is None:
+    found = guided.typed_choice(update, context, ff, typed_answer)
+    if ff is None or found is None or not _accept(context, ff, str(ff["step"]), found[1]):
         return None
-    found = typed_answer(context.bot_data, ff, message.text)
-    step = str(ff["step"])
-    if found is None or not _accept(context, ff, step, found[1]):
-        return None
-    return await _next(update, context, ff, step)
+    return await _next(update, context, ff, str(ff["step"]))
 
 
 def states(app: App) -> dict[object, list[BaseHandler[Update, Context, Any]]]:
-    private = filters.ChatType.PRIVATE
-    press = CallbackQueryHandler(on_press, pattern=callbacks.pattern(PREFIX))
-    typed = MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_text)
-    # At button steps only text that names a button is the dialogue's; a question still reaches the search.
-    choice = MessageHandler(
-        filters.TEXT & ~filters.COMMAND & private & TypedChoice(app, FF_KEY, typed_answer), on_typed_answer
+    press, typed, choice = guided.step_handlers(
+        app, FF_KEY, FOERDERFINDER, on_press, on_text, typed_answer, on_typed_answer
     )
     return {
         STATE[step]: [press, typed] if step in ("ages", "days") else [press, choice]
@@ -387,8 +371,8 @@ def states(app: App) -> dict[object, list[BaseHandler[Update, Context, Any]]]:
 
 def fallbacks() -> list[BaseHandler[Update, Context, Any]]:
     """Funding-finder buttons while the other guided tool runs."""
-    return [CallbackQueryHandler(ended_press, pattern=callbacks.pattern(PREFIX))]
+    return [CallbackQueryHandler(ended_press, pattern=FOERDERFINDER.pattern())]
 
 
 def register_outside(app: App) -> None:
-    app.add_handler(CallbackQueryHandler(ended_press, pattern=callbacks.pattern(PREFIX)))
+    app.add_handler(CallbackQueryHandler(ended_press, pattern=FOERDERFINDER.pattern()))

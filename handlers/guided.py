@@ -10,17 +10,28 @@ reaches the search.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 from telegram.warnings import PTBUserWarning
 
+from bot import callbacks, keyboards
+from bot.content import Content
+from bot.content_models.base import LAND_CODES
 from bot.context import App, BotData, Context
+from bot.keyboards import FOERDERFINDER, STANDORT, STANDORT_VIEW, Family
 from bot.telegram_html import split_message
-from handlers.common import answer, main_menu, send_html, show
+from handlers.common import answer, home_button, main_menu, parse_press, send_html, show
 
 NAME = "guided"
 FF_KEY = "ff"  # Förder-Finder answers in user_data
@@ -29,11 +40,12 @@ END = ConversationHandler.END
 # The home button under a question (ends the dialogue, the question becomes the menu) and under a result (the
 # menu comes as a new message below, the result stays readable).
 HOME = "home"
-MENU = "menu"
+MENU_BELOW = "menu"
 
 
 # A tool's reading of typed text at its current step: (callback action, argument) of the button it names.
 TypedResolver = Callable[[BotData, dict[str, Any], str], tuple[str, str] | None]
+Callback = Callable[[Update, Context], Any]
 
 
 class TypedChoice(filters.MessageFilter):
@@ -67,6 +79,82 @@ def tool_data(context: Context, key: str) -> dict[str, Any] | None:
     """The tool's answers so far, or None when there are none (finished, cancelled or lost)."""
     data = context.user_data.get(key) if context.user_data is not None else None
     return data if isinstance(data, dict) and isinstance(data.get("step"), str) else None
+
+
+def step_handlers(
+    app: App,
+    key: str,
+    buttons: Family,
+    on_press: Callback,
+    on_text: Callback,
+    resolve: TypedResolver,
+    on_typed: Callback,
+) -> tuple[BaseHandler[Update, Context, Any], ...]:
+    """A tool's handlers at its steps: its buttons, free text (at a text step), and text that names a button (at
+    a button step only such text is the dialogue's; a question still reaches the search)."""
+    text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
+    return (
+        CallbackQueryHandler(on_press, pattern=buttons.pattern()),
+        MessageHandler(text, on_text),
+        MessageHandler(text & TypedChoice(app, key, resolve), on_typed),
+    )
+
+
+async def step_press(
+    update: Update, context: Context, buttons: Family, stale: str
+) -> callbacks.Callback | None:
+    """The tool's pressed button, or None after telling the user the step is gone (``stale``: the text key)."""
+    parsed = parse_press(update, buttons)
+    if parsed is None:
+        await answer(update.callback_query, context.bot_data.texts(stale), alert=True)
+    return parsed
+
+
+async def typed_text(
+    update: Update, context: Context, data: dict[str, Any] | None, interrupted: str
+) -> str | None:
+    """The text typed at a tool's text step; None, after saying so (``interrupted``: the text key), when the
+    tool's answers are gone."""
+    message = update.effective_message
+    if data is None or message is None or message.text is None:
+        await send_html(update, context, context.bot_data.texts(interrupted))
+        return None
+    return message.text
+
+
+def typed_choice(
+    update: Update, context: Context, data: dict[str, Any] | None, resolve: TypedResolver
+) -> tuple[str, str] | None:
+    """The (action, argument) of the button that the typed text names at the tool's current step, or None."""
+    message = update.effective_message
+    if data is None or message is None or message.text is None:
+        return None
+    return resolve(context.bot_data, data, message.text)
+
+
+def tool_ended(
+    toast: str, text: str, again: Family, action: str, label: str
+) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    """The answer to a tool's button while the tool no longer runs: the ``toast``, then the ``text`` with a button
+    to start again (``label``, ``again``'s ``action``) and the home button. All texts are keys."""
+
+    async def ended_press(update: Update, context: Context) -> None:
+        texts = context.bot_data.texts
+        await answer(update.callback_query, texts(toast))
+        markup = InlineKeyboardMarkup([[again.button(texts(label), action)], [home_button(texts)]])
+        await send_html(update, context, texts(text), markup)
+
+    return ended_press
+
+
+def land_rows(
+    content: Content, buttons: Family, known: object, keep: str
+) -> list[list[InlineKeyboardButton]]:
+    """The Länder in pairs (action ``l``), after the Land known from before (``keep``: its button's text key)."""
+    rows = []
+    if isinstance(known, str) and known in LAND_CODES:
+        rows.append([buttons.button(content.texts(keep, land=content.land_name(known)), "l", known)])
+    return rows + keyboards.rows([buttons.button(content.land_name(code), "l", code) for code in LAND_CODES])
 
 
 def article_url(context: Context, article_id: str) -> str:
@@ -128,8 +216,10 @@ async def cancel(update: Update, context: Context) -> int:
 def menu_handlers() -> list[CallbackQueryHandler[Context, Any]]:
     """The home buttons of both tools, inside the dialogue and outside it alike."""
     return [
-        CallbackQueryHandler(leave_to_menu, pattern=rf"^(ff|st):{HOME}$"),
-        CallbackQueryHandler(menu_below, pattern=rf"^(ff|stv):{MENU}$"),
+        CallbackQueryHandler(leave_to_menu, pattern=keyboards.pattern([FOERDERFINDER, STANDORT], HOME)),
+        CallbackQueryHandler(
+            menu_below, pattern=keyboards.pattern([FOERDERFINDER, STANDORT_VIEW], MENU_BELOW)
+        ),
     ]
 
 

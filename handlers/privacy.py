@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks
 from bot.context import App, Context
+from bot.keyboards import MENU, PRIVACY, one_button
 from bot.privacy import (
     Section,
     collect_export,
@@ -28,11 +28,10 @@ from bot.privacy_features import (
 )
 from bot.telegram_html import Html
 from bot.texts import Texts
-from handlers.common import answer, home_button, parse_press, show
+from handlers.common import answer, home_button, parse_press, show, user_of
 
 log = logging.getLogger(__name__)
 
-PREFIX = "privacy"
 # A confirmation button older than this is refused: the user should see the current summary before erasing.
 CONFIRM_VALID = timedelta(minutes=15)
 
@@ -41,12 +40,8 @@ def _notice_markup(texts: Texts) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(
-                    texts("privacy.buttons.export"), callback_data=callbacks.encode(PREFIX, "export")
-                ),
-                InlineKeyboardButton(
-                    texts("privacy.buttons.erase"), callback_data=callbacks.encode(PREFIX, "ask")
-                ),
+                PRIVACY.button(texts("privacy.buttons.export"), "export"),
+                PRIVACY.button(texts("privacy.buttons.erase"), "ask"),
             ],
             [home_button(texts)],
         ]
@@ -74,12 +69,9 @@ async def notice(update: Update, context: Context) -> None:
 
 async def export(update: Update, context: Context) -> None:
     """/meine_daten and its button: everything stored about the user as a JSON document."""
-    user = update.effective_user
-    chat = update.effective_chat
-    if user is None or chat is None:
+    if update.effective_chat is None or (user := await user_of(update)) is None:
         return
     services = context.bot_data
-    await answer(update.callback_query)
     # Form answers and dialogue states reach the database on PTB's next flush; flush now so none is missing.
     await context.application.update_persistence()
     now = services.clock.now()
@@ -94,28 +86,20 @@ async def export(update: Update, context: Context) -> None:
 
 async def ask_erase(update: Update, context: Context) -> None:
     """/loeschen and its button: what is stored, and a confirmation that expires."""
-    user = update.effective_user
-    if user is None:
+    if (user := await user_of(update)) is None:
         return
     services = context.bot_data
     texts = services.texts
-    await answer(update.callback_query)
     sections = await count_user_data(services, user.id)
     if not sections:
-        await show(
-            update, context, texts("privacy.erase.nothing"), InlineKeyboardMarkup([[home_button(texts)]])
-        )
+        await show(update, context, texts("privacy.erase.nothing"), one_button(home_button(texts)))
         return
     stamp = int(services.clock.now().timestamp())
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(
-                    texts("privacy.buttons.confirm"), callback_data=callbacks.encode(PREFIX, "erase", stamp)
-                ),
-                InlineKeyboardButton(
-                    texts("privacy.buttons.cancel"), callback_data=callbacks.encode(PREFIX, "keep")
-                ),
+                PRIVACY.button(texts("privacy.buttons.confirm"), "erase", stamp),
+                PRIVACY.button(texts("privacy.buttons.cancel"), "keep"),
             ]
         ]
     )
@@ -159,7 +143,7 @@ async def erase(update: Update, context: Context, stamp: str) -> None:
 
 async def on_press(update: Update, context: Context) -> None:
     """Every ``privacy:`` button; the action is re-checked here, the arguments are never trusted."""
-    press = parse_press(update, PREFIX)
+    press = parse_press(update, PRIVACY)
     chat = update.effective_chat
     private = chat is not None and chat.type == "private"
     if press is None or not private or press.action not in ("export", "ask", "erase", "keep"):
@@ -184,5 +168,5 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler(["datenschutz", "privacy"], notice, filters=private))
     app.add_handler(CommandHandler("meine_daten", export, filters=private))
     app.add_handler(CommandHandler("loeschen", ask_erase, filters=private))
-    app.add_handler(CallbackQueryHandler(notice, pattern=rf"^{callbacks.encode('menu', 'datenschutz')}$"))
-    app.add_handler(CallbackQueryHandler(on_press, pattern=callbacks.pattern(PREFIX)))
+    app.add_handler(CallbackQueryHandler(notice, pattern=MENU.pattern("datenschutz")))
+    app.add_handler(CallbackQueryHandler(on_press, pattern=PRIVACY.pattern()))

@@ -8,13 +8,14 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks, invitations
 from bot.commands import refresh_user_command_menu
 from bot.context import App, Context
 from bot.db import InvitationRow
+from bot.keyboards import ROLES
 from bot.outbox import payload
 from bot.roles import Role, change_role, is_admin
 from bot.texts import Texts
@@ -22,16 +23,11 @@ from handlers.common import answer, main_menu, parse_press, send_html, show
 
 log = logging.getLogger(__name__)
 
-PREFIX = "rolle"
 MAX_REVOKE_BUTTONS = 30
 
 
 def _role_name(texts: Texts, role: str) -> str:
     return texts("roles.name.coordinator") if role == Role.COORDINATOR else texts("roles.name.staff")
-
-
-def _button(label: str, action: str, arg: str = "") -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callbacks.encode(PREFIX, action, arg))
 
 
 async def _overview(context: Context) -> tuple[str, InlineKeyboardMarkup]:
@@ -51,13 +47,13 @@ async def _overview(context: Context) -> tuple[str, InlineKeyboardMarkup]:
     )
     rows = [
         [
-            _button(texts("roles.buttons.invite_coordinator"), "inv", Role.COORDINATOR.value),
-            _button(texts("roles.buttons.invite_staff"), "inv", Role.STAFF.value),
+            ROLES.button(texts("roles.buttons.invite_coordinator"), "inv", Role.COORDINATOR.value),
+            ROLES.button(texts("roles.buttons.invite_staff"), "inv", Role.STAFF.value),
         ]
     ]
     for uid, role, _ in holders[:MAX_REVOKE_BUTTONS]:
         label = texts("roles.buttons.revoke", user_id=uid, role=_role_name(texts, role))
-        rows.append([_button(label, "rev", f"{role}.{uid}")])
+        rows.append([ROLES.button(label, "rev", f"{role}.{uid}")])
     return text, InlineKeyboardMarkup(rows)
 
 
@@ -117,7 +113,7 @@ async def on_press(update: Update, context: Context) -> None:
     data = context.bot_data
     texts = data.texts
     user = update.effective_user
-    press = parse_press(update, PREFIX)
+    press = parse_press(update, ROLES)
     if user is None or not await is_admin(data.settings, user.id):
         await answer(update.callback_query, texts("roles.not_allowed"), alert=True)
         return
@@ -147,8 +143,8 @@ async def on_press(update: Update, context: Context) -> None:
             await answer(update.callback_query)
             markup = InlineKeyboardMarkup(
                 [
-                    [_button(texts("roles.buttons.confirm_revoke"), "revok", press.arg)],
-                    [_button(texts("menu.buttons.back"), "show")],
+                    [ROLES.button(texts("roles.buttons.confirm_revoke"), "revok", press.arg)],
+                    [ROLES.button(texts("menu.buttons.back"), "show")],
                 ]
             )
             text = texts("roles.confirm_revoke", user_id=user_id, role=_role_name(texts, role))
@@ -219,4 +215,4 @@ def register(app: App) -> None:
         )
     )
     app.add_handler(CommandHandler("rolle", rolle_command, filters=private))
-    app.add_handler(CallbackQueryHandler(on_press, pattern=callbacks.pattern(PREFIX)))
+    app.add_handler(CallbackQueryHandler(on_press, pattern=ROLES.pattern()))

@@ -11,13 +11,14 @@ import asyncio
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks
+import handlers.guided as guided
 from bot.content_models.base import LAND_CODES
 from bot.context import App, BotData, Context
 from bot.db import StandortRow
 from bot.guided import land_options, match_typed
+from bot.keyboards import STANDORT, STANDORT_VIEW, url_button
 from bot.standort import (
     ANSWER_WORDS,
     ANSWERS,
@@ -32,13 +33,12 @@ from bot.standort import (
     same_kommune,
 )
 from bot.telegram_html import Html, html_to_plain
-from handlers.common import answer, home_button, parse_press, send_html, show
+from handlers.common import answer, home_button, send_html, show
 from handlers.guided import (
     END,
     HOME,
-    MENU,
+    MENU_BELOW,
     ST_KEY,
-    TypedChoice,
     article_url,
     begin_tool,
     leave_to_menu,
@@ -46,18 +46,8 @@ from handlers.guided import (
     tool_data,
 )
 
-PREFIX = "st"  # steps of the dialogue
-VIEW = "stv"  # buttons under a stored result (update, send the draft again): valid outside the dialogue
 STEPS = ("name", "type", "land", "question")
 STATE = {step: f"st_{step}" for step in STEPS}
-
-
-def _button(label: str, action: str, arg: str = "", prefix: str = PREFIX) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callbacks.encode(prefix, action, arg))
-
-
-def _pairs(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
-    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
 def _local_date(context: Context, row: StandortRow) -> str:
@@ -104,18 +94,13 @@ def _step_view(context: Context, st: dict[str, Any]) -> tuple[str, InlineKeyboar
     if step == "name":
         question = texts("standort.ask.name")
         if isinstance(prev.get("name"), str):
-            rows.append([_button(texts("standort.buttons.keep_name", name=prev["name"]), "keep")])
+            rows.append([STANDORT.button(texts("standort.buttons.keep_name", name=prev["name"]), "keep")])
     elif step == "type":
         question = texts("standort.ask.type", name=st.get("name", ""))
-        rows.append([_button(t.label, "t", t.id) for t in config.kommune_types])
+        rows.append([STANDORT.button(t.label, "t", t.id) for t in config.kommune_types])
     elif step == "land":
         question = texts("standort.ask.land")
-        known = st.get("known_land")
-        if known in LAND_CODES:
-            rows.append(
-                [_button(texts("standort.buttons.keep_land", land=content.land_name(known)), "l", known)]
-            )
-        rows.extend(_pairs([_button(content.land_name(code), "l", code) for code in LAND_CODES]))
+        rows += guided.land_rows(content, STANDORT, st.get("known_land"), "standort.buttons.keep_land")
     else:
         index = int(st.get("index", 0))
         item = config.questions[index]
@@ -137,14 +122,14 @@ def _step_view(context: Context, st: dict[str, Any]) -> tuple[str, InlineKeyboar
             question=item.question,
             hint=Html(hint),
         )
-        rows.append([_button(texts(f"standort.buttons.{a}"), "a", f"{item.id}.{a}") for a in ANSWERS])
+        rows.append([STANDORT.button(texts(f"standort.buttons.{a}"), "a", f"{item.id}.{a}") for a in ANSWERS])
     if number == 1:
-        rows.append([_button(texts("menu.buttons.home"), HOME)])
+        rows.append([STANDORT.button(texts("menu.buttons.home"), HOME)])
     else:
         rows.append(
             [
-                _button(texts("standort.buttons.back"), "back"),
-                _button(texts("standort.buttons.restart"), "restart"),
+                STANDORT.button(texts("standort.buttons.back"), "back"),
+                STANDORT.button(texts("standort.buttons.restart"), "restart"),
             ]
         )
     text = texts("standort.step", number=number, total=total, question=Html(question))
@@ -221,8 +206,8 @@ async def _show_summary(update: Update, context: Context, latest: StandortRow) -
     )
     markup = InlineKeyboardMarkup(
         [
-            [_button(texts("standort.buttons.update"), "update", prefix=VIEW)],
-            [_button(texts("standort.buttons.resend"), "resend", prefix=VIEW)],
+            [STANDORT_VIEW.button(texts("standort.buttons.update"), "update")],
+            [STANDORT_VIEW.button(texts("standort.buttons.resend"), "resend")],
             [home_button(texts)],
         ]
     )
@@ -263,7 +248,7 @@ async def _send_devplan(update: Update, context: Context, row: StandortRow, asse
     labels = {a: html_to_plain(texts(f"standort.answer.{a}")) for a in ANSWERS}
     # python-docx (with lxml) loads when the first plan is made: it is the largest library the bot uses and
     # most processes never need it (start-up time and memory at rest).
-    from bot.devplan import DevplanInput, build_devplan
+    from bot.devplan import DevplanInput, build_devplan  # lazy: python-docx, see above
 
     # Building the document takes CPU time: in a thread, so other users' answers do not wait for it.
     document = await asyncio.to_thread(
@@ -302,7 +287,7 @@ async def _finish(update: Update, context: Context, st: dict[str, Any]) -> str |
         or config.kommune_type(str(kommune_type)) is None
         or land not in LAND_CODES
     ):
-        await answer(update.callback_query, texts("standort.interrupted"), alert=True)
+        await answer(update.callback_query, context.bot_data.texts("standort.interrupted"), alert=True)
         return await _begin(update, context, await _latest(context, update))
     assessment = assess(config, answers)
     previous = await _latest(context, update)
@@ -339,15 +324,11 @@ async def _finish(update: Update, context: Context, st: dict[str, Any]) -> str |
     )
     parts.append(texts("standort.result.document_follows"))
     rows = [
-        [
-            InlineKeyboardButton(
-                texts("standort.buttons.article", title=s.title), url=article_url(context, s.article)
-            )
-        ]
+        [url_button(texts("standort.buttons.article", title=s.title), article_url(context, s.article))]
         for s in assessment.next_steps
     ]
-    rows.append([_button(texts("standort.buttons.update"), "update", prefix=VIEW)])
-    rows.append([_button(texts("menu.buttons.home"), MENU, prefix=VIEW)])
+    rows.append([STANDORT_VIEW.button(texts("standort.buttons.update"), "update")])
+    rows.append([STANDORT_VIEW.button(texts("menu.buttons.home"), MENU_BELOW)])
     await answer(update.callback_query)
     await show_parts(update, context, parts, InlineKeyboardMarkup(rows))
     [stored] = await db.standort_results(user.id, 1)
@@ -413,10 +394,8 @@ async def _back(update: Update, context: Context, st: dict[str, Any]) -> str:
 
 async def on_press(update: Update, context: Context) -> str | int | None:
     """A button of the dialogue: an answer for the current step, back, or restart."""
-    texts = context.bot_data.texts
-    parsed = parse_press(update, PREFIX)
+    parsed = await guided.step_press(update, context, STANDORT, "standort.stale_step")
     if parsed is None:
-        await answer(update.callback_query, texts("standort.stale_step"), alert=True)
         return None
     if parsed.action == "restart":
         return await restart_press(update, context)
@@ -424,14 +403,14 @@ async def on_press(update: Update, context: Context) -> str | int | None:
         return await leave_to_menu(update, context)
     st = _dialogue(context)
     if st is None or st["step"] not in STEPS:
-        await answer(update.callback_query, texts("standort.interrupted"), alert=True)
+        await answer(update.callback_query, context.bot_data.texts("standort.interrupted"), alert=True)
         return await _begin(update, context, await _latest(context, update))
     if parsed.action == "back":
         await answer(update.callback_query)
         return await _back(update, context, st)
     if not _accept(context, st, parsed.action, parsed.arg):
         # A button of an earlier step or message: nothing changes; show where the dialogue stands.
-        await answer(update.callback_query, texts("standort.stale_step"))
+        await answer(update.callback_query, context.bot_data.texts("standort.stale_step"))
         text, markup = _step_view(context, st)
         await send_html(update, context, text, markup)
         return None
@@ -442,16 +421,15 @@ async def on_press(update: Update, context: Context) -> str | int | None:
 
 async def on_name(update: Update, context: Context) -> str | None:
     """The Kommune's name, typed at the first step."""
-    texts = context.bot_data.texts
     st = _dialogue(context)
-    message = update.effective_message
-    if st is None or message is None or message.text is None:
-        await send_html(update, context, texts("standort.interrupted"))
+    typed = await guided.typed_text(update, context, st, "standort.interrupted")
+    if st is None or typed is None:
         return await _begin(update, context, await _latest(context, update))
     if st["step"] != "name":
         return None
+    texts = context.bot_data.texts
     try:
-        st["name"] = clean_kommune_name(message.text)
+        st["name"] = clean_kommune_name(typed)
     except NameProblem as problem:
         text, markup = _step_view(context, st)
         await send_html(update, context, texts(f"standort.bad_name.{problem.code}") + "\n\n" + text, markup)
@@ -459,21 +437,17 @@ async def on_name(update: Update, context: Context) -> str | None:
     return await _go(update, context, st, "type")
 
 
-async def ended_press(update: Update, context: Context) -> None:
-    """A button of a finished Standortbestimmung while none runs: say so and offer to start again."""
-    texts = context.bot_data.texts
-    await answer(update.callback_query, texts("standort.ended_toast"))
-    markup = InlineKeyboardMarkup(
-        [[_button(texts("standort.buttons.update"), "update", prefix=VIEW)], [home_button(texts)]]
-    )
-    await send_html(update, context, texts("standort.ended"), markup)
+# A button of a finished Standortbestimmung while none runs: say so and offer to start again.
+ended_press = guided.tool_ended(
+    "standort.ended_toast", "standort.ended", STANDORT_VIEW, "update", "standort.buttons.update"
+)
 
 
 def entry_points() -> list[BaseHandler[Update, Context, Any]]:
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("standort", standort_command, filters=private),
-        CallbackQueryHandler(update_press, pattern=rf"^{callbacks.encode(VIEW, 'update')}$"),
+        CallbackQueryHandler(update_press, pattern=STANDORT_VIEW.pattern("update")),
     ]
 
 
@@ -501,31 +475,24 @@ def typed_answer(bot_data: BotData, st: dict[str, Any], text: str) -> tuple[str,
 async def on_typed_answer(update: Update, context: Context) -> str | int | None:
     """A button's answer typed at a button step (the filter made sure it names one)."""
     st = _dialogue(context)
-    message = update.effective_message
-    if st is None or message is None or message.text is None:
-        return None
-    found = typed_answer(context.bot_data, st, message.text)
-    if found is None or not _accept(context, st, *found):
+    found = guided.typed_choice(update, context, st, typed_answer)
+    if st is None or found is None or not _accept(context, st, *found):
         return None
     return await _forward(update, context, st)
 
 
 def states(app: App) -> dict[object, list[BaseHandler[Update, Context, Any]]]:
-    private = filters.ChatType.PRIVATE
-    press = CallbackQueryHandler(on_press, pattern=callbacks.pattern(PREFIX))
-    typed = MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_name)
-    # At button steps only text that names a button is the dialogue's; a question still reaches the search.
-    choice = MessageHandler(
-        filters.TEXT & ~filters.COMMAND & private & TypedChoice(app, ST_KEY, typed_answer), on_typed_answer
+    press, typed, choice = guided.step_handlers(
+        app, ST_KEY, STANDORT, on_press, on_name, typed_answer, on_typed_answer
     )
     return {STATE[step]: [press, typed] if step == "name" else [press, choice] for step in STEPS}
 
 
 def fallbacks() -> list[BaseHandler[Update, Context, Any]]:
     """Standortbestimmung buttons while the other guided tool runs."""
-    return [CallbackQueryHandler(ended_press, pattern=callbacks.pattern(PREFIX))]
+    return [CallbackQueryHandler(ended_press, pattern=STANDORT.pattern())]
 
 
 def register_outside(app: App) -> None:
-    app.add_handler(CallbackQueryHandler(resend_press, pattern=rf"^{callbacks.encode(VIEW, 'resend')}$"))
-    app.add_handler(CallbackQueryHandler(ended_press, pattern=callbacks.pattern(PREFIX)))
+    app.add_handler(CallbackQueryHandler(resend_press, pattern=STANDORT_VIEW.pattern("resend")))
+    app.add_handler(CallbackQueryHandler(ended_press, pattern=STANDORT.pattern()))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks
 from bot.context import App, Context
+from bot.keyboards import MENU
 from handlers.common import answer, main_menu, send_html, show
 
 
@@ -42,9 +42,9 @@ def register(app: App) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("start", start, filters=private))
     app.add_handler(CommandHandler(["hilfe", "help"], help_command, filters=private))
-    app.add_handler(CallbackQueryHandler(menu_home, pattern=rf"^{callbacks.encode('menu', 'home')}$"))
+    app.add_handler(CallbackQueryHandler(menu_home, pattern=MENU.pattern("home")))
 
 
 def register_menu_fallback(app: App) -> None:
     """Registered after every feature: main-menu entries nobody handled yet."""
-    app.add_handler(CallbackQueryHandler(menu_coming_soon, pattern=callbacks.pattern("menu")))
+    app.add_handler(CallbackQueryHandler(menu_coming_soon, pattern=MENU.pattern()))

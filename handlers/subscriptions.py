@@ -3,24 +3,20 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks, reminders, subscriptions
+from bot import keyboards, reminders, subscriptions
 from bot.content import Content
 from bot.content_models.base import LAND_CODES
 from bot.context import App, Context
 from bot.db import SubscriptionRow
+from bot.keyboards import MENU, SUBSCRIPTIONS
 from bot.texts import Texts
 from handlers.common import answer, home_button, parse_press, send_html, show
 
-PREFIX = "abo"
 # After the welcome of /start (group 0) this group offers the subscriptions once.
 OFFER_GROUP = 1
-
-
-def _button(label: str, action: str, arg: str = "") -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callbacks.encode(PREFIX, action, arg))
 
 
 def _overview(
@@ -41,7 +37,7 @@ def _overview(
         label = texts(f"subscriptions.buttons.kind.{kind}")
         rows.append(
             [
-                _button(
+                SUBSCRIPTIONS.button(
                     texts("subscriptions.buttons.on" if on else "subscriptions.buttons.off", label=label),
                     "off" if on else "on",
                     kind,
@@ -50,26 +46,28 @@ def _overview(
         )
     rows.append(
         [
-            _button(texts("subscriptions.buttons.land"), "lands"),
-            _button(texts("subscriptions.buttons.topics"), "topics"),
+            SUBSCRIPTIONS.button(texts("subscriptions.buttons.land"), "lands"),
+            SUBSCRIPTIONS.button(texts("subscriptions.buttons.topics"), "topics"),
         ]
     )
     if sub is not None and any(sub.wants(kind) for kind in subscriptions.KINDS):
-        rows.append([_button(texts("subscriptions.buttons.all_off"), "alloff")])
+        rows.append([SUBSCRIPTIONS.button(texts("subscriptions.buttons.all_off"), "alloff")])
     rows.append([home_button(texts)])
     return text, InlineKeyboardMarkup(rows)
 
 
 def _lands(texts: Texts, content: Content, land: str | None) -> tuple[str, InlineKeyboardMarkup]:
     buttons = [
-        _button(("✅ " if code == land else "") + content.land_name(code), "land", code)
+        SUBSCRIPTIONS.button(("✅ " if code == land else "") + content.land_name(code), "land", code)
         for code in LAND_CODES
     ]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows = keyboards.rows(buttons)
     rows.append(
         [
-            _button(("✅ " if land is None else "") + texts("subscriptions.buttons.no_land"), "land", "none"),
-            _button(texts("menu.buttons.back"), "show"),
+            SUBSCRIPTIONS.button(
+                ("✅ " if land is None else "") + texts("subscriptions.buttons.no_land"), "land", "none"
+            ),
+            SUBSCRIPTIONS.button(texts("menu.buttons.back"), "show"),
         ]
     )
     return texts("subscriptions.land_prompt"), InlineKeyboardMarkup(rows)
@@ -81,8 +79,8 @@ def _topics(texts: Texts, content: Content, sub: SubscriptionRow | None) -> tupl
     for node in subscriptions.topics(content):
         on = node.id in chosen
         key = "subscriptions.buttons.on" if on else "subscriptions.buttons.off"
-        rows.append([_button(texts(key, label=node.title), "toff" if on else "ton", node.id)])
-    rows.append([_button(texts("menu.buttons.back"), "show")])
+        rows.append([SUBSCRIPTIONS.button(texts(key, label=node.title), "toff" if on else "ton", node.id)])
+    rows.append([SUBSCRIPTIONS.button(texts("menu.buttons.back"), "show")])
     return texts("subscriptions.topics_prompt"), InlineKeyboardMarkup(rows)
 
 
@@ -120,7 +118,7 @@ async def on_press(update: Update, context: Context) -> None:
     """Every "abo:" button: switch a kind, choose Bundesland or topics, unsubscribe."""
     data = context.bot_data
     texts, content, db, now = data.texts, data.content, data.db, data.clock.now()
-    press = parse_press(update, PREFIX)
+    press = parse_press(update, SUBSCRIPTIONS)
     user = update.effective_user
     if press is None or user is None:
         await answer(update.callback_query, texts("errors.stale_button"), alert=True)
@@ -173,8 +171,8 @@ async def _unsubscribe_from_announcement(update: Update, context: Context, user_
     await answer(update.callback_query, texts("subscriptions.stopped_toast"))
     markup = InlineKeyboardMarkup(
         [
-            [_button(texts("subscriptions.buttons.resubscribe"), "on", "announcements")],
-            [_button(texts("subscriptions.buttons.manage"), "show")],
+            [SUBSCRIPTIONS.button(texts("subscriptions.buttons.resubscribe"), "on", "announcements")],
+            [SUBSCRIPTIONS.button(texts("subscriptions.buttons.manage"), "show")],
         ]
     )
     await send_html(update, context, texts("subscriptions.stopped"), markup)
@@ -183,6 +181,6 @@ async def _unsubscribe_from_announcement(update: Update, context: Context, user_
 def register(app: App) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("abo", abo_command, filters=private))
-    app.add_handler(CallbackQueryHandler(abo_command, pattern=rf"^{callbacks.encode('menu', 'abo')}$"))
-    app.add_handler(CallbackQueryHandler(on_press, pattern=callbacks.pattern(PREFIX)))
+    app.add_handler(CallbackQueryHandler(abo_command, pattern=MENU.pattern("abo")))
+    app.add_handler(CallbackQueryHandler(on_press, pattern=SUBSCRIPTIONS.pattern()))
     app.add_handler(CommandHandler("start", offer_after_start, filters=private), group=OFFER_GROUP)

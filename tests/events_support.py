@@ -11,7 +11,8 @@ from telegram.ext import CallbackContext
 
 from bot.context import Context
 from bot.offline import SentMessage
-from handlers.events import TickState, reminder_tick
+from bot.reminder_tick import TickState
+from handlers.events import reminder_tick
 from tests.harness import Harness
 
 ROOT = Path(__file__).resolve().parents[1]

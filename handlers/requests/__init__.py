@@ -14,6 +14,7 @@ the user was; every button carries the form's id, so a button from an older form
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any
 
@@ -29,8 +30,8 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot import callbacks
 from bot.context import App, Context
+from bot.keyboards import MENU, REQUEST_FORM, REQUESTS, Arg
 from bot.requests import RequestDesk
 from handlers.common import send_html
 from handlers.requests.form import (
@@ -55,7 +56,6 @@ from handlers.requests.relay import (
 )
 from handlers.requests.shared import (
     ADVICE_ARG,
-    FORM_PREFIX,
     INDEX_GROUP,
     MEMBER_GROUP,
     S_CONTACT,
@@ -71,6 +71,7 @@ from handlers.requests.shared import (
     Callback,
 )
 from handlers.requests.staff import (
+    STAFF_ACTIONS,
     open_requests,
     remind_job,
     staff_member_changed,
@@ -87,7 +88,7 @@ def _conversation(app: App) -> ConversationHandler[Context]:
     private = filters.ChatType.PRIVATE
     new_text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     not_text = filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
-    press = CallbackQueryHandler(form_press, pattern=callbacks.pattern(FORM_PREFIX))
+    press = CallbackQueryHandler(form_press, pattern=REQUEST_FORM.pattern())
 
     def button_state(state: str) -> list[BaseHandler[Update, Context, Any]]:
         return [
@@ -120,15 +121,17 @@ def _conversation(app: App) -> ConversationHandler[Context]:
         S_REPLY: [
             MessageHandler(new_text, reply_text),
             MessageHandler(not_text, _reprompt_reply),
-            CallbackQueryHandler(reply_cancel, pattern=r"^req:rcancel:"),
+            CallbackQueryHandler(reply_cancel, pattern=REQUESTS.pattern("rcancel", arg=Arg.ANY)),
         ],
     }
     entry_points: list[BaseHandler[Update, Context, Any]] = [
         CommandHandler("beratung", start_form, filters=private),
         CommandHandler("start", start_form, filters=private & filters.Regex(r"^/start beratung$")),
-        CallbackQueryHandler(start_form, pattern=rf"^menu:beratung(:{ADVICE_ARG})?$"),
-        CallbackQueryHandler(start_form, pattern=r"^req:new:"),
-        CallbackQueryHandler(start_reply, pattern=r"^req:reply:"),
+        CallbackQueryHandler(
+            start_form, pattern=MENU.pattern("beratung", arg=re.escape(ADVICE_ARG), optional=True)
+        ),
+        CallbackQueryHandler(start_form, pattern=REQUESTS.pattern("new", arg=Arg.ANY)),
+        CallbackQueryHandler(start_reply, pattern=REQUESTS.pattern("reply", arg=Arg.ANY)),
     ]
     with warnings.catch_warnings():
         # Buttons are tracked per user on purpose; each carries the form's id, so old ones change nothing.
@@ -155,9 +158,9 @@ def register(app: App) -> None:
     app.add_handler(_conversation(app))
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("anfragen", my_requests, filters=private))
-    app.add_handler(CallbackQueryHandler(rate, pattern=r"^req:rate:"))
-    app.add_handler(CallbackQueryHandler(staff_press, pattern=r"^req:(claim|status|set|back|done):"))
-    app.add_handler(CallbackQueryHandler(form_gone, pattern=callbacks.pattern(FORM_PREFIX)))
+    app.add_handler(CallbackQueryHandler(rate, pattern=REQUESTS.pattern("rate", arg=Arg.ANY)))
+    app.add_handler(CallbackQueryHandler(staff_press, pattern=REQUESTS.pattern(*STAFF_ACTIONS, arg=Arg.ANY)))
+    app.add_handler(CallbackQueryHandler(form_gone, pattern=REQUEST_FORM.pattern()))
     staff_chat_id = app.bot_data.settings.staff_chat_id
     where = private | filters.Chat(staff_chat_id) if staff_chat_id is not None else private
     app.add_handler(CommandHandler("offen", open_requests, filters=where))

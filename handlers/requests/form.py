@@ -11,11 +11,10 @@ from telegram.ext import (
     ConversationHandler,
 )
 
-from bot import callbacks
 from bot.context import Context
 from bot.db import NewRequest, from_db_time, to_db_time
+from bot.keyboards import MENU, REQUEST_FORM, REQUESTS
 from bot.requests import (
-    CALLBACK_PREFIX,
     CONTACT_KINDS,
     MAX_OPEN,
     MAX_PER_DAY,
@@ -41,7 +40,6 @@ from handlers.requests.shared import (
     EDITABLE,
     FIELDS,
     FORM,
-    FORM_PREFIX,
     PREFILL,
     PREFILL_KEEP,
     REPLY,
@@ -66,8 +64,13 @@ from handlers.requests.shared import (
 # --- entering and leaving the form -----------------------------------------------------------------------------
 
 
-def request_offer_button(context: Context, question: str) -> InlineKeyboardButton:
-    """For other features: a button that opens the request form with ``question`` pre-filled.
+# The form's answers that a request takes as they are.
+ANSWERS = ("kommune", "land", "role", "topic", "question", "contact_kind")
+
+
+def request_offer_button(context: Context, question: str, label: str | None = None) -> InlineKeyboardButton:
+    """For other features: a button that opens the request form with ``question`` pre-filled (``label``: its
+    text, by default the form's own offer).
 
     The question is kept in the user's persisted data under a short token (the last few offers), so an older
     offer still opens the form with its own question.
@@ -78,10 +81,7 @@ def request_offer_button(context: Context, question: str) -> InlineKeyboardButto
     offers[token] = question.strip()[:QUESTION_MAX]
     for old in list(offers)[:-PREFILL_KEEP]:
         del offers[old]
-    return InlineKeyboardButton(
-        context.bot_data.texts("requests.buttons.offer"),
-        callback_data=callbacks.encode(CALLBACK_PREFIX, "new", token),
-    )
+    return REQUESTS.button(label or context.bot_data.texts("requests.buttons.offer"), "new", token)
 
 
 async def start_form(update: Update, context: Context) -> str | int | None:
@@ -105,10 +105,10 @@ async def start_form(update: Update, context: Context) -> str | int | None:
         )
         return ConversationHandler.END
     prefill = None
-    parsed = parse_press(update, CALLBACK_PREFIX)
+    parsed = parse_press(update, REQUESTS)
     if parsed is not None and parsed.action == "new":
         prefill = context.user_data.get(PREFILL, {}).get(parsed.arg)
-    menu = parse_press(update, "menu")
+    menu = parse_press(update, MENU)
     if menu is not None and menu.arg == ADVICE_ARG:
         prefill = context.user_data.get(ADVICE_QUESTION)
     form = _new_form(user.id, now, prefill)
@@ -140,7 +140,7 @@ async def cancel(update: Update, context: Context) -> int:
 async def form_press(update: Update, context: Context) -> str | int | None:
     """Every button of the form, in any state: a field's value, edit, send or cancel."""
     query = update.callback_query
-    parsed = parse_press(update, FORM_PREFIX)
+    parsed = parse_press(update, REQUEST_FORM)
     texts = context.bot_data.texts
     if parsed is None:
         await answer(query, texts("requests.form.stale_button"), alert=True)
@@ -207,16 +207,17 @@ async def _submit(update: Update, context: Context, form: dict[str, Any]) -> str
     user = update.effective_user
     assert user is not None
     name = user.full_name + (f" (@{user.username})" if user.username else "")
+    kommune, land, role, topic, question, contact_kind = (str(form[key]) for key in ANSWERS)
     new = NewRequest(
         user_id=user.id,
         requester_name=name,
         form_token=f"{user.id}:{form['id']}",
-        kommune=str(form["kommune"]),
-        bundesland=str(form["land"]),
-        role=str(form["role"]),
-        topic=str(form["topic"]),
-        question=str(form["question"]),
-        contact_kind=str(form["contact_kind"]),
+        kommune=kommune,
+        bundesland=land,
+        role=role,
+        topic=topic,
+        question=question,
+        contact_kind=contact_kind,
         contact_value=form.get("contact_value"),
         privacy_ack_at=from_db_time(str(form["privacy_at"])),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     ConversationHandler,
     TypeHandler,
@@ -15,8 +15,8 @@ from telegram.ext import (
 from bot import callbacks
 from bot.context import Context
 from bot.db import RequestRow, to_db_time
+from bot.keyboards import REQUESTS
 from bot.requests import (
-    CALLBACK_PREFIX,
     RequestDesk,
     relay_to_staff,
 )
@@ -31,7 +31,7 @@ async def start_reply(update: Update, context: Context) -> str | None:
     if not await _in_private(update, context):
         return None
     query = update.callback_query
-    parsed = parse_press(update, CALLBACK_PREFIX)
+    parsed = parse_press(update, REQUESTS)
     texts = context.bot_data.texts
     user = update.effective_user
     req = await _own_request(context, parsed.arg if parsed else "", user.id if user else None)
@@ -43,9 +43,7 @@ async def start_reply(update: Update, context: Context) -> str | None:
         return None
     await answer(query)
     context.user_data[REPLY] = {"id": req.id, "touched": to_db_time(_now(context))}
-    cancel_button = InlineKeyboardButton(
-        texts("requests.buttons.cancel"), callback_data=callbacks.encode(CALLBACK_PREFIX, "rcancel", req.id)
-    )
+    cancel_button = REQUESTS.button(texts("requests.buttons.cancel"), "rcancel", req.id)
     await send_html(
         update,
         context,

@@ -11,9 +11,10 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
-from bot import callbacks
+from bot import keyboards
 from bot.context import Context
 from bot.db import from_db_time, to_db_time
+from bot.keyboards import REQUEST_FORM
 from bot.requests import (
     CONTACT_KINDS,
     FORM_EXPIRES,
@@ -33,7 +34,6 @@ from handlers.common import answer, home_button, send_html, show
 
 log = logging.getLogger(__name__)
 
-FORM_PREFIX = "rqf"
 FORM = "request_form"  # user_data: the answers so far
 REPLY = "request_reply"  # user_data: the request the user is answering
 PREFILL = "request_prefill"  # user_data: questions offered for the form by other features, by token
@@ -112,9 +112,7 @@ def _form_button(
     context: Context, key: str, action: str, form: dict[str, Any], value: str = ""
 ) -> InlineKeyboardButton:
     arg = f"{form['id']}.{value}" if value else str(form["id"])
-    return InlineKeyboardButton(
-        context.bot_data.texts(key), callback_data=callbacks.encode(FORM_PREFIX, action, arg)
-    )
+    return REQUEST_FORM.button(context.bot_data.texts(key), action, arg)
 
 
 def _form_footer(context: Context, form: dict[str, Any]) -> list[list[InlineKeyboardButton]]:
@@ -147,13 +145,8 @@ async def _prompt(context: Context, form: dict[str, Any], state: str) -> tuple[s
                 if land.code == remembered
                 else land.name
             )
-            buttons.append(
-                InlineKeyboardButton(
-                    label,
-                    callback_data=callbacks.encode(FORM_PREFIX, "land", f"{form['id']}.{land.code}"),
-                )
-            )
-        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+            buttons.append(REQUEST_FORM.button(label, "land", f"{form['id']}.{land.code}"))
+        rows = keyboards.rows(buttons)
     elif state == S_ROLE:
         body = texts("requests.form.role")
         rows = [
@@ -163,15 +156,12 @@ async def _prompt(context: Context, form: dict[str, Any], state: str) -> tuple[s
         body = texts("requests.form.topic")
         nodes = content.menu_children(None)
         topic_buttons = [
-            InlineKeyboardButton(
-                node.title, callback_data=callbacks.encode(FORM_PREFIX, "topic", f"{form['id']}.{node.id}")
-            )
-            for node in nodes
+            REQUEST_FORM.button(node.title, "topic", f"{form['id']}.{node.id}") for node in nodes
         ]
         topic_buttons.append(
             _form_button(context, "requests.buttons.topic_sonstiges", "topic", form, OTHER_TOPIC)
         )
-        rows = [topic_buttons[i : i + 2] for i in range(0, len(topic_buttons), 2)]
+        rows = keyboards.rows(topic_buttons)
     elif state == S_QUESTION:
         prefill = form.get("prefill")
         if prefill and QUESTION_MIN <= utf16_length(prefill.strip()) <= QUESTION_MAX:

@@ -12,8 +12,8 @@ from telegram.error import BadRequest, TelegramError
 from bot import callbacks
 from bot.context import Context
 from bot.db import RequestRow
+from bot.keyboards import REQUESTS
 from bot.requests import (
-    CALLBACK_PREFIX,
     INTERNAL_MARK,
     Change,
     Refusal,
@@ -87,10 +87,14 @@ async def _reply_in_place(message: Message, text: str) -> None:
         log.info("staff reply not sent: %s", type(exc).__name__)
 
 
+# The staff keyboards' actions (built in bot/requests.py), all answered by ``staff_press``.
+STAFF_ACTIONS = ("claim", "status", "set", "back", "done")
+
+
 async def staff_press(update: Update, context: Context) -> None:
     """The staff buttons: claim, change status (and the status chosen), back, done — rights re-checked on every press."""
     query = update.callback_query
-    parsed = parse_press(update, CALLBACK_PREFIX)
+    parsed = parse_press(update, REQUESTS)
     services = context.bot_data
     texts = services.texts
     number, _, target = (parsed.arg if parsed else "").partition(".")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 
-from bot import callbacks
 from bot.context import Context
+from bot.keyboards import MENU, REQUESTS, one_button
 from bot.requests import (
-    CALLBACK_PREFIX,
     format_time,
     status_label,
     topic_label,
@@ -29,10 +28,8 @@ async def my_requests(update: Update, context: Context) -> None:
     texts = services.texts
     reqs = await services.db.requests_of_user(user.id, LIST_LIMIT)
     if not reqs:
-        offer = InlineKeyboardButton(
-            texts("requests.buttons.new_request"), callback_data=callbacks.encode("menu", "beratung")
-        )
-        await send_html(update, context, texts("requests.user.list_none"), InlineKeyboardMarkup([[offer]]))
+        offer = MENU.button(texts("requests.buttons.new_request"), "beratung")
+        await send_html(update, context, texts("requests.user.list_none"), one_button(offer))
         return
     lines = [texts("requests.user.list_head")]
     buttons = []
@@ -48,12 +45,7 @@ async def my_requests(update: Update, context: Context) -> None:
         )
         if req.is_open:
             buttons.append(
-                [
-                    InlineKeyboardButton(
-                        texts("requests.buttons.write_about", number=req.id),
-                        callback_data=callbacks.encode(CALLBACK_PREFIX, "reply", req.id),
-                    )
-                ]
+                [REQUESTS.button(texts("requests.buttons.write_about", number=req.id), "reply", req.id)]
             )
     await send_html(update, context, "\n\n".join(lines), InlineKeyboardMarkup(buttons) if buttons else None)
 
@@ -62,7 +54,7 @@ async def rate(update: Update, context: Context) -> None:
     """The 1–5 rating of a closed request, stored once."""
     query = update.callback_query
     texts = context.bot_data.texts
-    parsed = parse_press(update, CALLBACK_PREFIX)
+    parsed = parse_press(update, REQUESTS)
     user = update.effective_user
     number, _, value = (parsed.arg if parsed else "").partition(".")
     req = await _own_request(context, number, user.id if user else None)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
-from bot import events as event_rules
+from bot import event_changes as event_rules
 from bot.db import EventFields
 from tests.events_support import drain, tick
 from tests.harness import ADMIN_ID, Harness, harness

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import events as event_rules
+from bot import event_changes as event_rules
 from bot import reminders
 from bot.db import EventFields
 from tests.events_support import content_copy, drain, reminders_sent, tick

@@ -344,3 +344,47 @@ async def test_several_sends_under_way_keep_the_rate_and_each_chats_order(
     times = [at for at, _, _ in started]
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 1 / 25 - 1e-9  # still paced: no burst although sends overlap
+
+
+async def test_the_next_batch_starts_while_the_last_sends_are_under_way_and_keeps_each_chats_order(
+    db: Database, bot_api: tuple[ExtBot[None], OfflineBotApi]
+) -> None:
+    """The next batch is read while the previous batch's last sends still wait for Telegram: a row under way is
+    not read again (sent once), and a chat's later row in the next batch waits for its earlier one."""
+    bot, _api = bot_api
+    time = VirtualTime(send_cost=0.0)
+    outbox = Outbox(FakeClock(NOW), rate=25, monotonic=time.monotonic, sleep=time.sleep)
+    outbox.attach(db)
+    under_way: set[int] = set()
+    sent: list[tuple[int, str]] = []
+    batches_done: list[int] = []
+    overlapped: list[bool] = []
+
+    async def slow_deliver(_bot: ExtBot[None], row: OutboxRow) -> int | None:
+        assert row.chat_id not in under_way, "two sends for one chat at once"
+        if row.chat_id == 600:
+            overlapped.append(bool(under_way & {*range(1, 100), 500}))
+        under_way.add(row.chat_id)
+        for _ in range(200):  # a long round trip: the next batch is read meanwhile
+            await asyncio.sleep(0)
+        sent.append((row.chat_id, str(row.payload["text"])))
+        under_way.discard(row.chat_id)
+        return 1
+
+    async def on_batch(_bot: ExtBot[None], refs: set[str]) -> None:
+        batches_done.append(len(sent))
+
+    outbox.register("slow", deliver=slow_deliver)
+    outbox.on_progress(on_batch)
+    for chat_id in range(1, 100):
+        await add(db, chat_id, "eins", kind="slow")
+    await add(db, 500, "eins", kind="slow")  # the last row of the first batch of 100
+    await add(db, 600, "eins", kind="slow")  # the first of the next
+    await add(db, 500, "zwei", kind="slow")
+    await add(db, 500, "drei", kind="slow")
+    report = await outbox.deliver_due(bot)
+    assert report.sent == 103 and len(sent) == 103
+    assert len(set(sent)) == 103  # each row once
+    assert overlapped == [True]  # the second batch began while sends of the first were under way
+    assert [text for chat, text in sent if chat == 500] == ["eins", "zwei", "drei"]
+    assert len(batches_done) == 2 and batches_done[0] >= 100

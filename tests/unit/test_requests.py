@@ -10,15 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.db import Database, NewRequest, RequestRow
-from bot.requests import (
-    AlreadySubmitted,
+from bot.requests.rules import (
     Change,
     InvalidInput,
-    Limited,
     Refusal,
-    RelayIndex,
-    Submitted,
-    apply_change,
     clean_email,
     clean_kommune,
     clean_phone,
@@ -30,12 +25,18 @@ from bot.requests import (
     plan_claim,
     plan_staff_reply,
     plan_status,
-    remind_unclaimed,
-    staff_post_text,
-    submit_request,
-    topic_name,
     utf16_length,
 )
+from bot.requests.services import (
+    AlreadySubmitted,
+    Limited,
+    RelayIndex,
+    Submitted,
+    apply_change,
+    remind_unclaimed,
+    submit_request,
+)
+from bot.requests.views import staff_post_text, topic_name
 from bot.telegram_html import check_telegram_html, visible_length
 from tests.content_cache import cached_content
 
