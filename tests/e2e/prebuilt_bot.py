@@ -16,7 +16,7 @@ import pickle
 import sys
 from pathlib import Path
 
-import bot.answers
+import bot.answers.answerer
 import bot.app
 from bot.cli import main
 from bot.content import Content
@@ -37,7 +37,7 @@ def prebuilt_loader(path: Path) -> bot.app.ContentLoader:
             return bot.app.load_content_and_index(root)
         content, search = answerer.content, answerer.search
         # What Answerer.shared(content, search) would build in _post_init, built by the test session already.
-        bot.answers._SHARED[(id(content), id(search))] = answerer
+        bot.answers.answerer._SHARED[(id(content), id(search))] = answerer
         return content, search
 
     return load
