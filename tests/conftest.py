@@ -15,7 +15,7 @@ from bot.search import SearchIndex
 from tests.content_cache import cached_content, cached_index
 from tests.harness import Harness, harness
 
-# How `make test` shares the tests between its two workers (pytest-xdist --dist loadgroup): a file's tests stay
+# How `make test` shares the tests between its workers (pytest-xdist --dist loadgroup): a file's tests stay
 # together on one worker (the end-to-end tests of one file never overlap), except in the files below, whose tests
 # are long (each kill -9 scenario takes a minute or more) and go to whichever worker is free.
 SPLIT_FILES = frozenset({"tests/e2e/test_crash_e2e.py"})
