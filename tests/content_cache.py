@@ -20,7 +20,8 @@ _content: dict[tuple[Path, Stamp], Content] = {}
 _index: dict[tuple[Path, Stamp], SearchIndex] = {}
 
 
-def _key(root: Path) -> tuple[Path, Stamp]:
+def content_key(root: Path) -> tuple[Path, Stamp]:
+    """The folder and every file's path, size and modification time: equal keys, equal content."""
     root = root.resolve()
     files = []
     for path in sorted(root.rglob("*")):
@@ -32,7 +33,7 @@ def _key(root: Path) -> tuple[Path, Stamp]:
 
 def cached_content(root: Path = REPO_CONTENT) -> Content:
     """``load_content(root)``, parsed once per folder state (errors are raised every time, never cached)."""
-    key = _key(root)
+    key = content_key(root)
     if key not in _content:
         _content[key] = load_content(root)
     return _content[key]
@@ -40,7 +41,7 @@ def cached_content(root: Path = REPO_CONTENT) -> Content:
 
 def cached_index(root: Path = REPO_CONTENT) -> SearchIndex:
     """``SearchIndex.build`` over ``cached_content(root)``, built once per folder state."""
-    key = _key(root)
+    key = content_key(root)
     if key not in _index:
         _index[key] = SearchIndex.build(cached_content(root))
     return _index[key]
