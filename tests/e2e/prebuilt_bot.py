@@ -19,7 +19,7 @@ from pathlib import Path
 import bot.answers.answerer
 import bot.app
 from bot.cli import main
-from bot.content import Content
+from bot.content import Content, load_content
 from bot.search import SearchIndex
 from tests.content_cache import content_key
 
@@ -34,7 +34,8 @@ def prebuilt_loader(path: Path) -> bot.app.ContentLoader:
         with path.open("rb") as file:
             key, answerer = pickle.load(file)
         if content_key(root) != key:
-            return bot.app.load_content_and_index(root)
+            content = load_content(root)
+            return content, SearchIndex.build(content)
         content, search = answerer.content, answerer.search
         # What Answerer.shared(content, search) would build in _post_init, built by the test session already.
         bot.answers.answerer._SHARED[(id(content), id(search))] = answerer
