@@ -11,6 +11,7 @@ from bot.answers import Answer
 from bot.config import Settings
 from bot.content import Content, load_content
 from bot.content_models.articles import Article
+from bot.db import Database
 from bot.telegram_html import Html, escape, split_message, visible_length
 from bot.texts import Texts
 
@@ -137,8 +138,6 @@ def looks_english(text: str) -> bool:
 async def misses_command(settings: Settings, *, limit: int) -> int:
     """``python -m bot misses``: the latest questions the search could not answer, and how answers were rated
     (least helpful first), so editors see where content or synonyms are missing. Reads only; no user ids."""
-    from bot.db import Database
-
     if not settings.database.exists():
         print(f"no database at {settings.database}", file=sys.stderr)
         return 1

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from bot import deadlines as deadline_rules
 from bot import outbox
+from bot.clock import SystemClock
 from bot.content import Content, load_content
 from bot.date_phrasing import fmt_date
 from bot.db import Database
@@ -268,8 +269,6 @@ async def editor_report_command(
     settings: Settings, *, as_json_output: bool, now: datetime | None = None
 ) -> int:
     """``python -m bot editor-report [--json]``: the whole report for the terminal. Reads only."""
-    from bot.clock import SystemClock
-
     content = load_content(settings.content_dir)
     now = now or SystemClock().now()
     db = await Database.open(settings.database) if settings.database.exists() else None
