@@ -103,6 +103,21 @@ def write_shipped(content_dir: Path) -> None:
         raise OSError(f"{content_dir.parent / FILE_NAME}: not written")
 
 
+def ensure_shipped(content_dir: Path) -> bool:
+    """Write the shipped file beside ``content_dir`` unless one fitting the content and code is there already;
+    True if it was (re)written. The test session calls this once, so the bot and command-line processes its
+    tests start read the content instead of each building it."""
+    key = fingerprint(content_dir)
+    try:
+        with (content_dir.parent / FILE_NAME).open("rb") as file:
+            if file.readline() == key:
+                return False
+    except OSError:
+        pass
+    write_shipped(content_dir)
+    return True
+
+
 def _build_in_child(content_dir: Path, data_dir: Path) -> bool:
     command = (
         "import sys; from bot.prebuilt import write_file; sys.exit(write_file(sys.argv[1], sys.argv[2]))"

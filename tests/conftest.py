@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from bot import prebuilt
 from bot.answers import Answerer
 from bot.content import Content
 from bot.db import MIGRATIONS_DIR, Database
 from bot.search import SearchIndex
 from tests.content_cache import cached_content, cached_index
 from tests.harness import Harness, harness
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # How `make test` shares the tests between its workers (pytest-xdist --dist loadgroup): a file's tests stay
 # together on one worker (the end-to-end tests of one file never overlap), except in the files below, whose tests
@@ -25,6 +28,14 @@ LONGEST_FIRST = (
     "tests/e2e/test_faults_e2e.py",
     "tests/e2e/test_announcements_e2e.py",
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Once per session (in the controller, not in each xdist worker): the pre-built content beside content/, as
+    an installation ships it (Dockerfile), so every bot, demo and command-line process the tests start reads it
+    instead of building it in a child process. Tests of building and of changed content use their own folders."""
+    if not hasattr(config, "workerinput"):
+        prebuilt.ensure_shipped(ROOT / "content")
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups

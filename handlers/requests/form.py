@@ -11,6 +11,7 @@ from telegram.ext import (
     ConversationHandler,
 )
 
+from bot import callbacks
 from bot.context import Context
 from bot.db import NewRequest, from_db_time, to_db_time
 from bot.keyboards import MENU, REQUEST_FORM, REQUESTS
@@ -145,6 +146,8 @@ async def form_press(update: Update, context: Context) -> str | int | None:
     if parsed is None:
         await answer(query, texts("requests.form.stale_button"), alert=True)
         return None
+    if await _told_already_filed(update, context, parsed):
+        return ConversationHandler.END
     form = await _current_form(update, context)
     if form is None:
         return ConversationHandler.END
@@ -314,4 +317,32 @@ def _reprompt(state: str, key: str) -> Callback:
 
 async def form_gone(update: Update, context: Context) -> None:
     """A form button while no form is active (finished, cancelled, or from long ago)."""
+    parsed = parse_press(update, REQUEST_FORM)
+    if parsed is not None and await _told_already_filed(update, context, parsed):
+        return
     await answer(update.callback_query, context.bot_data.texts("requests.form.stale_button"), alert=True)
+
+
+async def _told_already_filed(update: Update, context: Context, press: callbacks.Callback) -> bool:
+    """ "Absenden" of a form that is no longer in memory but whose request was stored: tell its number again.
+
+    A crash after the request was stored can leave the press to be handled once more, with the form already
+    dropped from the user's data (PTB writes that data and the conversation's state separately); the user must
+    still learn the number, not that the form is gone.
+    """
+    user = update.effective_user
+    if press.action != "send" or user is None:
+        return False
+    form = context.user_data.get(FORM) if context.user_data is not None else None
+    if isinstance(form, dict) and "id" in form:
+        return False  # the form is still there: the normal path files it (idempotently) and says so
+    form_id = press.arg.partition(".")[0]
+    filed = await context.bot_data.db.request_by_form_token(f"{user.id}:{form_id}")
+    if filed is None:
+        return False
+    texts = context.bot_data.texts
+    await answer(update.callback_query)
+    await show(
+        update, context, texts("requests.form.already_submitted", number=filed.id), _menu_markup(context)
+    )
+    return True

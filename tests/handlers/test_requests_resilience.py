@@ -18,6 +18,7 @@ from tests.handlers.requests_support import (
     data_of,
     deliver,
     file_request,
+    fill_form,
     reply_target,
     staff_posts,
 )
@@ -185,3 +186,31 @@ async def test_unclaimed_requests_are_raised_again_once_per_period(tmp_path: Pat
         h.clock.advance(timedelta(hours=24))
         await _tick(h)
         assert len(reminders(h)) == 2
+
+
+async def test_a_send_handled_again_after_a_crash_tells_the_number_not_that_the_form_is_gone(
+    tmp_path: Path,
+) -> None:
+    """A kill after the request was stored can leave the "Absenden" press to be handled again with the form
+    already dropped from the user's data but the conversation still at the summary (PTB writes the two
+    separately). The user then learns the number again; nothing is filed twice."""
+    api = OfflineBotApi(strict=True)
+    async with harness(tmp_path, api=api) as first:
+        user = first.user(USER)
+        summary = await fill_form(first, user)
+        send = data_of(summary, "send")
+    async with harness(tmp_path, api=api) as second:
+        at_summary = await second.db.conversation_states("requests")
+        [done] = await second.press(user, summary, send)
+        assert "#1" in done.text
+    async with harness(tmp_path, api=api) as third:
+        [(key, state)] = at_summary.items()
+        await third.db.set_conversation_state("requests", key, state)  # the state the crash left behind
+    async with harness(tmp_path, api=api) as fourth:
+        [again] = await fourth.press(user, summary, send)
+        assert again.text == fourth.texts("requests.form.already_submitted", number=1)
+        # Pressed once more, now that the conversation has ended: the number again (the message already says it),
+        # not "this button belongs to an older form".
+        await fourth.press(user, summary, send)
+        assert fourth.last_answer_text() != fourth.texts("requests.form.stale_button")
+        assert len(await fourth.db.requests_of_user(USER, 5)) == 1

@@ -54,6 +54,19 @@ class CountingBuild:
         return _shipped()
 
 
+@pytest.fixture(autouse=True)
+def no_shipped_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The session writes a shipped file beside the repository's content/ (tests/conftest.py); these tests are
+    about the data folder's file and the build, so for them that one file is not there."""
+    read = prebuilt._read
+    shipped = REPO_CONTENT.parent / prebuilt.FILE_NAME
+
+    def without_shipped(path: Path, key: bytes) -> prebuilt.Loaded | None:
+        return None if path == shipped else read(path, key)
+
+    monkeypatch.setattr(prebuilt, "_read", without_shipped)
+
+
 @pytest.fixture
 def counting(monkeypatch: pytest.MonkeyPatch) -> CountingBuild:
     build = CountingBuild()
