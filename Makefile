@@ -15,11 +15,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m bot demo
 
-# Three workers (also on two cores: the longest end-to-end tests mostly wait, on a 30 s fault window or on the flood
-# limits, and a third worker fills that time; 200 s against 276 s with two, measured back to back), each taking
-# whole test files (the end-to-end tests of one file never overlap) except the few that tests/conftest.py splits,
-# longest first in the order it sets; serially: `make test XDIST=`.
-XDIST ?= -n 3 --dist loadgroup --no-loadscope-reorder
+# Four workers, also on two cores: the longest end-to-end tests mostly wait (on a 30 s fault window, the flood
+# limits, a killed bot's restart), and the extra workers fill that time (measured back to back on two cores: 160 s
+# with four, 190 s with three, 276 s with two). Each takes whole test files (the end-to-end tests of one file never
+# overlap) except the few that tests/conftest.py splits, longest first in the order it sets; serially:
+# `make test XDIST=`.
+XDIST ?= -n 4 --dist loadgroup --no-loadscope-reorder
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(XDIST)

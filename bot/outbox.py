@@ -251,6 +251,9 @@ class Outbox:
         self.sends = SendLog(monotonic)  # every message the bot sends, noted by CountingRateLimiter
         self._kinds: dict[str, Kind] = {MESSAGE: Kind(send_payload)}
         self._pass_hooks: list[PassHook] = []
+        # Batches finish side by side, their progress hooks one at a time (a hook reads, decides and writes, e.g.
+        # the announcement's throttled progress edit, and must not interleave with itself).
+        self._hooks_running = asyncio.Lock()
         self._busy = asyncio.Lock()
         self._stopping = False
         self._bot: ExtBot[None] | None = None
@@ -406,11 +409,12 @@ class Outbox:
         self._next_slot = slot + self._interval
 
     async def _run_pass_hooks(self, bot: ExtBot[None], refs: set[str]) -> None:
-        for hook in self._pass_hooks:
-            try:
-                await hook(bot, refs)
-            except Exception:
-                log.exception("outbox progress hook failed")
+        async with self._hooks_running:
+            for hook in self._pass_hooks:
+                try:
+                    await hook(bot, refs)
+                except Exception:
+                    log.exception("outbox progress hook failed")
 
     async def _deliver_one(self, bot: ExtBot[None], row: OutboxRow) -> str:
         kind = self._kinds.get(row.kind)

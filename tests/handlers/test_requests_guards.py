@@ -143,9 +143,9 @@ async def test_forged_and_stale_buttons_change_nothing(h: Harness) -> None:
     send = data_of(second_summary, "send")
     [done] = await h.press(user, second_summary, send)
     assert "#1" in done.text
-    # Pressing "Absenden" again after the form ended stores nothing twice.
-    await h.press(user, second_summary, send)
-    assert h.last_answer_text() == h.texts("requests.form.stale_button")
+    # Pressing "Absenden" again after the form ended stores nothing twice and tells the number again.
+    [again] = await h.press(user, second_summary, send)
+    assert again.text == h.texts("requests.form.already_submitted", number=1)
     assert len(await h.db.requests_of_user(USER, 5)) == 1
 
 
