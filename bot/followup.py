@@ -1,6 +1,6 @@
 """Follow-up context: the topic of a chat's last answer, kept in memory for a few minutes.
 
-"und in Bayern?", "und für Polen?", "wie lange vorher?" only make sense after an answer. The context is what
+Short questions such as "and in Bavaria?", "and for Poland?" or "how far ahead?" only make sense after an answer. The context is what
 that answer was about (article, programme, Land, intent), per chat, in memory only: bounded (the oldest chats
 go first), expiring after ``FOLLOWUP_TTL``, and removed by /loeschen (handlers/advice.py registers the hook).
 """
@@ -52,7 +52,8 @@ class _SlotsLike(Protocol):
 
 def is_followup(question: str, slots: _SlotsLike) -> bool:
     """Whether a message reads as a follow-up: short, naming only a Land, programme, country or question cue
-    ("und in Bayern?", "und für Polen?", "wie lange vorher?"), or opening with "und …" and naming one of them."""
+    ("and in Bavaria?", "and for Poland?", "how far ahead?"), or opening with "and …" (see _OPENERS) and naming
+    one of them."""
     if len(question) > _MAX_FOLLOWUP_CHARS:
         return False
     names = slots.land or slots.programme or slots.country_programme or slots.intent

@@ -286,7 +286,7 @@ def render_deadline_reminder(
 
 
 def render_expected_reminder(content: Content, deadline: DeadlineView) -> tuple[str, InlineKeyboardMarkup]:
-    """ "Üblicherweise im Februar – jetzt vorbereiten": the early reminder of an expected round."""
+    """The early reminder of an expected round (text ``events.reminder.expected``: the usual month, prepare now)."""
     texts = content.texts
     expected = deadline.reminded_expected
     assert expected is not None

@@ -315,7 +315,7 @@ async def _show_choices(
     rows: list[list[InlineKeyboardButton]],
     prompt: str,
 ) -> None:
-    """The Länder or topics to tick (``prompt``), with the audience they make so far, and a done button."""
+    """The federal states or topics to tick (``prompt``), with the audience they make so far, and a done button."""
     texts = context.bot_data.texts
     rows.append([ANNOUNCEMENTS.button(texts("announcements.buttons.done"), "aud")])
     summary, count = await _audience_line(context, draft)

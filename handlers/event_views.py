@@ -84,7 +84,7 @@ def land_rows(content: Content, family: Family) -> list[list[InlineKeyboardButto
 
 
 def page_nav(texts: Texts, family: Family, page: int, *, more: bool) -> list[InlineKeyboardButton]:
-    """ "Zurück"/"Weiter" of a paged list (``<family>:list:<page>``); empty on a single page."""
+    """The previous/next buttons (text keys ``events.buttons.previous``/``next``) of a paged list (``<family>:list:<page>``); empty on a single page."""
     nav = []
     if page > 0:
         nav.append(family.button(texts("events.buttons.previous"), "list", page - 1))

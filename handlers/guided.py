@@ -150,7 +150,7 @@ def tool_ended(
 def land_rows(
     content: Content, buttons: Family, known: object, keep: str
 ) -> list[list[InlineKeyboardButton]]:
-    """The Länder in pairs (action ``l``), after the Land known from before (``keep``: its button's text key)."""
+    """The federal states in pairs (action ``l``), after the Land known from before (``keep``: its button's text key)."""
     rows = []
     if isinstance(known, str) and known in LAND_CODES:
         rows.append([buttons.button(content.texts(keep, land=content.land_name(known)), "l", known)])

@@ -7,7 +7,8 @@ How a question is answered (``Answerer.answer``):
    servicepoints.yaml ``places``), a programme (its name, short name or synonyms; a partner country stands for
    its programme: "Polen" → DPJW) and an *intent*: deadline, lead time, rate, limit (age/duration), who is
    responsible, Land funding, service point. Cue words are listed below (not user-facing).
-2. **Follow-up** — a short message shaped like "und in Bayern?", "und für Polen?", "wie lange vorher?" within
+2. **Follow-up** — a short message that only names a Land, a country or a question cue ("and in Bavaria?",
+   "and for Poland?", "how far ahead?"; examples in tests/unit/test_answers.py) within
    ``bot.followup.FOLLOWUP_TTL`` of the last answer keeps that answer's topic, Land, programme and intent and
    changes only what it names. Any other message starts fresh.
 3. **Land** — the question's Land, else the follow-up's, else (for Land-dependent intents only) the user's

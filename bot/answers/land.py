@@ -27,7 +27,7 @@ from bot.texts import Texts
 
 
 class LandAnswers:
-    """The Länder of servicepoints.yaml and the Land variants of deadlines.yaml, as answers."""
+    """The federal states of servicepoints.yaml and the state variants of deadlines.yaml, as answers."""
 
     def __init__(
         self, content: Content, fp_by_key: dict[str, list[FundingProgramme]], sections: SectionChooser

@@ -195,7 +195,7 @@ class ProgrammeAnswers:
         fps = self._fp_by_key.get(programme, [])
         if slots.size and not slots.age and not slots.days:
             return None  # group sizes: the article's section says it
-        if not slots.age and not slots.days:  # a follow-up ("und für Polen?") asks for both
+        if not slots.age and not slots.days:  # a follow-up naming only a country asks for both
             slots = replace(slots, age=True, days=True)
         lines: list[str] = []
         for fp in fps:
