@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
 
-from bot.answers import Answerer
-from tests.content_cache import REPO_CONTENT, cached_content, cached_index, content_key
-
 from .botprocess import BotProcess, BotStarter
 from .fakeapi import FakeBotApi
-from .prebuilt_bot import PREBUILT_ENV
 
 _HERE = Path(__file__).resolve().parent
 
@@ -32,33 +27,19 @@ def fake_api() -> Iterator[FakeBotApi]:
         yield api
 
 
-@pytest.fixture(scope="session")
-def prebuilt_content(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """content/ with its search index and answerer, built once per test process and pickled for the bot
-    processes (see tests/e2e/prebuilt_bot.py)."""
-    path = tmp_path_factory.mktemp("prebuilt") / "content.pickle"
-    answerer = Answerer.build(cached_content(), cached_index())
-    with path.open("wb") as file:
-        pickle.dump((content_key(REPO_CONTENT), answerer), file, protocol=pickle.HIGHEST_PROTOCOL)
-    return path
-
-
 @pytest.fixture
 def bot_process(
     fake_api: FakeBotApi,
     tmp_path: Path,
-    request: pytest.FixtureRequest,
 ) -> Iterator[BotStarter]:
-    """Starts the bot against ``fake_api`` (database in tmp_path unless given): ``python -m bot`` for tests
-    marked ``plain_start``, else ``python -m tests.e2e.prebuilt_bot`` (the same bot with content/ and its indexes
-    unpickled instead of built at every start).
+    """Starts the bot (``python -m bot``) against ``fake_api`` (database in tmp_path unless given). It reads
+    content/ and its indexes from the pre-built file the test session wrote beside content/ (tests/conftest.py),
+    as an installed image does.
 
     Every process still running at the end is terminated; each one's output is printed at teardown,
     so pytest shows it for a failing test.
     """
     started: list[BotProcess] = []
-    plain = request.node.get_closest_marker("plain_start") is not None
-    prebuilt = {} if plain else {PREBUILT_ENV: str(request.getfixturevalue("prebuilt_content"))}
 
     def start(
         extra_env: Mapping[str, str] | None = None,
@@ -71,10 +52,9 @@ def bot_process(
         process = BotProcess(
             fake_api.url,
             db_path or tmp_path / "bot.sqlite3",
-            {**prebuilt, **(extra_env or {})},
+            dict(extra_env or {}),
             log_path=tmp_path / f"bot-{number}.log",
             args=args,
-            module="bot" if plain else "tests.e2e.prebuilt_bot",
         )
         calls_before = fake_api.received_count(process.ready_method)
         started.append(process.start())

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from .botprocess import BotStarter, free_port
 from .fakeapi import FakeBotApi, FakeUser
-
-pytestmark = pytest.mark.plain_start  # the real start: content/ parsed and indexed by the bot itself
 
 ANNA = FakeUser(1001, "Anna", username="anna_kommune")
 
