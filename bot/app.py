@@ -139,6 +139,7 @@ async def _post_init(app: App, *, load: ContentLoader | None) -> None:
         app.bot_data.content, app.bot_data.search = load(settings.content_dir)
         app.bot_data.answers = Answerer.shared(app.bot_data.content, app.bot_data.search)
     await _check_privacy_registry(app)
+    await db.release_memory()
     release_memory()
     await register_command_menu(
         app.bot,

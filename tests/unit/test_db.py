@@ -26,6 +26,22 @@ async def test_migrations_apply_once_and_are_recorded(tmp_path: Path) -> None:
         await db.close()
 
 
+async def test_releasing_the_page_cache_keeps_the_data_and_the_connection(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "x.sqlite3")
+    try:
+        await db.migrate(MIGRATIONS_DIR)
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE t (x INTEGER)")
+            await tx.execute("INSERT INTO t VALUES (7)")
+        await db.release_memory()
+        assert [r[0] for r in await db.fetchall("SELECT x FROM t")] == [7]
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO t VALUES (8)")
+        assert [r[0] for r in await db.fetchall("SELECT x FROM t ORDER BY x")] == [7, 8]
+    finally:
+        await db.close()
+
+
 async def test_failed_migration_leaves_database_unchanged(tmp_path: Path) -> None:
     migrations = tmp_path / "m"
     migrations.mkdir()
