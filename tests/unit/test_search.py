@@ -159,6 +159,19 @@ def test_a_word_found_only_inside_a_compound() -> None:
     assert [h.article_id for h in idx.search("Krankenversicherung")] == ["safety"]
 
 
+def test_a_word_inside_compounds_of_several_articles_finds_each_but_no_shorter_ending() -> None:
+    idx = small_index(
+        [
+            article("health", "Gesundheit", "Eine Auslandskrankenversicherung ist Pflicht."),
+            article("liability", "Haftung", "Die Gruppenhaftpflichtversicherung deckt Schäden."),
+            article("budget", "Haushalt", "Der Haushalt der Kommune wird jährlich beschlossen."),
+        ]
+    )
+    assert {h.article_id for h in idx.search("Versicherung")} == {"health", "liability"}
+    assert [h.article_id for h in idx.search("Krankenversicherung")] == ["health"]
+    assert not idx.search("Rung")  # too short to be a compound's head
+
+
 def test_no_compound_part_cut_from_a_verb_prefix() -> None:
     """ "fahren" is no part of "Direktverfahren" (ver|fahren), "erfahren" none of it either (…v|erfahren)."""
     idx = small_index(
