@@ -158,7 +158,7 @@ class CountingRateLimiter(AIORateLimiter):
         # Telegram's 30 per second as an even 29 (a bucket of 30 that refills as it drains lets 30 go at once and
         # more in the same second, which Telegram answers with 429: 17 of them with 10 users asking). ``pacer``
         # does it for every request to a chat, as PTB's overall limiter would, with replies first; PTB's own
-        # limiter keeps the 20 per minute per group and the pause after a 429.
+        # limiter keeps the 20 per minute per group and retries after a 429; the pause after it is held here.
         super().__init__(overall_max_rate=0, overall_time_period=0, max_retries=max_retries)
         self.pacer = pacer or Pacer()
         self._sends = sends
@@ -166,6 +166,10 @@ class CountingRateLimiter(AIORateLimiter):
         self._sleep = sleep
         self._monotonic = monotonic
         self.retry_stats = RetryStats()
+        # After a 429 no request to a chat goes out before this moment (monotonic). PTB's limiter pauses with an
+        # event that any request ending meanwhile sets again, so with updates and outbox sends side by side its
+        # pause lasted until the next answer came back (a round trip), not ``retry_after``.
+        self._flood_until = float("-inf")
 
     async def process_request(
         self,
@@ -182,10 +186,18 @@ class CountingRateLimiter(AIORateLimiter):
             send = endpoint in SEND_METHODS
 
             async def paced(*a: Any, **kw: Any) -> bool | dict[str, Any] | list[dict[str, Any]]:
+                await self._wait_out_flood()
                 await self.pacer.wait(background)  # again for a try after a 429
+                await self._wait_out_flood()  # a 429 that came while this waited for its slot
                 if send:
                     self._sends.note()  # when the request really goes out, after the limiter's own waits
-                return await original(*a, **kw)
+                try:
+                    return await original(*a, **kw)
+                except RetryAfter as exc:
+                    pause = exc.retry_after
+                    seconds = pause.total_seconds() if isinstance(pause, timedelta) else float(pause)
+                    self._flood_until = max(self._flood_until, self._monotonic() + seconds)
+                    raise
 
             callback = paced
         if not _direct_retries.get():
@@ -210,6 +222,10 @@ class CountingRateLimiter(AIORateLimiter):
                 self.retry_stats.recovered += 1
             return result
         raise AssertionError("unreachable")
+
+    async def _wait_out_flood(self) -> None:
+        while (left := self._flood_until - self._monotonic()) > 0:
+            await self._sleep(left)
 
 
 @contextmanager
