@@ -135,9 +135,7 @@ def press_first(api: FakeBotApi, user: FakeUser, message: StoredMessage) -> tupl
 class Subject:
     """One bot process (ours or the echo bot) with its fake server and users."""
 
-    def __init__(
-        self, name: str, latency: float, users: int, tmp: Path, content: Path | None = None
-    ) -> None:
+    def __init__(self, name: str, latency: float, users: int, tmp: Path, content: Path | None = None) -> None:
         self.name = name
         self.api = FakeBotApi(latency=latency).start()
         if name in ("bot", "echo-paced"):

@@ -166,10 +166,12 @@ class CountingRateLimiter(AIORateLimiter):
         self._sleep = sleep
         self._monotonic = monotonic
         self.retry_stats = RetryStats()
-        # After a 429 no request to a chat goes out before this moment (monotonic). PTB's limiter pauses with an
-        # event that any request ending meanwhile sets again, so with updates and outbox sends side by side its
-        # pause lasted until the next answer came back (a round trip), not ``retry_after``.
-        self._flood_until = float("-inf")
+        # After a 429, when requests may go out again (monotonic), by chat: PTB's limiter pauses with an event
+        # that any request ending meanwhile sets again, so with updates and outbox sends side by side its pause
+        # lasted until the next answer came back (a round trip), not ``retry_after``. A 429 for a group is its
+        # own 20 per minute and pauses that group; one for a private chat is the bot's 30 per second (a person's
+        # chat is never sent to faster) and pauses every chat, key ``None``.
+        self._flood_until: dict[int | str | None, float] = {}
 
     async def process_request(
         self,
@@ -180,23 +182,21 @@ class CountingRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        if data.get("chat_id") is not None:
+        if (chat := data.get("chat_id")) is not None:
             original = callback
             background = not _direct_retries.get()  # the outbox's sends give way to replies
             send = endpoint in SEND_METHODS
 
             async def paced(*a: Any, **kw: Any) -> bool | dict[str, Any] | list[dict[str, Any]]:
-                await self._wait_out_flood()
+                await self._wait_out_flood(chat)
                 await self.pacer.wait(background)  # again for a try after a 429
-                await self._wait_out_flood()  # a 429 that came while this waited for its slot
+                await self._wait_out_flood(chat)  # a 429 that came while this waited for its slot
                 if send:
                     self._sends.note()  # when the request really goes out, after the limiter's own waits
                 try:
                     return await original(*a, **kw)
                 except RetryAfter as exc:
-                    pause = exc.retry_after
-                    seconds = pause.total_seconds() if isinstance(pause, timedelta) else float(pause)
-                    self._flood_until = max(self._flood_until, self._monotonic() + seconds)
+                    self._note_flood(chat, exc)
                     raise
 
             callback = paced
@@ -223,9 +223,22 @@ class CountingRateLimiter(AIORateLimiter):
             return result
         raise AssertionError("unreachable")
 
-    async def _wait_out_flood(self) -> None:
-        while (left := self._flood_until - self._monotonic()) > 0:
+    def _note_flood(self, chat: int | str, exc: RetryAfter) -> None:
+        pause = exc.retry_after
+        seconds = pause.total_seconds() if isinstance(pause, timedelta) else float(pause)
+        now = self._monotonic()
+        scope = None if isinstance(chat, int) and chat > 0 else chat  # private chats have positive ids
+        for key in [key for key, until in self._flood_until.items() if until <= now]:
+            del self._flood_until[key]  # over: a group that drew one 429 is not kept for ever
+        self._flood_until[scope] = max(self._flood_until.get(scope, now), now + seconds)
+
+    async def _wait_out_flood(self, chat: int | str) -> None:
+        while (left := self._flood_left(chat)) > 0:
             await self._sleep(left)
+
+    def _flood_left(self, chat: int | str) -> float:
+        never = float("-inf")
+        return max(self._flood_until.get(None, never), self._flood_until.get(chat, never)) - self._monotonic()
 
 
 @contextmanager

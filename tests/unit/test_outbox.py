@@ -444,3 +444,35 @@ async def test_after_a_429_no_request_to_a_chat_goes_out_until_retry_after_has_p
         await request(3)  # an outbox send
     assert [chat for chat, _ in went] == [2, 3]
     assert all(at >= flood_at + 7 for _, at in went), went
+
+
+async def test_a_429_for_a_group_pauses_that_group_only() -> None:
+    """A group's 429 is its own 20 messages per minute: the staff group waits, nobody else's reply does."""
+    time = VirtualTime(send_cost=0.0)
+    limiter = CountingRateLimiter(
+        SendLog(time.monotonic),
+        max_retries=0,
+        sleep=time.sleep,
+        monotonic=time.monotonic,
+        pacer=Pacer(monotonic=time.monotonic, sleep=time.sleep),
+    )
+    await limiter.initialize()
+    group = -100_123
+    went: list[tuple[int, float]] = []
+
+    async def request(chat_id: int, *, flood: bool = False) -> Any:
+        async def call() -> bool:
+            if flood:
+                raise RetryAfter(timedelta(seconds=30))
+            went.append((chat_id, time.now))
+            return True
+
+        return await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": chat_id}, None)
+
+    flood_at = time.now
+    with pytest.raises(RetryAfter):
+        await request(group, flood=True)
+    await request(2)
+    assert went[-1][1] < flood_at + 1  # a person's reply goes in its slot
+    await request(group)
+    assert went[-1] == (group, pytest.approx(flood_at + 30, abs=0.1))
