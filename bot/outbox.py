@@ -158,7 +158,7 @@ class CountingRateLimiter(AIORateLimiter):
         # Telegram's 30 per second as an even 29 (a bucket of 30 that refills as it drains lets 30 go at once and
         # more in the same second, which Telegram answers with 429: 17 of them with 10 users asking). ``pacer``
         # does it for every request to a chat, as PTB's overall limiter would, with replies first; PTB's own
-        # limiter keeps the 20 per minute per group and the pause after a 429.
+        # limiter keeps the 20 per minute per group and retries after a 429; the pause after it is held here.
         super().__init__(overall_max_rate=0, overall_time_period=0, max_retries=max_retries)
         self.pacer = pacer or Pacer()
         self._sends = sends
@@ -166,6 +166,12 @@ class CountingRateLimiter(AIORateLimiter):
         self._sleep = sleep
         self._monotonic = monotonic
         self.retry_stats = RetryStats()
+        # After a 429, when requests may go out again (monotonic), by chat: PTB's limiter pauses with an event
+        # that any request ending meanwhile sets again, so with updates and outbox sends side by side its pause
+        # lasted until the next answer came back (a round trip), not ``retry_after``. A 429 for a group is its
+        # own 20 per minute and pauses that group; one for a private chat is the bot's 30 per second (a person's
+        # chat is never sent to faster) and pauses every chat, key ``None``.
+        self._flood_until: dict[int | str | None, float] = {}
 
     async def process_request(
         self,
@@ -176,16 +182,22 @@ class CountingRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        if data.get("chat_id") is not None:
+        if (chat := data.get("chat_id")) is not None:
             original = callback
             background = not _direct_retries.get()  # the outbox's sends give way to replies
             send = endpoint in SEND_METHODS
 
             async def paced(*a: Any, **kw: Any) -> bool | dict[str, Any] | list[dict[str, Any]]:
+                await self._wait_out_flood(chat)
                 await self.pacer.wait(background)  # again for a try after a 429
+                await self._wait_out_flood(chat)  # a 429 that came while this waited for its slot
                 if send:
                     self._sends.note()  # when the request really goes out, after the limiter's own waits
-                return await original(*a, **kw)
+                try:
+                    return await original(*a, **kw)
+                except RetryAfter as exc:
+                    self._note_flood(chat, exc)
+                    raise
 
             callback = paced
         if not _direct_retries.get():
@@ -210,6 +222,23 @@ class CountingRateLimiter(AIORateLimiter):
                 self.retry_stats.recovered += 1
             return result
         raise AssertionError("unreachable")
+
+    def _note_flood(self, chat: int | str, exc: RetryAfter) -> None:
+        pause = exc.retry_after
+        seconds = pause.total_seconds() if isinstance(pause, timedelta) else float(pause)
+        now = self._monotonic()
+        scope = None if isinstance(chat, int) and chat > 0 else chat  # private chats have positive ids
+        for key in [key for key, until in self._flood_until.items() if until <= now]:
+            del self._flood_until[key]  # over: a group that drew one 429 is not kept for ever
+        self._flood_until[scope] = max(self._flood_until.get(scope, now), now + seconds)
+
+    async def _wait_out_flood(self, chat: int | str) -> None:
+        while (left := self._flood_left(chat)) > 0:
+            await self._sleep(left)
+
+    def _flood_left(self, chat: int | str) -> float:
+        never = float("-inf")
+        return max(self._flood_until.get(None, never), self._flood_until.get(chat, never)) - self._monotonic()
 
 
 @contextmanager

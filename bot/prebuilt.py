@@ -83,7 +83,7 @@ def load(content_dir: Path, data_dir: Path, *, in_child: bool = True) -> Loaded:
     path = data_dir / FILE_NAME
     key = fingerprint(content_dir)
     loaded = _read(path, key) or _read(content_dir.parent / FILE_NAME, key)
-    if loaded is None and in_child and _build_in_child(content_dir, data_dir):
+    if loaded is None and in_child and _child_built(content_dir, data_dir, key):
         loaded = _read(path, key)
     if loaded is None:
         loaded = build(content_dir)
@@ -93,8 +93,9 @@ def load(content_dir: Path, data_dir: Path, *, in_child: bool = True) -> Loaded:
 
 def write_file(content_dir: str, data_dir: str) -> int:
     """Build and write the file (the child process of ``load``); 0 if it was written."""
-    content = Path(content_dir)
-    return 0 if _write(Path(data_dir) / FILE_NAME, fingerprint(content), build(content)) else 1
+    content, data = Path(content_dir), Path(data_dir)
+    data.mkdir(parents=True, exist_ok=True)  # an early child of a first start comes before the database does
+    return 0 if _write(data / FILE_NAME, fingerprint(content), build(content)) else 1
 
 
 def write_shipped(content_dir: Path) -> None:
@@ -118,23 +119,86 @@ def ensure_shipped(content_dir: Path) -> bool:
     return True
 
 
-def _build_in_child(content_dir: Path, data_dir: Path) -> bool:
+@dataclass(frozen=True, slots=True)
+class _Child:
+    content_dir: Path
+    data_dir: Path
+    key: bytes
+    process: subprocess.Popen[bytes]
+
+
+_early: _Child | None = None  # the child ``start_early`` started, until ``load`` takes it
+
+
+def start_early(content_dir: Path, data_dir: Path) -> bool:
+    """Start the child process that builds the file now, if neither file fits; True if one was started.
+
+    ``python -m bot run`` calls this before python-telegram-bot and the bot's modules load, so the build (about
+    1.3 s) runs beside the rest of the start instead of after it; ``load`` then waits for this child instead of
+    starting one.
+    """
+    global _early
+    key = fingerprint(content_dir)
+    if _header_fits(data_dir / FILE_NAME, key) or _header_fits(content_dir.parent / FILE_NAME, key):
+        return False
+    child = _spawn_child(content_dir, data_dir)
+    if child is not None:
+        _early = _Child(content_dir, data_dir, key, child)
+    return child is not None
+
+
+def _header_fits(path: Path, key: bytes) -> bool:
+    try:
+        with path.open("rb") as file:
+            return file.readline() == key
+    except OSError:
+        return False
+
+
+def _spawn_child(content_dir: Path, data_dir: Path) -> subprocess.Popen[bytes] | None:
     command = (
         "import sys; from bot.prebuilt import write_file; sys.exit(write_file(sys.argv[1], sys.argv[2]))"
     )
     try:
-        done = subprocess.run(
+        return subprocess.Popen(
             [sys.executable, "-c", command, str(content_dir), str(data_dir)],
-            capture_output=True,
-            timeout=_CHILD_TIMEOUT,
-            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
-    except (OSError, subprocess.SubprocessError) as exc:
+    except OSError as exc:
         log.info("building the content in a child process failed (%s); building here", exc)
+        return None
+
+
+def _child_built(content_dir: Path, data_dir: Path, key: bytes) -> bool:
+    """Build the file in a child process (the one ``start_early`` started for the same content and key, else a
+    new one) and wait for it; True if it wrote the file."""
+    global _early
+    early, _early = _early, None
+    if early is not None and (early.content_dir, early.data_dir, early.key) == (content_dir, data_dir, key):
+        child: subprocess.Popen[bytes] | None = early.process
+    else:
+        if early is not None:
+            early.process.kill()  # built for other content: not worth waiting for
+            early.process.wait()
+        child = _spawn_child(content_dir, data_dir)
+    if child is None:
         return False
-    if done.returncode != 0:
-        log.info("building the content in a child process failed (exit %s); building here", done.returncode)
-    return done.returncode == 0
+    try:
+        _, errors = child.communicate(timeout=_CHILD_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        log.info("building the content in a child process took over %s s; building here", _CHILD_TIMEOUT)
+        return False
+    if child.returncode != 0:
+        last = errors.decode(errors="replace").strip().splitlines()[-1:] or [""]
+        log.info(
+            "building the content in a child process failed (exit %s: %s); building here",
+            child.returncode,
+            last[0],
+        )
+    return child.returncode == 0
 
 
 def _read(path: Path, key: bytes) -> Loaded | None:

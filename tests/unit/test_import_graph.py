@@ -99,3 +99,23 @@ def test_the_walk_finds_a_cycle(tmp_path: Path) -> None:
     known = {"bot.a", "bot.b"}
     assert _imports("bot.a", tmp_path / "a.py", known) == {"bot.b"}
     assert _imports("bot.b", tmp_path / "b.py", known) == {"bot.a"}
+
+
+HEAVY = ("docx", "lxml", "icalendar", "yaml")  # python-docx (with lxml), the .ics builder, the content loader
+
+
+def test_heavy_libraries_load_when_first_needed_not_at_start() -> None:
+    """Start-up time and memory at rest: the bot with every handler imported has loaded none of them yet (the
+    DOCX plan, an .ics file and reading the YAML sources import them on first use)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "import bot.cli, bot.app, bot.prebuilt, handlers\n"
+        f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split() == [], done.stdout

@@ -221,3 +221,38 @@ async def test_retention_purges_handled_ids_after_a_day_and_set_aside_updates_af
     assert await purge_inbox(db, start + timedelta(days=31)) == 1  # the set-aside update with its content
     assert await states(db) == {3: "pending"}  # never what is still to be handled
     assert await db.inbox_counts() == {"pending": 1}
+
+
+def _in_chat(update_id: int, chat_id: int, user_id: int) -> Update:
+    raw = message(update_id, chat_id)
+    raw["message"]["chat"]["type"] = "group" if chat_id < 0 else "private"
+    raw["message"]["from"]["id"] = user_id
+    return Update.de_json(raw, None)
+
+
+async def test_processor_keeps_one_users_order_across_chats() -> None:
+    """A user's update in a group and their next one in the private chat run one after the other (their
+    ``user_data`` and dialogues are shared), while another user's private update goes ahead."""
+    processor = ChatOrderedUpdateProcessor(16)
+    events: list[str] = []
+    release = asyncio.Event()
+
+    async def slow(name: str) -> None:
+        events.append(f"start {name}")
+        await release.wait()
+        events.append(f"end {name}")
+
+    async def quick(name: str) -> None:
+        events.append(f"run {name}")
+
+    tasks = [
+        asyncio.create_task(processor.process_update(_in_chat(1, -300, 5), slow("group"))),
+        asyncio.create_task(processor.process_update(_in_chat(2, 5, 5), quick("private"))),
+        asyncio.create_task(processor.process_update(_in_chat(3, 6, 6), quick("other"))),
+    ]
+    await asyncio.sleep(0.01)
+    assert events == ["start group", "run other"]
+    release.set()
+    await asyncio.gather(*tasks)
+    assert events == ["start group", "run other", "end group", "run private"]
+    assert processor.keys_in_use == 0

@@ -11,12 +11,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from telegram.error import RetryAfter
 from telegram.ext import ExtBot
 
 from bot.clock import FakeClock
 from bot.db import Database, OutboxRow, Tx
 from bot.offline import OFFLINE_TOKEN, Call, OfflineBotApi
-from bot.outbox import HEADROOM, MAX_IN_FLIGHT, MESSAGE, TELEGRAM_PER_SECOND, Outbox, payload
+from bot.outbox import (
+    HEADROOM,
+    MAX_IN_FLIGHT,
+    MESSAGE,
+    TELEGRAM_PER_SECOND,
+    CountingRateLimiter,
+    Outbox,
+    SendLog,
+    payload,
+    without_direct_retries,
+)
+from bot.pacing import Pacer
 from tests.harness import harness
 
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -398,3 +410,70 @@ async def test_the_next_batch_starts_while_the_last_sends_are_under_way_and_keep
     assert overlapped == [True]  # the second batch began while sends of the first were under way
     assert [text for chat, text in sent if chat == 500] == ["eins", "zwei", "drei"]
     assert len(batches_done) == 2 and batches_done[0] >= 100
+
+
+async def test_after_a_429_no_request_to_a_chat_goes_out_until_retry_after_has_passed() -> None:
+    """With updates and outbox sends side by side, PTB's limiter alone did not hold the pause: its event is set
+    again by any request that ends meanwhile (and with ``max_retries=0``, as here so that PTB does not sleep on
+    the real clock before its retry, never cleared). A reply or send that starts after the 429 waits it out."""
+    time = VirtualTime(send_cost=0.0)
+    limiter = CountingRateLimiter(
+        SendLog(time.monotonic),
+        max_retries=0,
+        sleep=time.sleep,
+        monotonic=time.monotonic,
+        pacer=Pacer(monotonic=time.monotonic, sleep=time.sleep),
+    )
+    await limiter.initialize()
+    flood_at = time.now
+    went: list[tuple[int, float]] = []
+
+    async def request(chat_id: int, *, flood: bool = False) -> Any:
+        async def call() -> bool:
+            if flood:
+                raise RetryAfter(timedelta(seconds=7))
+            went.append((chat_id, time.now))
+            return True
+
+        return await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": chat_id}, None)
+
+    with pytest.raises(RetryAfter):
+        await request(1, flood=True)
+    await request(2)  # someone else's reply
+    with without_direct_retries():
+        await request(3)  # an outbox send
+    assert [chat for chat, _ in went] == [2, 3]
+    assert all(at >= flood_at + 7 for _, at in went), went
+
+
+async def test_a_429_for_a_group_pauses_that_group_only() -> None:
+    """A group's 429 is its own 20 messages per minute: the staff group waits, nobody else's reply does."""
+    time = VirtualTime(send_cost=0.0)
+    limiter = CountingRateLimiter(
+        SendLog(time.monotonic),
+        max_retries=0,
+        sleep=time.sleep,
+        monotonic=time.monotonic,
+        pacer=Pacer(monotonic=time.monotonic, sleep=time.sleep),
+    )
+    await limiter.initialize()
+    group = -100_123
+    went: list[tuple[int, float]] = []
+
+    async def request(chat_id: int, *, flood: bool = False) -> Any:
+        async def call() -> bool:
+            if flood:
+                raise RetryAfter(timedelta(seconds=30))
+            went.append((chat_id, time.now))
+            return True
+
+        return await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": chat_id}, None)
+
+    flood_at = time.now
+    with pytest.raises(RetryAfter):
+        await request(group, flood=True)
+    await request(2)
+    assert went[-1][1] < flood_at + 1  # a person's reply goes in its slot
+    await request(group)
+    chat, at = went[-1]
+    assert chat == group and at == pytest.approx(flood_at + 30, abs=0.1)

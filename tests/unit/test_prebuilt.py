@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import yaml
 from bot import prebuilt
 from bot.answers import Answerer, answer_json
 from bot.content import ContentError
+from bot.startup import build_content_early
 from tests.content_cache import REPO_CONTENT, cached_content, cached_index
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -165,3 +167,77 @@ def test_a_file_shipped_beside_the_content_is_read_when_the_data_folder_has_none
     os.chmod(shipped, 0o666)
     prebuilt.load(content, data, in_child=False)
     assert counting.calls == 1 and (data / prebuilt.FILE_NAME).exists()
+
+
+@pytest.fixture
+def spawned(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Path, Path]]:
+    """The child processes started, by content and data folder; none started early before the test."""
+    calls: list[tuple[Path, Path]] = []
+    spawn = prebuilt._spawn_child
+
+    def counting(content_dir: Path, data_dir: Path) -> subprocess.Popen[bytes] | None:
+        calls.append((content_dir, data_dir))
+        return spawn(content_dir, data_dir)
+
+    monkeypatch.setattr(prebuilt, "_spawn_child", counting)
+    monkeypatch.setattr(prebuilt, "_early", None)
+    return calls
+
+
+def _not_here(content_dir: Path) -> prebuilt.Loaded:
+    raise AssertionError("built in the bot's own process")
+
+
+def test_a_child_started_early_is_the_one_the_start_waits_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spawned: list[tuple[Path, Path]]
+) -> None:
+    content = tmp_path / "content"  # no shipped file beside this copy
+    shutil.copytree(REPO_CONTENT, content)
+    data = tmp_path / "data" / "not-yet"  # a first start: the database has not made the folder yet
+    monkeypatch.setattr(prebuilt, "build", _not_here)
+    assert prebuilt.start_early(content, data)
+    loaded = prebuilt.load(content, data)
+    assert spawned == [(content, data)]
+    question = "Wie finden wir eine Partnerorganisation in Polen?"
+    assert _answers(loaded, [question]) == _answers(_shipped(), [question])
+    assert not prebuilt.start_early(content, data)  # the file fits now: nothing to build
+    assert spawned == [(content, data)]
+
+
+def test_an_early_child_for_another_folder_is_stopped_and_the_start_builds_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spawned: list[tuple[Path, Path]]
+) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(REPO_CONTENT, content)
+    other, data = tmp_path / "other", tmp_path / "data"
+    assert prebuilt.start_early(content, other)
+    early = prebuilt._early
+    assert early is not None
+    monkeypatch.setattr(prebuilt, "build", _not_here)
+    prebuilt.load(content, data)
+    assert spawned == [(content, other), (content, data)]
+    assert early.process.returncode is not None  # stopped and reaped, not left running
+    assert (data / prebuilt.FILE_NAME).exists() and prebuilt._early is None
+
+
+def test_only_the_run_verb_builds_early_and_bad_settings_are_left_to_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[tuple[Path, Path]] = []
+
+    def start_early(content_dir: Path, data_dir: Path) -> bool:
+        started.append((content_dir, data_dir))
+        return True
+
+    monkeypatch.setattr(prebuilt, "start_early", start_early)
+    monkeypatch.setenv("BOT_CONTENT_DIR", str(tmp_path / "content"))
+    monkeypatch.setenv("BOT_DATABASE", str(tmp_path / "data" / "bot.sqlite3"))
+    for argv in (["demo"], ["ask", "Frage"], ["check-content"]):
+        build_content_early(argv)
+    assert started == []
+    build_content_early([])
+    build_content_early(["run"])
+    assert started == [(tmp_path / "content", tmp_path / "data")] * 2
+    monkeypatch.setenv("BOT_LOG_LEVEL", "LOUD")
+    build_content_early(["run"])
+    assert len(started) == 2
