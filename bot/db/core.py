@@ -22,6 +22,7 @@ import typing
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self, TypeVar
@@ -152,8 +153,18 @@ class Tx(Reader):
         return cur.lastrowid
 
 
+# True in the task that holds the write transaction (and in tasks it starts): its reads need not wait for it.
+_in_transaction: ContextVar[bool] = ContextVar("in_transaction", default=False)
+
+
 class DatabaseCore(Reader):
-    """One connection for the whole process; open with ``Database.open``."""
+    """One connection for the whole process; open with ``Database.open``.
+
+    Reads and writes share the connection, so a read while another task's transaction is open would see that
+    transaction half done, and rows it may still roll back (updates run side by side: a reply's read between
+    the statements of an announcement's fan-out). Reads outside a transaction therefore wait for an open one to
+    end (``_settled``); they are serialised on the connection's one thread anyway.
+    """
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
@@ -165,6 +176,22 @@ class DatabaseCore(Reader):
         # Users seen in this process and their language: every private update asks, so the answer is kept in
         # memory (bounded; erasure forgets the user) instead of a database read per update.
         self._known_users: OrderedDict[int, str | None] = OrderedDict()
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        async with self._settled():
+            return await super().fetchone(sql, params)
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        async with self._settled():
+            return await super().fetchall(sql, params)
+
+    @asynccontextmanager
+    async def _settled(self) -> AsyncIterator[None]:
+        if _in_transaction.get():
+            yield  # the transaction's own task: it reads what it wrote, as through its ``Tx``
+        else:
+            async with self._write_lock:
+                yield
 
     @classmethod
     async def open(cls, path: Path) -> Self:
@@ -201,6 +228,7 @@ class DatabaseCore(Reader):
         """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` on any exception; writers are serialised."""
         async with self._write_lock:
             await self._conn.execute("BEGIN IMMEDIATE")
+            inside = _in_transaction.set(True)
             try:
                 yield Tx(self._conn)
             except BaseException:
@@ -208,6 +236,8 @@ class DatabaseCore(Reader):
                 raise
             else:
                 await self._conn.execute("COMMIT")
+            finally:
+                _in_transaction.reset(inside)
 
     async def write(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement in a transaction of its own; how many rows it changed."""

@@ -97,6 +97,45 @@ async def test_transactions_roll_back_and_serialise(tmp_path: Path) -> None:
         await db.close()
 
 
+async def test_a_read_beside_an_open_transaction_sees_only_what_was_committed(tmp_path: Path) -> None:
+    """Updates run side by side on one connection: a read while another task's transaction is open must not see
+    its rows half written, nor rows it then rolls back; the transaction's own task reads what it wrote."""
+    db = await Database.open(tmp_path / "x.sqlite3")
+    try:
+        await db.write("CREATE TABLE t (n INTEGER)")
+        written, release = asyncio.Event(), asyncio.Event()
+        own: list[int] = []
+
+        async def writer(fail: bool) -> None:
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO t VALUES (1)")
+                own.append(len(await db.fetchall("SELECT n FROM t")))  # the own task's read, no deadlock
+                written.set()
+                await release.wait()
+                await tx.execute("INSERT INTO t VALUES (2)")
+                if fail:
+                    raise RuntimeError("boom")
+
+        for fail, after in ((True, []), (False, [1, 2])):
+            written.clear()
+            release.clear()
+            task = asyncio.create_task(writer(fail))
+            await written.wait()
+            reader = asyncio.create_task(db.fetchall("SELECT n FROM t ORDER BY n"))
+            await asyncio.sleep(0.05)  # the reader's turn while the transaction is open
+            release.set()
+            rows = [int(r[0]) for r in await reader]
+            if fail:
+                with pytest.raises(RuntimeError):
+                    await task
+            else:
+                await task
+            assert rows == after  # never [1] (half written) nor a rolled-back row
+        assert own == [1, 1]
+    finally:
+        await db.close()
+
+
 async def test_online_backup_is_a_working_database(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "x.sqlite3")
     try:
