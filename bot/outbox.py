@@ -166,12 +166,12 @@ class CountingRateLimiter(AIORateLimiter):
         self._sleep = sleep
         self._monotonic = monotonic
         self.retry_stats = RetryStats()
-        # After a 429, when requests may go out again (monotonic), by chat: PTB's limiter pauses with an event
-        # that any request ending meanwhile sets again, so with updates and outbox sends side by side its pause
-        # lasted until the next answer came back (a round trip), not ``retry_after``. A 429 for a group is its
-        # own 20 per minute and pauses that group; one for a private chat is the bot's 30 per second (a person's
-        # chat is never sent to faster) and pauses every chat, key ``None``.
-        self._flood_until: dict[int | str | None, float] = {}
+        # After a 429 for a group, when requests to it may go out again (monotonic). PTB's limiter pauses with an
+        # event that any request ending meanwhile sets again, so with updates and outbox sends side by side its
+        # pause lasted until the next answer came back (a round trip), not ``retry_after``. A 429 for a group is
+        # its own 20 per minute and pauses that group; one for a private chat is the bot's 30 per second (a
+        # person's chat is never sent to faster) and holds the pacer, which then goes on evenly.
+        self._group_flood_until: dict[int | str, float] = {}
 
     async def process_request(
         self,
@@ -188,9 +188,9 @@ class CountingRateLimiter(AIORateLimiter):
             send = endpoint in SEND_METHODS
 
             async def paced(*a: Any, **kw: Any) -> bool | dict[str, Any] | list[dict[str, Any]]:
-                await self._wait_out_flood(chat)
+                await self._wait_out_group_flood(chat)
                 await self.pacer.wait(background)  # again for a try after a 429
-                await self._wait_out_flood(chat)  # a 429 that came while this waited for its slot
+                await self._wait_out_group_flood(chat)  # a 429 that came while this waited for its slot
                 if send:
                     self._sends.note()  # when the request really goes out, after the limiter's own waits
                 try:
@@ -227,18 +227,16 @@ class CountingRateLimiter(AIORateLimiter):
         pause = exc.retry_after
         seconds = pause.total_seconds() if isinstance(pause, timedelta) else float(pause)
         now = self._monotonic()
-        scope = None if isinstance(chat, int) and chat > 0 else chat  # private chats have positive ids
-        for key in [key for key, until in self._flood_until.items() if until <= now]:
-            del self._flood_until[key]  # over: a group that drew one 429 is not kept for ever
-        self._flood_until[scope] = max(self._flood_until.get(scope, now), now + seconds)
+        if isinstance(chat, int) and chat > 0:  # a private chat (positive id): the bot's overall limit
+            self.pacer.hold(now + seconds)
+            return
+        for key in [key for key, until in self._group_flood_until.items() if until <= now]:
+            del self._group_flood_until[key]  # over: a group that drew one 429 is not kept for ever
+        self._group_flood_until[chat] = max(self._group_flood_until.get(chat, now), now + seconds)
 
-    async def _wait_out_flood(self, chat: int | str) -> None:
-        while (left := self._flood_left(chat)) > 0:
+    async def _wait_out_group_flood(self, chat: int | str) -> None:
+        while (left := self._group_flood_until.get(chat, float("-inf")) - self._monotonic()) > 0:
             await self._sleep(left)
-
-    def _flood_left(self, chat: int | str) -> float:
-        never = float("-inf")
-        return max(self._flood_until.get(None, never), self._flood_until.get(chat, never)) - self._monotonic()
 
 
 @contextmanager

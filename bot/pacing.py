@@ -12,6 +12,10 @@ and 31 requests that arrive within one second draw a 429. At an even 29 per seco
 a loaded test server (load 6 on 2 cores) saw them inside one second now and then (1-2 × 429 in 5 runs with 50
 users asking); at 28.5 they span 1.05 s, and the cap keeps it so when a late slot is made up.
 
+After a 429 that stands for the bot's overall limit, ``hold`` gives out no slot until its ``retry_after`` has
+passed; then the slots go on one interval apart from there, so the requests that waited meanwhile do not all go
+at once (which drew the next 429, and the next: 16 in one loaded run).
+
 Two queues: a request of someone waiting (a reply, an edited menu) takes the next free slot before any waiting
 background send (the outbox: announcements, reminders), so an announcement uses only the slots replies leave and
 never delays an answer by more than the one slot already given out.
@@ -45,6 +49,7 @@ class Pacer:
         self._monotonic = monotonic
         self._sleep = sleep
         self._next = float("-inf")  # the earliest moment the next slot may be given out
+        self._held_until = float("-inf")  # no slot before this moment (after a 429)
         # When the last slots were given out.
         self._recent: deque[float] = deque(maxlen=max(1, most))
         self._within = within
@@ -69,10 +74,16 @@ class Pacer:
             self._driver = asyncio.get_running_loop().create_task(self._drive())
         await future  # a cancelled waiter's future is done: the driver skips it
 
+    def hold(self, until: float) -> None:
+        """Give out no slot before ``until`` (monotonic seconds): Telegram answered 429 for the bot as a whole."""
+        self._held_until = max(self._held_until, until)
+
     def _free_at(self) -> float:
-        # The next slot, but not before the oldest of the last ``most`` slots is ``within`` seconds old.
+        # The next slot, but not before the oldest of the last ``most`` slots is ``within`` seconds old, nor
+        # during a hold.
         full = len(self._recent) == self._recent.maxlen
-        return max(self._next, self._recent[0] + self._within) if full else self._next
+        free = max(self._next, self._recent[0] + self._within) if full else self._next
+        return max(free, self._held_until)
 
     def _pop(self) -> asyncio.Future[None] | None:
         for queue in self._queues:
@@ -85,8 +96,8 @@ class Pacer:
     async def _drive(self) -> None:
         try:
             while True:
-                delay = self._free_at() - self._monotonic()
-                if delay > 0:
+                # Again after each sleep: a hold may have begun meanwhile.
+                while (delay := self._free_at() - self._monotonic()) > 0:
                     await self._sleep(delay)
                 future = self._pop()  # chosen after the sleep: a reply that came meanwhile goes first
                 if future is None:

@@ -82,3 +82,21 @@ async def test_a_cancelled_waiter_gives_its_slot_to_the_next() -> None:
     await kept
     assert [name for name, _ in log] == ["first", "kept"]
     assert pacer.waiting == 0
+
+
+async def test_a_hold_gives_no_slot_until_it_ends_and_then_no_burst() -> None:
+    """After a 429 for the bot as a whole: nothing goes out during the hold, and the requests that waited go one
+    slot apart after it, not all at once (which would draw the next 429)."""
+    time = Time()
+    pacer = Pacer(10, most=11, within=1.05, monotonic=time.monotonic, sleep=time.sleep)
+    log: list[tuple[str, float]] = []
+    await timed(pacer, time, "before", log, False)
+    pacer.hold(101.0)
+    await asyncio.gather(*(timed(pacer, time, f"r{i}", log, i % 2 == 1) for i in range(4)))
+    assert [(name, round(at - 100.0, 6)) for name, at in log] == [
+        ("before", 0.0),
+        ("r0", 1.0),
+        ("r2", 1.05),  # replies first, as always; half a slot early once, as after any idle spell
+        ("r1", 1.15),
+        ("r3", 1.25),
+    ]
