@@ -162,18 +162,26 @@ def _update(update_id: int, chat_id: int) -> Update:
     return Update.de_json(message(update_id, chat_id), None)
 
 
+class Steps:
+    """Handlers that note when they run: ``slow`` waits for ``release``, ``quick`` does not."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+        self.release = asyncio.Event()
+
+    async def slow(self, name: str) -> None:
+        self.events.append(f"start {name}")
+        await self.release.wait()
+        self.events.append(f"end {name}")
+
+    async def quick(self, name: str) -> None:
+        self.events.append(f"run {name}")
+
+
 async def test_processor_keeps_one_chats_order_and_runs_chats_side_by_side() -> None:
     processor = ChatOrderedUpdateProcessor(16)
-    events: list[str] = []
-    release = asyncio.Event()
-
-    async def slow(name: str) -> None:
-        events.append(f"start {name}")
-        await release.wait()
-        events.append(f"end {name}")
-
-    async def quick(name: str) -> None:
-        events.append(f"run {name}")
+    steps = Steps()
+    events, release, slow, quick = steps.events, steps.release, steps.slow, steps.quick
 
     tasks = [
         asyncio.create_task(processor.process_update(_update(1, 100), slow("a1"))),
@@ -234,16 +242,8 @@ async def test_processor_keeps_one_users_order_across_chats() -> None:
     """A user's update in a group and their next one in the private chat run one after the other (their
     ``user_data`` and dialogues are shared), while another user's private update goes ahead."""
     processor = ChatOrderedUpdateProcessor(16)
-    events: list[str] = []
-    release = asyncio.Event()
-
-    async def slow(name: str) -> None:
-        events.append(f"start {name}")
-        await release.wait()
-        events.append(f"end {name}")
-
-    async def quick(name: str) -> None:
-        events.append(f"run {name}")
+    steps = Steps()
+    events, release, slow, quick = steps.events, steps.release, steps.slow, steps.quick
 
     tasks = [
         asyncio.create_task(processor.process_update(_in_chat(1, -300, 5), slow("group"))),

@@ -412,68 +412,61 @@ async def test_the_next_batch_starts_while_the_last_sends_are_under_way_and_keep
     assert len(batches_done) == 2 and batches_done[0] >= 100
 
 
+class Flooded:
+    """A rate limiter on virtual time whose requests note when they went out, or draw a 429."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.time = VirtualTime(send_cost=0.0)
+        self.limiter = CountingRateLimiter(
+            SendLog(self.time.monotonic),
+            max_retries=0,
+            sleep=self.time.sleep,
+            monotonic=self.time.monotonic,
+            pacer=Pacer(monotonic=self.time.monotonic, sleep=self.time.sleep),
+        )
+        self.retry_after = retry_after
+        self.went: list[tuple[int, float]] = []
+
+    @classmethod
+    async def start(cls, retry_after: int) -> Flooded:
+        flooded = cls(retry_after)
+        await flooded.limiter.initialize()
+        return flooded
+
+    async def request(self, chat_id: int, *, flood: bool = False) -> Any:
+        async def call() -> bool:
+            if flood:
+                raise RetryAfter(timedelta(seconds=self.retry_after))
+            self.went.append((chat_id, self.time.now))
+            return True
+
+        return await self.limiter.process_request(call, (), {}, "sendMessage", {"chat_id": chat_id}, None)
+
+
 async def test_after_a_429_no_request_to_a_chat_goes_out_until_retry_after_has_passed() -> None:
     """With updates and outbox sends side by side, PTB's limiter alone did not hold the pause: its event is set
     again by any request that ends meanwhile (and with ``max_retries=0``, as here so that PTB does not sleep on
     the real clock before its retry, never cleared). A reply or send that starts after the 429 waits it out."""
-    time = VirtualTime(send_cost=0.0)
-    limiter = CountingRateLimiter(
-        SendLog(time.monotonic),
-        max_retries=0,
-        sleep=time.sleep,
-        monotonic=time.monotonic,
-        pacer=Pacer(monotonic=time.monotonic, sleep=time.sleep),
-    )
-    await limiter.initialize()
-    flood_at = time.now
-    went: list[tuple[int, float]] = []
-
-    async def request(chat_id: int, *, flood: bool = False) -> Any:
-        async def call() -> bool:
-            if flood:
-                raise RetryAfter(timedelta(seconds=7))
-            went.append((chat_id, time.now))
-            return True
-
-        return await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": chat_id}, None)
-
+    flooded = await Flooded.start(retry_after=7)
+    flood_at = flooded.time.now
     with pytest.raises(RetryAfter):
-        await request(1, flood=True)
-    await request(2)  # someone else's reply
+        await flooded.request(1, flood=True)
+    await flooded.request(2)  # someone else's reply
     with without_direct_retries():
-        await request(3)  # an outbox send
-    assert [chat for chat, _ in went] == [2, 3]
-    assert all(at >= flood_at + 7 for _, at in went), went
+        await flooded.request(3)  # an outbox send
+    assert [chat for chat, _ in flooded.went] == [2, 3]
+    assert all(at >= flood_at + 7 for _, at in flooded.went), flooded.went
 
 
 async def test_a_429_for_a_group_pauses_that_group_only() -> None:
     """A group's 429 is its own 20 messages per minute: the staff group waits, nobody else's reply does."""
-    time = VirtualTime(send_cost=0.0)
-    limiter = CountingRateLimiter(
-        SendLog(time.monotonic),
-        max_retries=0,
-        sleep=time.sleep,
-        monotonic=time.monotonic,
-        pacer=Pacer(monotonic=time.monotonic, sleep=time.sleep),
-    )
-    await limiter.initialize()
+    flooded = await Flooded.start(retry_after=30)
     group = -100_123
-    went: list[tuple[int, float]] = []
-
-    async def request(chat_id: int, *, flood: bool = False) -> Any:
-        async def call() -> bool:
-            if flood:
-                raise RetryAfter(timedelta(seconds=30))
-            went.append((chat_id, time.now))
-            return True
-
-        return await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": chat_id}, None)
-
-    flood_at = time.now
+    flood_at = flooded.time.now
     with pytest.raises(RetryAfter):
-        await request(group, flood=True)
-    await request(2)
-    assert went[-1][1] < flood_at + 1  # a person's reply goes in its slot
-    await request(group)
-    chat, at = went[-1]
+        await flooded.request(group, flood=True)
+    await flooded.request(2)
+    assert flooded.went[-1][1] < flood_at + 1  # a person's reply goes in its slot
+    await flooded.request(group)
+    chat, at = flooded.went[-1]
     assert chat == group and at == pytest.approx(flood_at + 30, abs=0.1)
