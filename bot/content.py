@@ -223,9 +223,9 @@ def load_content(root: Path, today: date | None = None) -> Content:
         codes = [land.code for land in servicepoints.laender]
         missing = sorted(set(LAND_CODES) - set(codes))
         if missing:
-            problems.append(f"servicepoints.yaml: Länder missing: {', '.join(missing)}")
+            problems.append(f"servicepoints.yaml: federal states missing: {', '.join(missing)}")
         if len(codes) != len(set(codes)):
-            problems.append("servicepoints.yaml: a Land is listed twice")
+            problems.append("servicepoints.yaml: a federal state is listed twice")
 
     for article in articles.values():
         if article.topic not in menu:

@@ -15,7 +15,7 @@ from bot.german_text import fold
 
 _WORDS = re.compile(r"[^\W_]+")
 
-# Common short forms of the Länder besides their codes (typed input only; names come from servicepoints.yaml).
+# Common short forms of the federal states besides their codes (typed input only; names come from servicepoints.yaml).
 LAND_ALIASES: dict[str, tuple[str, ...]] = {
     "NW": ("NRW",),
     "RP": ("RLP",),

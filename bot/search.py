@@ -132,7 +132,7 @@ _PARTICLES = frozenset(
 )
 _PARTICLE_REACH = 8
 _PARTICLE_WEIGHT = 0.9
-# Words with which people say who and where they are ("Wir sind ein kleiner Landkreis in Bayern, …"); the Länder
+# Words with which people say who and where they are ("Wir sind ein kleiner Landkreis in Bayern, …"); the federal states
 # (with every spelling of their synonym groups) are added from the content. They count at _CONTEXT_WEIGHT when
 # the question also names a topic.
 _ASKER_WORDS_RAW = """
@@ -461,7 +461,7 @@ def _reversed(word: str) -> str:
 
 
 def context_stems(content: Content) -> frozenset[str]:
-    """The stems of words that say who and where the asker is: _ASKER_WORDS and the Länder, each with all the
+    """The stems of words that say who and where the asker is: _ASKER_WORDS and the federal states, each with all the
     terms of its synonym groups (NRW, BaWü, bayerisch …)."""
     stems = {stem(fold(word)) for word in _ASKER_WORDS_RAW.split()}
     laender = {term_key(land.name) for land in content.servicepoints.laender}

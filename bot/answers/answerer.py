@@ -224,7 +224,7 @@ class Answerer:
         strong = base.programme is not None and self._article_programme.get(article_id) == base.programme
         chosen = self._sections.choose_section(base.question, article_id, base.intent, strong=strong)
         if base.land is not None and base.land_source == "question":
-            # an article with a section per Land (Länder programmes, service points): the Land asked about
+            # an article with a section per Land (the federal states' programmes, service points): the Land asked about
             chosen = self._sections.land_passage(article_id, self._laender[base.land].name) or chosen
         overview = self.passages.overview(article_id)
         if chosen is None:

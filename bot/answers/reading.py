@@ -152,7 +152,7 @@ FOLLOW_WORDS = frozenset(
         "neuen",
     ]
 )
-# Extra spellings of Länder (folded) that are not in synonyms.yaml; upper-case codes are matched as typed.
+# Extra spellings of the federal states (folded) that are not in synonyms.yaml; upper-case codes are matched as typed.
 _LAND_EXTRA = {
     "nds": "NI",
     "nrw": "NW",
@@ -168,7 +168,7 @@ _PLACE_PREFIXES = ("landkreis", "kreis", "stadt", "hansestadt", "region", "stadt
 
 
 class QuestionReader:
-    """The terms of the content's Länder, programmes and partner countries, and the intents' cue words."""
+    """The terms of the content's federal states, programmes and partner countries, and the intents' cue words."""
 
     def __init__(self, content: Content) -> None:
         self._laender = {land.code for land in content.servicepoints.laender}
@@ -272,7 +272,7 @@ class QuestionReader:
 
 
 def programme_key(fp_id: str, keys: Iterable[str]) -> str | None:
-    """The deadlines.yaml programme a Förder-Finder entry belongs to (kjp-begegnung → kjp)."""
+    """The deadlines.yaml programme a funding-finder entry belongs to (kjp-begegnung → kjp)."""
     known = set(keys)
     if fp_id in known:
         return fp_id

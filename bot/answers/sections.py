@@ -14,7 +14,7 @@ from bot.passages import Passage, PassageIndex
 from bot.telegram_html import html_to_plain
 
 # Section headings that cover an intent (folded stems; a heading starting with one matches).
-# Strong cues name the topic outright ("Fristen", "Fördersätze", "Altersgrenzen"): a section headed so answers
+# Strong cues name the topic outright (headings on deadlines, funding rates, age limits): a section headed so answers
 # a question of that kind before any other; weak cues only when no section matches the question's own words.
 HEADING_CUES_STRONG: dict[str, tuple[str, ...]] = {
     DEADLINE: ("frist", "termin", "antragsrund"),
@@ -67,8 +67,8 @@ class SectionChooser:
             and t not in FOLLOW_WORDS
         ]
         if intent is not None and strong:
-            # a specific question about a programme: the section whose heading covers it ("Fristen",
-            # "Fördersätze") in the programme's article, if it has one
+            # a specific question about a programme: the section whose heading covers it (deadlines, funding
+            # rates) in the programme's article, if it has one
             cued = self.passages.section(article_id, HEADING_CUES_STRONG.get(intent, ()))
             if cued is not None:
                 return cued

@@ -80,7 +80,7 @@ CASES: list[tuple[str, Callable[[Path], object], str]] = [
     (
         "a Bundesland missing",
         lambda c: _sub(c / "servicepoints.yaml", r"^  - code: BW$.*?(?=^  - code: )", ""),
-        "servicepoints.yaml: Länder missing: BW",
+        "servicepoints.yaml: federal states missing: BW",
     ),
     (
         "plain http source",
