@@ -81,10 +81,15 @@ def load(content_dir: Path, data_dir: Path, *, in_child: bool = True) -> Loaded:
     folder it cannot write), the build runs here, and raises what is wrong with the content.
     """
     path = data_dir / FILE_NAME
-    key = fingerprint(content_dir)
+    early = _take_early(content_dir, data_dir)
+    key = early.key if early is not None else fingerprint(content_dir)
+    child = early.process if early is not None else None
     loaded = _read(path, key) or _read(content_dir.parent / FILE_NAME, key)
-    if loaded is None and in_child and _child_built(content_dir, data_dir, key):
-        loaded = _read(path, key)
+    if loaded is None and in_child:
+        if _child_built(content_dir, data_dir, child):
+            loaded = _read(path, key)
+    elif child is not None:
+        _stop(child)  # a file fits after all, or the build runs here: not waited for
     if loaded is None:
         loaded = build(content_dir)
         _write(path, key, loaded)
@@ -108,26 +113,21 @@ def ensure_shipped(content_dir: Path) -> bool:
     """Write the shipped file beside ``content_dir`` unless one fitting the content and code is there already;
     True if it was (re)written. The test session calls this once, so the bot and command-line processes its
     tests start read the content instead of each building it."""
-    key = fingerprint(content_dir)
-    try:
-        with (content_dir.parent / FILE_NAME).open("rb") as file:
-            if file.readline() == key:
-                return False
-    except OSError:
-        pass
+    if _header_fits(content_dir.parent / FILE_NAME, fingerprint(content_dir)):
+        return False
     write_shipped(content_dir)
     return True
 
 
 @dataclass(frozen=True, slots=True)
-class _Child:
+class _Early:
     content_dir: Path
     data_dir: Path
-    key: bytes
-    process: subprocess.Popen[bytes]
+    key: bytes  # the fingerprint, which ``load`` need not compute again
+    process: subprocess.Popen[bytes] | None  # the child building the file; None if a file fitted
 
 
-_early: _Child | None = None  # the child ``start_early`` started, until ``load`` takes it
+_early: _Early | None = None  # what ``start_early`` found or started, until ``load`` takes it
 
 
 def start_early(content_dir: Path, data_dir: Path) -> bool:
@@ -139,12 +139,26 @@ def start_early(content_dir: Path, data_dir: Path) -> bool:
     """
     global _early
     key = fingerprint(content_dir)
-    if _header_fits(data_dir / FILE_NAME, key) or _header_fits(content_dir.parent / FILE_NAME, key):
-        return False
-    child = _spawn_child(content_dir, data_dir)
-    if child is not None:
-        _early = _Child(content_dir, data_dir, key, child)
+    fits = _header_fits(data_dir / FILE_NAME, key) or _header_fits(content_dir.parent / FILE_NAME, key)
+    child = None if fits else _spawn_child(content_dir, data_dir)
+    _early = _Early(content_dir, data_dir, key, child)
     return child is not None
+
+
+def _take_early(content_dir: Path, data_dir: Path) -> _Early | None:
+    """What ``start_early`` found or started for these folders; a child it started for others is stopped."""
+    global _early
+    early, _early = _early, None
+    if early is None or (early.content_dir, early.data_dir) == (content_dir, data_dir):
+        return early
+    if early.process is not None:
+        _stop(early.process)  # built for other folders: not worth waiting for
+    return None
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.kill()
+    process.communicate()
 
 
 def _header_fits(path: Path, key: bytes) -> bool:
@@ -170,25 +184,16 @@ def _spawn_child(content_dir: Path, data_dir: Path) -> subprocess.Popen[bytes] |
         return None
 
 
-def _child_built(content_dir: Path, data_dir: Path, key: bytes) -> bool:
-    """Build the file in a child process (the one ``start_early`` started for the same content and key, else a
-    new one) and wait for it; True if it wrote the file."""
-    global _early
-    early, _early = _early, None
-    if early is not None and (early.content_dir, early.data_dir, early.key) == (content_dir, data_dir, key):
-        child: subprocess.Popen[bytes] | None = early.process
-    else:
-        if early is not None:
-            early.process.kill()  # built for other content: not worth waiting for
-            early.process.wait()
-        child = _spawn_child(content_dir, data_dir)
+def _child_built(content_dir: Path, data_dir: Path, child: subprocess.Popen[bytes] | None) -> bool:
+    """Build the file in a child process (``child``, the one ``start_early`` started, else a new one) and wait for
+    it; True if it wrote the file."""
+    child = child or _spawn_child(content_dir, data_dir)
     if child is None:
         return False
     try:
         _, errors = child.communicate(timeout=_CHILD_TIMEOUT)
     except subprocess.TimeoutExpired:
-        child.kill()
-        child.communicate()
+        _stop(child)
         log.info("building the content in a child process took over %s s; building here", _CHILD_TIMEOUT)
         return False
     if child.returncode != 0:

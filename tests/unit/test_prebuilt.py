@@ -212,7 +212,7 @@ def test_an_early_child_for_another_folder_is_stopped_and_the_start_builds_its_o
     other, data = tmp_path / "other", tmp_path / "data"
     assert prebuilt.start_early(content, other)
     early = prebuilt._early
-    assert early is not None
+    assert early is not None and early.process is not None
     monkeypatch.setattr(prebuilt, "build", _not_here)
     prebuilt.load(content, data)
     assert spawned == [(content, other), (content, data)]
