@@ -126,11 +126,17 @@ class BotProcess:
         """Waits until the bot asks for updates: its first getUpdates (or setWebhook in webhook mode), i.e. more
         such calls than ``calls_before`` (what earlier processes made, counted before this one started).
 
+        A getUpdates counts while it is still waiting (a long poll only ends with an update); a setWebhook counts
+        once it is answered, so a test can read its parameters and outcome right after this returns.
         Fails early with the bot's output if the process exits before that.
         """
         method = self.ready_method
+
+        def count() -> int:
+            return len(api.calls(method)) if self.webhook_mode else api.received_count(method)
+
         deadline = time.monotonic() + timeout
-        while api.received_count(method) <= calls_before:
+        while count() <= calls_before:
             code = self.process.poll()
             if code is not None:
                 raise RuntimeError(f"the bot exited with {code} before calling {method}:\n{self.output()}")
@@ -142,9 +148,7 @@ class BotProcess:
                 )
             # Wakes on the call itself; the short slice only serves to notice an early exit.
             with contextlib.suppress(TimeoutError):
-                api.wait_for(
-                    lambda: api.received_count(method) > calls_before or None, timeout=min(0.25, remaining)
-                )
+                api.wait_for(lambda: count() > calls_before or None, timeout=min(0.25, remaining))
 
     @property
     def ready_method(self) -> str:
