@@ -313,7 +313,7 @@ async def start(bot: ExtBot[None], data: BotData, announcement_id: int) -> int |
         log.warning("announcement %s: progress message not sent: %s", announcement_id, type(exc).__name__)
     else:
         await data.db.set_announcement_progress(announcement_id, message.message_id, now)
-    await refresh_progress(bot, data, announcement_id)
+    await data.outbox.run_pass_hooks(bot, {row.ref})
     return recipients
 
 
@@ -343,7 +343,10 @@ def report_text(texts: Texts, row: AnnouncementRow, counts: DeliveryCounts, fini
 
 
 async def refresh_progress(bot: ExtBot[None], data: BotData, announcement_id: int) -> None:
-    """Edit the progress message (throttled); when nothing is pending, finish with the report (exactly once)."""
+    """Edit the progress message (throttled); when nothing is pending, finish with the report (exactly once).
+
+    It reads, decides and writes, so it must not run beside itself: it is called only as the outbox's progress
+    hook (``Outbox.run_pass_hooks`` runs those one at a time)."""
     db: Database = data.db
     row = await db.announcement(announcement_id)
     if row is None or row.state != "sending":
@@ -388,6 +391,9 @@ async def run_tick(bot: ExtBot[None], data: BotData) -> bool:
     for row in await data.db.announcements_in_state("scheduled", due_before=now):
         if await start(bot, data, row.id) is not None:
             started = True
-    for row in await data.db.announcements_in_state("sending"):
-        await refresh_progress(bot, data, row.id)
+    sending = {row.ref for row in await data.db.announcements_in_state("sending")}
+    if sending:
+        # Through the outbox's hooks, so this never runs beside a batch's refresh: two refreshes at once would both
+        # pass the throttle and edit twice, and a late progress edit could overwrite the final one.
+        await data.outbox.run_pass_hooks(bot, sending)
     return started

@@ -386,7 +386,7 @@ class Outbox:
                 report.retried += 1
         batch_refs = {row.ref for row in rows if row.ref}
         report.refs |= batch_refs
-        await self._run_pass_hooks(bot, batch_refs)
+        await self.run_pass_hooks(bot, batch_refs)
 
     async def _start_batch(
         self,
@@ -435,7 +435,8 @@ class Outbox:
             slot = self._monotonic()
         self._next_slot = slot + self._interval
 
-    async def _run_pass_hooks(self, bot: ExtBot[None], refs: set[str]) -> None:
+    async def run_pass_hooks(self, bot: ExtBot[None], refs: set[str]) -> None:
+        """Run the progress hooks for ``refs``, one at a time: after each batch, and from the periodic tick."""
         async with self._hooks_running:
             for hook in self._pass_hooks:
                 try:

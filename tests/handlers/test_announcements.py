@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -329,3 +330,38 @@ async def test_a_recipient_that_keeps_failing_is_recorded_as_failed(h: Harness) 
     assert failed.state == "failed" and "gave up after 6 attempts" in (failed.error or "")
     assert "Fehlgeschlagen: 1" in h.api.sent_to(COORD)[-1].text
     assert await h.db.subscribers("announcements") == [*BAVARIANS, HESSIAN]  # not a block: still subscribed
+
+
+async def test_the_tick_and_a_batch_never_refresh_the_progress_at_once(h: Harness) -> None:
+    """The periodic tick and a finished batch both refresh the progress message; side by side each would pass the
+    throttle (read, decide, write) and the coordinator's message would be edited twice in a moment."""
+    coord = h.user(COORD)
+    announcement_id = await h.db.create_announcement(
+        created_by=COORD,
+        body="Neue Frist",
+        button=None,
+        laender=["BY"],
+        topics=[],
+        send_at=h.clock.now(),
+        now=h.clock.now(),
+    )
+    bot, data = h.app.bot, h.app.bot_data
+    assert await broadcast.start(bot, data, announcement_id) == 3  # progress message sent, rows still pending
+    [progress] = [m for m in h.api.sent_to(coord["id"]) if m.text.startswith("📤")]
+    row = await h.db.announcement(announcement_id)
+    assert row is not None
+
+    def edits() -> int:
+        return len(
+            [
+                c
+                for c in h.api.calls
+                if c.method == "editMessageText" and c.params["message_id"] == progress.message_id
+            ]
+        )
+
+    edits_before = edits()
+    for _ in range(3):
+        h.clock.advance(broadcast.PROGRESS_EVERY + timedelta(seconds=1))
+        await asyncio.gather(broadcast.run_tick(bot, data), data.outbox.run_pass_hooks(bot, {row.ref}))
+    assert edits() - edits_before == 3  # one per interval, not one per caller
