@@ -6,9 +6,10 @@ forever. Here every update is first written to the ``inbox`` table (``Database.i
 - polling asks for the next offset, which is what confirms the stored ones to Telegram;
 - the webhook server answers 200, so Telegram retries anything it could not store.
 
-The dispatcher hands stored updates to PTB (``Application.update_queue``), where ``ChatOrderedUpdateProcessor``
-runs different chats side by side and each chat's updates in order; when an update was handled its row is marked
-done. After a crash the pending rows are handled again in order (at most one duplicate per crash); a row that was
+The dispatcher hands stored updates to PTB (``Application.update_queue``) one per chat and sender at a time, and
+``ChatOrderedUpdateProcessor`` runs them side by side; so each chat's updates, and each user's across chats, are
+handled in the order they came, and a busy chat holds no others back. When an update was handled its row is
+marked done. After a crash the pending rows are handled again in order (at most one duplicate per crash); a row that was
 pending at ``MAX_ATTEMPTS`` starts in a row, or that cannot be parsed, is set aside (``python -m bot inbox``), logged
 once with its id and kind, and the bot moves on.
 
@@ -52,21 +53,27 @@ def update_kind(raw: dict[str, Any]) -> str:
     return kinds[0] if len(kinds) == 1 else "unknown"
 
 
-def chat_key(raw: dict[str, Any]) -> str:
-    """The key whose updates must stay in order, read from the raw update (it may not parse): the chat, else
-    the sender."""
+def order_keys_raw(raw: dict[str, Any]) -> tuple[str, ...]:
+    """The keys whose order an update must keep, read from the raw update (it may not parse): its chat and its
+    sender, as ``bot.update_processor.order_keys`` reads them from a parsed one; ``("other",)`` if it has
+    neither."""
+    keys: list[str] = []
     body = raw.get(update_kind(raw))
     if isinstance(body, dict):
         chat = body.get("chat")
         if not isinstance(chat, dict):
             message = body.get("message")
             chat = message.get("chat") if isinstance(message, dict) else None
-        if isinstance(chat, dict) and isinstance(chat.get("id"), int):
-            return f"c{chat['id']}"
-        sender = body.get("from")
-        if isinstance(sender, dict) and isinstance(sender.get("id"), int):
-            return f"u{sender['id']}"
-    return "other"
+        if isinstance(chat, dict) and _is_id(chat.get("id")):
+            keys.append(f"c{chat['id']}")
+        sender = body.get("from", body.get("user"))
+        if isinstance(sender, dict) and _is_id(sender.get("id")):
+            keys.append(f"u{sender['id']}")
+    return tuple(keys) or ("other",)
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class IncompleteUpdate(ValueError):
@@ -80,11 +87,11 @@ def _check_parsed(update: Update) -> None:
             raise IncompleteUpdate("message without chat")
 
 
-@dataclass
+@dataclass(eq=False)
 class _Pending:
     update_id: int
     raw: dict[str, Any]
-    key: str
+    keys: tuple[str, ...]
 
 
 @dataclass
@@ -111,13 +118,20 @@ class Intake:
     stats: IntakeStats = field(default_factory=IntakeStats)
 
     def __post_init__(self) -> None:
+        # Every waiting update is queued under each of its keys (its chat and its sender), in arrival order. It
+        # goes out when it is first in all of them and none of its keys has an update in flight: so a user's
+        # private message waits for their earlier one in a group (``user_data`` is shared), and since every
+        # queue holds updates in arrival order, two updates can never wait for each other.
         self._waiting: dict[str, deque[_Pending]] = {}
-        self._ready: deque[str] = deque()  # keys with a waiting update and none in flight, round robin
+        self._ready: deque[str] = (
+            deque()
+        )  # keys to look at: their first update may be free to go; round robin
+        self._queued: set[str] = set()  # the keys in _ready
         self._busy: set[str] = set()  # keys with an update in flight
         self._in_memory = 0
         self._last_loaded = 0  # highest update id taken into memory; later ones are read from the database
         self._spilled = False
-        self._in_flight: dict[int, str] = {}
+        self._in_flight: dict[int, tuple[str, ...]] = {}
         self._room = asyncio.Event()
         self._room.set()
         self._done: list[int] = []
@@ -195,34 +209,52 @@ class Intake:
         self._dispatch()
 
     def _take(self, update_id: int, raw: dict[str, Any]) -> None:
-        key = chat_key(raw)
-        queue = self._waiting.get(key)
-        if queue is None:
-            queue = self._waiting[key] = deque()
-            if key not in self._busy:
-                self._ready.append(key)
-        queue.append(_Pending(update_id, raw, key))
+        item = _Pending(update_id, raw, order_keys_raw(raw))
+        for key in item.keys:
+            queue = self._waiting.get(key)
+            if queue is None:
+                queue = self._waiting[key] = deque()
+                self._wake(key)
+            queue.append(item)
         self._in_memory += 1
         self._last_loaded = max(self._last_loaded, update_id)
+
+    def _wake(self, key: str) -> None:
+        """Have ``_dispatch`` look at ``key``'s first waiting update."""
+        if key not in self._queued and key in self._waiting and key not in self._busy:
+            self._queued.add(key)
+            self._ready.append(key)
+
+    def _free_to_go(self, item: _Pending) -> bool:
+        return all(key not in self._busy and self._waiting[key][0] is item for key in item.keys)
+
+    def _dequeue(self, item: _Pending) -> None:
+        for key in item.keys:
+            queue = self._waiting[key]
+            queue.popleft()
+            if not queue:
+                del self._waiting[key]
+        self._in_memory -= 1
 
     def _dispatch(self) -> None:
         while not self._stopped and self._ready and len(self._in_flight) < self.capacity:
             key = self._ready.popleft()
-            queue = self._waiting[key]
-            item = queue.popleft()
-            if not queue:
-                del self._waiting[key]
-            self._in_memory -= 1
+            self._queued.discard(key)
+            queue = self._waiting.get(key)
+            if queue is None or key in self._busy or not self._free_to_go(queue[0]):
+                continue  # woken again when what holds it back changes: a key freed or its first update gone
+            item = queue[0]
+            self._dequeue(item)
             try:
                 update = Update.de_json(item.raw, self.bot)
                 _check_parsed(update)
             except Exception as exc:  # any parse failure: set aside, never retry forever
                 self._set_aside_later(item.update_id, f"unparseable: {type(exc).__name__}")
-                if key in self._waiting:
-                    self._ready.append(key)
+                for other in item.keys:
+                    self._wake(other)
                 continue
-            self._busy.add(key)
-            self._in_flight[item.update_id] = key
+            self._busy.update(item.keys)
+            self._in_flight[item.update_id] = item.keys
             self.queue.put_nowait(update)
 
     def _set_aside_later(self, update_id: int, reason: str) -> None:
@@ -234,12 +266,12 @@ class Intake:
         """Called by the update processor after an update was handled: mark it done, dispatch the next."""
         if not isinstance(update, Update):
             return
-        key = self._in_flight.pop(update.update_id, None)
-        if key is None:
+        keys = self._in_flight.pop(update.update_id, None)
+        if keys is None:
             return  # not from the intake (the demo, tests feeding process_update)
-        self._busy.discard(key)
-        if key in self._waiting:
-            self._ready.append(key)
+        self._busy.difference_update(keys)
+        for key in keys:
+            self._wake(key)
         self.stats.handled += 1
         self._done.append(update.update_id)
         await self._flush_done()

@@ -14,7 +14,7 @@ from telegram import Bot, Update
 
 from bot.clock import FakeClock
 from bot.db import Database
-from bot.intake import MAX_ATTEMPTS, WINDOW, Intake, chat_key, purge_inbox, raw_get_updates, update_kind
+from bot.intake import MAX_ATTEMPTS, WINDOW, Intake, order_keys_raw, purge_inbox, raw_get_updates, update_kind
 from bot.update_processor import ChatOrderedUpdateProcessor, order_keys
 
 
@@ -30,6 +30,14 @@ def message(update_id: int, chat_id: int, text: str = "hallo") -> dict[str, Any]
             "text": text,
         },
     }
+
+
+def _raw(update_id: int, chat_id: int, user_id: int) -> dict[str, Any]:
+    """A message from ``user_id`` in ``chat_id`` (a group if negative)."""
+    raw = message(update_id, chat_id)
+    raw["message"]["chat"]["type"] = "group" if chat_id < 0 else "private"
+    raw["message"]["from"]["id"] = user_id
+    return raw
 
 
 def make_intake(db: Database, capacity: int = 8) -> Intake:
@@ -72,6 +80,37 @@ async def test_one_chat_in_order_other_chats_side_by_side(db: Database) -> None:
     assert drain(intake.queue) == [2]
     await intake.finished(_update(2, 100))
     assert drain(intake.queue) == [4]
+
+
+async def test_one_users_updates_keep_their_order_across_chats(db: Database) -> None:
+    """User 5 writes in a group where user 6's message is still being handled, then privately: the private
+    message waits for the group one (they share ``user_data``); user 7 is held back by nobody."""
+    intake = make_intake(db)
+    await intake.accept([_raw(1, -300, 6), _raw(2, -300, 5), _raw(3, 5, 5), _raw(4, 7, 7), _raw(5, 5, 5)])
+    assert drain(intake.queue) == [1, 4]
+    await intake.finished(_update(4, 7, 7))
+    assert drain(intake.queue) == []
+    await intake.finished(_update(1, -300, 6))
+    assert drain(intake.queue) == [2]
+    await intake.finished(_update(2, -300, 5))
+    assert drain(intake.queue) == [3]
+    await intake.finished(_update(3, 5, 5))
+    assert drain(intake.queue) == [5]
+    await intake.finished(_update(5, 5, 5))
+    assert intake.in_flight == 0 and await states(db) == dict.fromkeys(range(1, 6), "done")
+
+
+async def test_an_unparseable_update_frees_what_waits_behind_it_in_each_of_its_keys(db: Database) -> None:
+    intake = make_intake(db)
+    broken = _raw(2, -300, 5)
+    broken["message"]["date"] = "?"
+    await intake.accept([_raw(1, -300, 6), broken, _raw(3, 5, 5)])
+    await asyncio.sleep(0.05)  # the set-aside write runs as its own task
+    assert drain(intake.queue) == [1]  # 3 waits behind 2 (same sender), 2 behind 1 (same group)
+    await intake.finished(_update(1, -300, 6))
+    await asyncio.sleep(0.05)
+    assert drain(intake.queue) == [3]
+    assert (await states(db))[2] == "set_aside"
 
 
 async def test_a_redelivered_update_is_recognised(db: Database) -> None:
@@ -145,9 +184,11 @@ def test_keys_and_kinds_come_from_the_raw_update() -> None:
         "callback_query": {"id": "9", "from": {"id": 5}, "message": {"chat": {"id": -7}}},
     }
     assert update_kind(press) == "callback_query"
-    assert chat_key(press) == "c-7"
-    assert chat_key({"update_id": 2, "my_chat_member": {"chat": {"id": 3}}}) == "c3"
-    assert chat_key({"update_id": 3}) == "other"
+    assert order_keys_raw(press) == ("c-7", "u5")
+    assert order_keys_raw({"update_id": 2, "my_chat_member": {"chat": {"id": 3}}}) == ("c3",)
+    assert order_keys_raw({"update_id": 4, "poll_answer": {"poll_id": "1", "user": {"id": 8}}}) == ("u8",)
+    assert order_keys_raw({"update_id": 5, "message": {"chat": {"id": True}, "from": "?"}}) == ("other",)
+    assert order_keys_raw({"update_id": 3}) == ("other",)
 
 
 def test_the_private_bot_method_the_raw_fetch_relies_on_is_still_there() -> None:
@@ -158,8 +199,8 @@ def test_the_private_bot_method_the_raw_fetch_relies_on_is_still_there() -> None
     assert inspect.iscoroutinefunction(raw_get_updates)
 
 
-def _update(update_id: int, chat_id: int) -> Update:
-    return Update.de_json(message(update_id, chat_id), None)
+def _update(update_id: int, chat_id: int, user_id: int | None = None) -> Update:
+    return Update.de_json(_raw(update_id, chat_id, chat_id if user_id is None else user_id), None)
 
 
 class Steps:
@@ -232,10 +273,7 @@ async def test_retention_purges_handled_ids_after_a_day_and_set_aside_updates_af
 
 
 def _in_chat(update_id: int, chat_id: int, user_id: int) -> Update:
-    raw = message(update_id, chat_id)
-    raw["message"]["chat"]["type"] = "group" if chat_id < 0 else "private"
-    raw["message"]["from"]["id"] = user_id
-    return Update.de_json(raw, None)
+    return Update.de_json(_raw(update_id, chat_id, user_id), None)
 
 
 async def test_processor_keeps_one_users_order_across_chats() -> None:
