@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from docx import Document
 
 from bot.offline import OfflineBotApi, SentMessage
@@ -362,3 +364,22 @@ async def test_names_with_quotes_and_ampersands_are_safe_everywhere(bot: Harness
     [summary] = await bot.send(user, "/standort")
     [step] = await bot.press_label(user, summary, "aktualisieren")
     assert labels_contain(step, f"✓ {name}")  # a button label: plain text, not escaped
+
+
+async def test_the_docx_is_built_off_the_event_loop(bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan takes CPU time: built in a worker thread, other users' answers do not wait for it."""
+    import bot.devplan as devplan  # the handler imports it on first use
+
+    loop_thread = threading.get_ident()
+    built_in: list[int] = []
+    real = devplan.build_devplan
+
+    def spy(*args: Any) -> bytes:
+        built_in.append(threading.get_ident())
+        return real(*args)
+
+    monkeypatch.setattr(devplan, "build_devplan", spy)
+    user = bot.user(USER)
+    sent = await answer_all(bot, user, await to_questions(bot, user), ALL_YES)
+    assert [m for m in sent if m.document is not None]
+    assert len(built_in) == 1 and built_in[0] != loop_thread
