@@ -312,7 +312,9 @@ async def start(bot: ExtBot[None], data: BotData, announcement_id: int) -> int |
     except TelegramError as exc:  # the coordinator still gets the report through the outbox
         log.warning("announcement %s: progress message not sent: %s", announcement_id, type(exc).__name__)
     else:
-        await data.db.set_announcement_progress(announcement_id, message.message_id, now)
+        await data.db.set_announcement_progress(
+            announcement_id, message.message_id, _next_whole_second(data.clock.now())
+        )
     await data.outbox.run_pass_hooks(bot, {row.ref})
     return recipients
 
@@ -369,8 +371,15 @@ async def refresh_progress(bot: ExtBot[None], data: BotData, announcement_id: in
         return
     if row.progress_at is not None and now - row.progress_at < PROGRESS_EVERY:
         return
-    await db.set_announcement_progress(row.id, None, now)
     await _edit_progress(bot, row, progress_text(data.texts, row, counts))
+    # Noted once Telegram has answered, so the next edit comes PROGRESS_EVERY after this one arrived, however
+    # long the call took; rounded up to the whole second the database keeps (rounding down would shorten it).
+    await db.set_announcement_progress(row.id, None, _next_whole_second(data.clock.now()))
+
+
+def _next_whole_second(moment: datetime) -> datetime:
+    whole = moment.replace(microsecond=0)
+    return whole if whole == moment else whole + timedelta(seconds=1)
 
 
 async def _edit_progress(bot: ExtBot[None], row: AnnouncementRow, text: str) -> None:

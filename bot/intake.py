@@ -9,9 +9,10 @@ forever. Here every update is first written to the ``inbox`` table (``Database.i
 The dispatcher hands stored updates to PTB (``Application.update_queue``) one per chat and sender at a time, and
 ``ChatOrderedUpdateProcessor`` runs them side by side; so each chat's updates, and each user's across chats, are
 handled in the order they came, and a busy chat holds no others back. When an update was handled its row is
-marked done. After a crash the pending rows are handled again in order (at most one duplicate per crash); a row that was
-pending at ``MAX_ATTEMPTS`` starts in a row, or that cannot be parsed, is set aside (``python -m bot inbox``), logged
-once with its id and kind, and the bot moves on.
+marked done. After a crash the pending rows are handled again in order; only the updates being handled at that
+moment (at most one per chat) are handled twice. A row that was pending at ``MAX_ATTEMPTS`` starts in a row, or
+that cannot be parsed, is set aside (``python -m bot inbox``), logged once with its id and kind, and the bot
+moves on.
 
 Memory stays bounded: the dispatcher keeps at most ``capacity`` updates in flight and ``WINDOW`` waiting in
 memory; more wait in the database, and polling stops fetching until there is room.

@@ -2,7 +2,8 @@
 
 A feature writes its state change and the outbox row in one transaction (``Database.enqueue``); this module
 delivers due rows: at-least-once — a row is marked sent only after Telegram accepted it, so a crash in between
-sends it once more after the restart (at most one duplicate per crash). Network errors, 5xx and 429 are retried
+sends it once more after the restart: a crash repeats a row at most once, and only the sends under way at that
+moment (at most ``MAX_IN_FLIGHT``; about two at 25/s and 80 ms per call). Network errors, 5xx and 429 are retried
 (429 after Telegram's retry_after, without counting an attempt); 403 (blocked, deactivated) and 400 fail the row
 for good and call the kind's hook, e.g. to end a subscription.
 

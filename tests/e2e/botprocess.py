@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -16,17 +17,41 @@ from typing import NamedTuple, Protocol, Self
 
 from .fakeapi import DEFAULT_TOKEN, FakeBotApi
 
-__all__ = ["FAKE_TOKEN", "ROOT", "BotExit", "BotProcess", "BotStarter", "free_port"]
+__all__ = ["FAKE_TOKEN", "ROOT", "BotExit", "BotProcess", "BotStarter", "free_port", "set_clock"]
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_TOKEN = DEFAULT_TOKEN
 
 
+_PORTS = random.SystemRandom()  # not the seeded module generator: workers must not pick the same ports
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago (for the bot's webhook server)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port on 127.0.0.1 that was free a moment ago (for the bot's webhook server).
+
+    Chosen below the range the kernel hands out for ``bind(0)`` and outgoing connections, so another worker's
+    fake server or a client socket cannot take it between this check and the bot's listen."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for _ in range(200):
+        port = _PORTS.randrange(10_000, max(low, 10_001))
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port found")
+
+
+def set_clock(path: Path, iso: str) -> None:
+    """Set the bot's file clock (``BOT_FAKE_CLOCK_FILE``) at once: the bot never reads an empty or half-written
+    file."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(iso, encoding="utf-8")
+    tmp.replace(path)
 
 
 class BotExit(NamedTuple):

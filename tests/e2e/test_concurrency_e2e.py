@@ -68,10 +68,11 @@ def test_machine_speed_form_ends_like_a_slow_one_and_other_chats_go_ahead(
 
     assert stored(tmp_path / "bot.sqlite3", fast.id) == stored(tmp_path / "bot.sqlite3", slow.id)
     # The others did not queue behind the fast user's twelve updates, nor behind each other: one after the other
-    # they would take at least a round trip each (20 × 0.2 s); side by side the rate limit binds (about 1 s).
+    # they would take at least a round trip each (20 × 0.2 s); side by side the rate limit binds (about 1 s; the
+    # bound leaves room for a loaded machine).
     assert sum(a.timestamp < result.timestamp for a in answered) >= len(others) // 2
     span = max(a.timestamp for a in answered) - mark
-    assert span < 0.5 * len(others) * LATENCY, span
+    assert span < 0.75 * len(others) * LATENCY, span
     assert not [c for c in fake_api.calls() if c.status != 200 and c.method != "getUpdates"], (
         fake_api.describe()
     )

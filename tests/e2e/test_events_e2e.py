@@ -14,19 +14,13 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
-from .botprocess import BotStarter
+from .botprocess import BotStarter, set_clock
 from .fakeapi import FakeBotApi, FakeUser, StoredMessage
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ADMIN = FakeUser(2000, "Ada", username="ada_admin")
 COORDINATOR = FakeUser(2001, "Kora", username="kora_koordination")
 USER = FakeUser(2002, "Udo", username="udo_jugendamt")
-
-
-def set_clock(path: Path, iso: str) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(iso, encoding="utf-8")
-    tmp.replace(path)  # atomic: the bot never reads half a timestamp
 
 
 def answer_and_wait(api: FakeBotApi, user: FakeUser, text: str, expect: str) -> StoredMessage:

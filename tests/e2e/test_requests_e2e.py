@@ -15,7 +15,7 @@ import pytest
 from bot.telegram_html import html_to_plain
 from tests.content_cache import cached_content
 
-from .botprocess import BotStarter
+from .botprocess import BotStarter, set_clock
 from .fakeapi import FakeBotApi, FakeChat, FakeUser, StoredMessage
 
 TEXTS = cached_content().texts
@@ -292,7 +292,7 @@ def test_an_unclaimed_request_is_raised_again_once_per_period(
     fake_api: FakeBotApi, bot_process: BotStarter, tmp_path: Path
 ) -> None:
     clock = tmp_path / "clock.txt"
-    clock.write_text("2026-11-24T10:00:00+00:00", encoding="utf-8")
+    set_clock(clock, "2026-11-24T10:00:00+00:00")
     chat = staff_group(fake_api, forum=True)
     start_bot(
         fake_api,
@@ -307,10 +307,10 @@ def test_an_unclaimed_request_is_raised_again_once_per_period(
     def reminders() -> list[StoredMessage]:
         return [m for m in fake_api.messages(chat) if m.content.startswith("⏰")]
 
-    clock.write_text("2026-11-25T09:59:00+00:00", encoding="utf-8")
+    set_clock(clock, "2026-11-25T09:59:00+00:00")
     time.sleep(1.0)
     assert reminders() == []
-    clock.write_text("2026-11-25T10:01:00+00:00", encoding="utf-8")
+    set_clock(clock, "2026-11-25T10:01:00+00:00")
     reminder = fake_api.wait_for_message(chat, "⏰")
     time.sleep(1.0)  # several ticks later: still one
     assert len(reminders()) == 1
@@ -321,7 +321,7 @@ def test_an_unclaimed_request_is_raised_again_once_per_period(
         lambda: "bei Sabine" in (fake_api.message(chat, post.message_id) or post).content or None,
         message="the request shows who has it",
     )
-    clock.write_text("2026-11-27T10:00:00+00:00", encoding="utf-8")
+    set_clock(clock, "2026-11-27T10:00:00+00:00")
     time.sleep(1.0)
     assert len(reminders()) == 1
 

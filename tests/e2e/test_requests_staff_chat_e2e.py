@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .botprocess import BotStarter
+from .botprocess import BotStarter, set_clock
 from .fakeapi import FakeBotApi, FakeChat, FakeUser
 from .test_requests_e2e import ANNA, SABINE, STAFF_CHAT_ID, failed_calls, file_request, press, start_bot
 
@@ -39,7 +39,7 @@ def test_a_wrong_staff_chat_id_is_reported_and_the_corrected_one_gets_the_reques
     fake_api: FakeBotApi, bot_process: BotStarter, tmp_path: Path
 ) -> None:
     clock = tmp_path / "clock.txt"
-    clock.write_text("2026-11-24T10:00:00+00:00", encoding="utf-8")
+    set_clock(clock, "2026-11-24T10:00:00+00:00")
     chat = fake_api.add_chat(
         FakeChat.supergroup(STAFF_CHAT_ID, "Beratungsteam", is_forum=False), members={SABINE: "member"}
     )
@@ -59,7 +59,7 @@ def test_a_wrong_staff_chat_id_is_reported_and_the_corrected_one_gets_the_reques
     start_bot(fake_api, bot_process, **env)  # the id corrected
     time.sleep(1.0)
     assert fake_api.messages(chat) == []  # not before the reminder is due
-    clock.write_text("2026-11-25T10:01:00+00:00", encoding="utf-8")
+    set_clock(clock, "2026-11-25T10:01:00+00:00")
     post = fake_api.wait_for_message(chat, f"📨 Anfrage #{number}")
     assert "Stadt Musterstadt" in post.content
     reminder = fake_api.wait_for_message(chat, "⏰")
