@@ -124,9 +124,8 @@ class Intake:
         # private message waits for their earlier one in a group (``user_data`` is shared), and since every
         # queue holds updates in arrival order, two updates can never wait for each other.
         self._waiting: dict[str, deque[_Pending]] = {}
-        self._ready: deque[str] = (
-            deque()
-        )  # keys to look at: their first update may be free to go; round robin
+        # Keys to look at (their first update may be free to go), round robin.
+        self._ready: deque[str] = deque()
         self._queued: set[str] = set()  # the keys in _ready
         self._busy: set[str] = set()  # keys with an update in flight
         self._in_memory = 0
