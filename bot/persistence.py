@@ -32,6 +32,9 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], "BotData
         # What the database holds per user, as written: PTB hands over every user an update touched, changed
         # or not, so an unchanged form is not written again.
         self._written: dict[int, str] = {}
+        # Likewise the conversation states the database holds: PTB hands over every state a handler returned,
+        # also the one the conversation was already in.
+        self._states: dict[tuple[str, tuple[Any, ...]], object] = {}
 
     def attach(self, bot_data: BotData) -> None:
         self._services_ref = bot_data
@@ -58,11 +61,20 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], "BotData
 
     async def get_conversations(self, name: str) -> ConversationDict:
         db = await self._db()
-        return await db.conversation_states(name)
+        states = await db.conversation_states(name)
+        self._states.update(((name, tuple(key)), state) for key, state in states.items())
+        return states
 
     async def update_conversation(self, name: str, key: ConversationKey, new_state: object | None) -> None:
+        entry = (name, tuple(key))
+        if self._states.get(entry) == new_state:  # None: no row, and none wanted
+            return
         db = await self._db()
-        await db.set_conversation_state(name, tuple(key), new_state)
+        await db.set_conversation_state(name, entry[1], new_state)
+        if new_state is None:
+            self._states.pop(entry, None)
+        else:
+            self._states[entry] = new_state
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
         text = json.dumps(deepcopy(data), ensure_ascii=False) if data else ""
@@ -89,6 +101,9 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], "BotData
 
     async def drop_user_data(self, user_id: int) -> None:
         self._written.pop(user_id, None)
+        # drop_ptb_user ends the user's conversations in the database (their keys hold the user id).
+        for entry in [entry for entry in self._states if user_id in entry[1]]:
+            del self._states[entry]
         db = await self._db()
         await db.drop_ptb_user(user_id)
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.context import App, Context
+from bot.db import MIGRATIONS_DIR, Database
+from bot.persistence import SqlitePersistence
 from tests.harness import harness
 
 ASKED = 1
@@ -57,10 +60,9 @@ async def test_conversation_continues_after_restart(tmp_path: Path) -> None:
         assert conn.execute("SELECT data FROM user_data WHERE user_id = 55").fetchall() in ([], [("{}",)])
 
 
-async def test_unchanged_user_data_is_not_written_again(tmp_path: Path) -> None:
-    from bot.db import MIGRATIONS_DIR, Database
-    from bot.persistence import SqlitePersistence
-
+@asynccontextmanager
+async def counted(tmp_path: Path) -> AsyncIterator[tuple[SqlitePersistence, Database, list[int]]]:
+    """A persistence on a fresh database, and a list that grows by one for every write transaction."""
     db = await Database.open(tmp_path / "p.sqlite3")
     await db.migrate(MIGRATIONS_DIR)
     writes: list[int] = []
@@ -78,6 +80,13 @@ async def test_unchanged_user_data_is_not_written_again(tmp_path: Path) -> None:
     persistence.attach(Services())  # type: ignore[arg-type]
     db.transaction = counting  # type: ignore[method-assign]
     try:
+        yield persistence, db, writes
+    finally:
+        await db.close()
+
+
+async def test_unchanged_user_data_is_not_written_again(tmp_path: Path) -> None:
+    async with counted(tmp_path) as (persistence, db, writes):
         await persistence.get_user_data()
         await persistence.update_user_data(7, {"form": {"kommune": "Celle"}})
         await persistence.update_user_data(7, {"form": {"kommune": "Celle"}})  # touched, not changed
@@ -88,5 +97,25 @@ async def test_unchanged_user_data_is_not_written_again(tmp_path: Path) -> None:
         assert len(writes) == 3
         row = await db.fetchone("SELECT data FROM user_data WHERE user_id = 7")
         assert row is None
-    finally:
-        await db.close()
+
+
+async def test_an_unchanged_conversation_state_is_not_written_again(tmp_path: Path) -> None:
+    async with counted(tmp_path) as (persistence, db, writes):
+        await db.set_conversation_state("form", (7, 7), 2)  # left by the last run
+        del writes[:]
+        assert await persistence.get_conversations("form") == {(7, 7): 2}
+        await persistence.update_conversation("form", (7, 7), 2)  # the handler stayed in its step
+        await persistence.update_conversation("form", (8, 8), None)  # no conversation, none begun
+        assert writes == []
+        await persistence.update_conversation("form", (7, 7), 3)
+        await persistence.update_conversation("form", (7, 7), 3)
+        assert len(writes) == 1 and await db.conversation_states("form") == {(7, 7): 3}
+        await persistence.update_conversation("form", (7, 7), None)
+        await persistence.update_conversation("form", (7, 7), None)
+        assert len(writes) == 2 and await db.conversation_states("form") == {}
+        # After the user's data was dropped (erasure), the same state is written again.
+        await persistence.update_conversation("form", (7, 7), 1)
+        await persistence.drop_user_data(7)
+        assert await db.conversation_states("form") == {}
+        await persistence.update_conversation("form", (7, 7), 1)
+        assert await db.conversation_states("form") == {(7, 7): 1}
