@@ -15,7 +15,7 @@ the time a send takes does not slow the rate below the setting; a worker that fe
 now instead of catching up in a burst. A 429 pauses every send until its retry_after has passed. The bot's
 other messages (replies, notices sent directly) are noted by ``CountingRateLimiter`` in the outbox's
 ``SendLog``; the outbox waits while they and its own sends fill Telegram's 30 per second. Every request to a
-chat also takes a slot of ``bot.pacing.Pacer`` (29 per second), replies before the outbox's sends, so a burst of
+chat also takes a slot of ``bot.pacing.Pacer`` (28 per second), replies before the outbox's sends, so a burst of
 replies delays the outbox's sends there and the pacer catches up after it, within Telegram's limit.
 """
 
@@ -49,7 +49,7 @@ MAX_BACKOFF_SECONDS = 300
 BATCH = 100
 TELEGRAM_PER_SECOND = 30  # messages per second Telegram allows a bot across all chats
 # Sends per second the outbox leaves free when it waits for room. None: every request to a chat takes a slot of
-# ``bot.pacing.Pacer`` (29 per second), where a waiting reply goes before the outbox's sends, so the outbox only
+# ``bot.pacing.Pacer`` (28 per second), where a waiting reply goes before the outbox's sends, so the outbox only
 # gets the slots replies leave; a headroom made it stop (and lose its schedule) after every burst of replies.
 HEADROOM = 0
 # Sends under way at once: enough to keep the rate while each waits a network round trip (25/s × 80 ms = 2)
@@ -156,7 +156,7 @@ class CountingRateLimiter(AIORateLimiter):
         monotonic: Callable[[], float] = time.monotonic,
         pacer: Pacer | None = None,
     ) -> None:
-        # Telegram's 30 per second as an even 29 (a bucket of 30 that refills as it drains lets 30 go at once and
+        # Telegram's 30 per second as an even 28 (a bucket of 30 that refills as it drains lets 30 go at once and
         # more in the same second, which Telegram answers with 429: 17 of them with 10 users asking). ``pacer``
         # does it for every request to a chat, as PTB's overall limiter would, with replies first; PTB's own
         # limiter keeps the 20 per minute per group and retries after a 429; the pause after it is held here.
