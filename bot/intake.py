@@ -131,6 +131,7 @@ class Intake:
         self._in_memory = 0
         self._last_loaded = 0  # highest update id taken into memory; later ones are read from the database
         self._spilled = False
+        self._refilling = False
         self._in_flight: dict[int, tuple[str, ...]] = {}
         self._room = asyncio.Event()
         self._room.set()
@@ -198,13 +199,22 @@ class Intake:
             await self._refill()
 
     async def _refill(self) -> None:
-        while self._spilled and self._in_memory < WINDOW:
-            rows = await self.db.inbox_pending(self._last_loaded, WINDOW - self._in_memory)
-            if not rows:
-                self._spilled = False
-                break
-            for update_id, payload in rows:
-                self._take(update_id, json.loads(payload))
+        # One at a time: two updates that finish together would both read the rows after ``_last_loaded`` and
+        # take them twice. The running one goes on while there is room, also room made while it reads.
+        if self._refilling:
+            return
+        self._refilling = True
+        try:
+            while self._spilled and self._in_memory < WINDOW:
+                rows = await self.db.inbox_pending(self._last_loaded, WINDOW - self._in_memory)
+                if not rows:
+                    self._spilled = False
+                    break
+                for update_id, payload in rows:
+                    if update_id > self._last_loaded:
+                        self._take(update_id, json.loads(payload))
+        finally:
+            self._refilling = False
         self._update_room()
         self._dispatch()
 

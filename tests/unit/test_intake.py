@@ -294,3 +294,28 @@ async def test_processor_keeps_one_users_order_across_chats() -> None:
     await asyncio.gather(*tasks)
     assert events == ["start group", "run other", "end group", "run private"]
     assert processor.keys_in_use == 0
+
+
+async def test_updates_finishing_together_take_a_spilled_backlog_once(db: Database) -> None:
+    """More waiting than the window holds (a flood, or a restart's backlog), and the processor finishes several
+    updates at the same moment: each reloads from the database, and none may take the same rows twice."""
+    intake = make_intake(db, capacity=8)
+    total = WINDOW + 40
+    await intake.accept([message(i, i) for i in range(1, total + 1)])
+    handed: list[int] = []
+    running: list[object] = []
+
+    def take_handed() -> None:
+        while not intake.queue.empty():
+            update = intake.queue.get_nowait()
+            assert isinstance(update, Update)
+            handed.append(update.update_id)
+            running.append(update)
+
+    take_handed()
+    while running:
+        batch, running[:] = running[:4], running[4:]
+        await asyncio.gather(*(intake.finished(update) for update in batch))
+        take_handed()
+    assert handed == list(range(1, total + 1))  # each once, in order
+    assert intake.in_flight == 0 and intake.has_room
