@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 # Seconds between PTB's automatic flushes of changed data; small, so a crash loses at most a step or two.
 UPDATE_INTERVAL = 1.0
+# A remembered conversation state equal to no state: the next write goes to the database.
+_UNKNOWN = object()
 
 
 class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], "BotData"]):
@@ -100,12 +102,15 @@ class SqlitePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], "BotData
         return None
 
     async def drop_user_data(self, user_id: int) -> None:
-        self._written.pop(user_id, None)
-        # drop_ptb_user ends the user's conversations in the database (their keys hold the user id).
-        for entry in [entry for entry in self._states if user_id in entry[1]]:
-            del self._states[entry]
         db = await self._db()
         await db.drop_ptb_user(user_id)
+        # drop_ptb_user deleted the user's form data and conversations (their keys hold the user id). PTB may
+        # write either beside it in the same flush, before or after the delete: what the database holds now is
+        # not known, so the next write of each goes through.
+        self._written.pop(user_id, None)
+        for entry in self._states:
+            if user_id in entry[1]:
+                self._states[entry] = _UNKNOWN
 
     async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
         return None

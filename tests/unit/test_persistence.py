@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
@@ -119,3 +120,21 @@ async def test_an_unchanged_conversation_state_is_not_written_again(tmp_path: Pa
         assert await db.conversation_states("form") == {}
         await persistence.update_conversation("form", (7, 7), 1)
         assert await db.conversation_states("form") == {(7, 7): 1}
+
+
+async def test_a_state_written_beside_the_users_drop_is_written_again(tmp_path: Path) -> None:
+    """PTB's flush runs a user's drop (erasure) and a write for them side by side, in no fixed order; whichever
+    landed, the next write of the same state reaches the database."""
+    for first_the_write in (True, False):
+        folder = tmp_path / ("write_first" if first_the_write else "drop_first")
+        folder.mkdir()
+        async with counted(folder) as (persistence, db, _):
+            await persistence.get_conversations("form")
+            await persistence.update_user_data(7, {"form": {"kommune": "Celle"}})
+            steps = [persistence.update_conversation("form", (7, 7), 3), persistence.drop_user_data(7)]
+            await asyncio.gather(*(steps if first_the_write else steps[::-1]))
+            await persistence.update_conversation("form", (7, 7), 3)  # the handler stayed in its step
+            await persistence.update_user_data(7, {"form": {"kommune": "Celle"}})
+            assert await db.conversation_states("form") == {(7, 7): 3}
+            row = await db.fetchone("SELECT data FROM user_data WHERE user_id = 7")
+            assert row is not None and "Celle" in str(row["data"])
