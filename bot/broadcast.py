@@ -295,26 +295,28 @@ async def start(bot: ExtBot[None], data: BotData, announcement_id: int) -> int |
     row = await data.db.announcement(announcement_id)
     if row is None:
         return None
-    now = data.clock.now()
-    recipients = await data.db.start_announcement(
-        announcement_id,
-        kind=KIND,
-        priority=PRIORITY,
-        payload=recipient_payload(data.texts, row.body, row.button),
-        now=now,
-    )
-    if recipients is None:
-        return None
-    log.info("announcement %s: sending to %s recipients", announcement_id, recipients)
-    counts = DeliveryCounts(sent=0, pending=recipients, blocked=0, failed=0)
-    try:
-        message = await bot.send_message(row.created_by, progress_text(data.texts, row, counts))
-    except TelegramError as exc:  # the coordinator still gets the report through the outbox
-        log.warning("announcement %s: progress message not sent: %s", announcement_id, type(exc).__name__)
-    else:
-        await data.db.set_announcement_progress(
-            announcement_id, message.message_id, _next_whole_second(data.clock.now())
+    # A worker already running may send the rows before the progress message is noted; its progress hook waits
+    # until then, or it would finish the announcement with no message to show the final figures in.
+    async with data.outbox.hooks_held():
+        recipients = await data.db.start_announcement(
+            announcement_id,
+            kind=KIND,
+            priority=PRIORITY,
+            payload=recipient_payload(data.texts, row.body, row.button),
+            now=data.clock.now(),
         )
+        if recipients is None:
+            return None
+        log.info("announcement %s: sending to %s recipients", announcement_id, recipients)
+        counts = DeliveryCounts(sent=0, pending=recipients, blocked=0, failed=0)
+        try:
+            message = await bot.send_message(row.created_by, progress_text(data.texts, row, counts))
+        except TelegramError as exc:  # the coordinator still gets the report through the outbox
+            log.warning("announcement %s: progress message not sent: %s", announcement_id, type(exc).__name__)
+        else:
+            await data.db.set_announcement_progress(
+                announcement_id, message.message_id, _next_whole_second(data.clock.now())
+            )
     await data.outbox.run_pass_hooks(bot, {row.ref})
     return recipients
 

@@ -25,8 +25,8 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -435,6 +435,13 @@ class Outbox:
             await self._sleep(room)
             slot = self._monotonic()
         self._next_slot = slot + self._interval
+
+    @asynccontextmanager
+    async def hooks_held(self) -> AsyncIterator[None]:
+        """No progress hook runs meanwhile: for setting up what the hooks read (an announcement's progress
+        message) while its rows may already be going out."""
+        async with self._hooks_running:
+            yield
 
     async def run_pass_hooks(self, bot: ExtBot[None], refs: set[str]) -> None:
         """Run the progress hooks for ``refs``, one at a time: after each batch, and from the periodic tick."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -365,3 +365,48 @@ async def test_the_tick_and_a_batch_never_refresh_the_progress_at_once(h: Harnes
         h.clock.advance(broadcast.PROGRESS_EVERY + timedelta(seconds=1))
         await asyncio.gather(broadcast.run_tick(bot, data), data.outbox.run_pass_hooks(bot, {row.ref}))
     assert edits() - edits_before == 3  # one per interval, not one per caller
+
+
+async def test_rows_delivered_while_the_progress_message_is_sent_still_end_in_its_final_figures(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An outbox worker that is already running can deliver a small announcement's rows before ``start`` has
+    noted its progress message; the message must still end in the final figures, not stay at '0 of 3'."""
+    coord = h.user(COORD)
+    announcement_id = await h.db.create_announcement(
+        created_by=COORD,
+        body="Neue Frist",
+        button=None,
+        laender=["BY"],
+        topics=[],
+        send_at=h.clock.now(),
+        now=h.clock.now(),
+    )
+    bot, data = h.app.bot, h.app.bot_data
+    note_progress = h.db.set_announcement_progress
+    workers: list[asyncio.Task[object]] = []
+
+    async def worker_meanwhile(announcement: int, message_id: int | None, at: datetime) -> None:
+        workers.append(asyncio.create_task(data.outbox.deliver_due(bot)))
+        for _ in range(200):  # until the worker has sent every row
+            if all(h.api.sent_to(u) for u in BAVARIANS):
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)  # and could run its progress hook
+        await note_progress(announcement, message_id, at)
+
+    monkeypatch.setattr(h.db, "set_announcement_progress", worker_meanwhile)
+    assert await broadcast.start(bot, data, announcement_id) == 3
+    await asyncio.gather(*workers)
+    [progress] = [m for m in h.api.sent_to(coord["id"]) if m.text.startswith(("📤", "✅"))]
+    assert progress.text == h.texts(
+        "announcements.progress_done",
+        id=announcement_id,
+        done="3",
+        total="3",
+        sent="3",
+        blocked="0",
+        failed="0",
+    )
+    await drain(h)
+    assert "Zugestellt: 3" in h.api.sent_to(COORD)[-1].text  # the report
