@@ -332,11 +332,9 @@ async def test_a_recipient_that_keeps_failing_is_recorded_as_failed(h: Harness) 
     assert await h.db.subscribers("announcements") == [*BAVARIANS, HESSIAN]  # not a block: still subscribed
 
 
-async def test_the_tick_and_a_batch_never_refresh_the_progress_at_once(h: Harness) -> None:
-    """The periodic tick and a finished batch both refresh the progress message; side by side each would pass the
-    throttle (read, decide, write) and the coordinator's message would be edited twice in a moment."""
-    coord = h.user(COORD)
-    announcement_id = await h.db.create_announcement(
+async def due_for_bavaria(h: Harness) -> int:
+    """An announcement to the Bavarian subscribers, due now (not yet started)."""
+    return await h.db.create_announcement(
         created_by=COORD,
         body="Neue Frist",
         button=None,
@@ -345,6 +343,13 @@ async def test_the_tick_and_a_batch_never_refresh_the_progress_at_once(h: Harnes
         send_at=h.clock.now(),
         now=h.clock.now(),
     )
+
+
+async def test_the_tick_and_a_batch_never_refresh_the_progress_at_once(h: Harness) -> None:
+    """The periodic tick and a finished batch both refresh the progress message; side by side each would pass the
+    throttle (read, decide, write) and the coordinator's message would be edited twice in a moment."""
+    coord = h.user(COORD)
+    announcement_id = await due_for_bavaria(h)
     bot, data = h.app.bot, h.app.bot_data
     assert await broadcast.start(bot, data, announcement_id) == 3  # progress message sent, rows still pending
     [progress] = [m for m in h.api.sent_to(coord["id"]) if m.text.startswith("📤")]
@@ -373,15 +378,7 @@ async def test_rows_delivered_while_the_progress_message_is_sent_still_end_in_it
     """An outbox worker that is already running can deliver a small announcement's rows before ``start`` has
     noted its progress message; the message must still end in the final figures, not stay at '0 of 3'."""
     coord = h.user(COORD)
-    announcement_id = await h.db.create_announcement(
-        created_by=COORD,
-        body="Neue Frist",
-        button=None,
-        laender=["BY"],
-        topics=[],
-        send_at=h.clock.now(),
-        now=h.clock.now(),
-    )
+    announcement_id = await due_for_bavaria(h)
     bot, data = h.app.bot, h.app.bot_data
     note_progress = h.db.set_announcement_progress
     workers: list[asyncio.Task[object]] = []
@@ -398,15 +395,8 @@ async def test_rows_delivered_while_the_progress_message_is_sent_still_end_in_it
     monkeypatch.setattr(h.db, "set_announcement_progress", worker_meanwhile)
     assert await broadcast.start(bot, data, announcement_id) == 3
     await asyncio.gather(*workers)
-    [progress] = [m for m in h.api.sent_to(coord["id"]) if m.text.startswith(("📤", "✅"))]
-    assert progress.text == h.texts(
-        "announcements.progress_done",
-        id=announcement_id,
-        done="3",
-        total="3",
-        sent="3",
-        blocked="0",
-        failed="0",
-    )
+    [progress] = [m for m in h.api.sent_to(coord["id"]) if m.text.startswith("📤")]
+    final = dict.fromkeys(("done", "total", "sent"), "3") | dict.fromkeys(("blocked", "failed"), "0")
+    assert progress.text == h.texts("announcements.progress_done", id=announcement_id, **final)
     await drain(h)
     assert "Zugestellt: 3" in h.api.sent_to(COORD)[-1].text  # the report
