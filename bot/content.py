@@ -302,8 +302,8 @@ def _old_format_problems(
             )
         if data.laenderstellen:
             found.append(
-                f"programmes.yaml: 'laenderstellen:' {OLD_FORMAT} – the Länderstellen belong in servicepoints.yaml "
-                "(laenderstelle: per Land)"
+                f"programmes.yaml: 'laenderstellen:' {OLD_FORMAT} – these contacts belong in servicepoints.yaml "
+                "(laenderstelle: per federal state)"
             )
         for programme in data.programmes:
             if programme.stand is not None:

@@ -394,8 +394,8 @@ def render_land(
     link: Callable[[str], str] | None = None,
     programme_names: Mapping[str, str] | None = None,
 ) -> str:
-    """A Land's contacts (servicepoints.yaml): the Länderstellen for kommunale Träger, the Land's own programmes
-    (or why there is none), the service points, and the Stand of these entries."""
+    """A federal state's contacts (servicepoints.yaml): the state office that handles municipal applicants, the
+    state's own programmes (or why there is none), the service points, and when these entries were checked."""
     land = servicepoints.land(code)
     names = programme_names or {}
     lines = [texts("foerderfinder.result.land_title", land=land.name)]

@@ -135,7 +135,8 @@ def test_every_old_field_is_an_error_that_says_what_replaces_it(tmp_path: Path) 
         "articles/eurodesk.md: 'stand:' (old format) – remove it",
         "articles/eurodesk.md: 'review:' (old format) – remove it",
         "programmes.yaml: top-level 'stand:' (old format)",
-        "programmes.yaml: 'laenderstellen:' (old format) – the Länderstellen belong in servicepoints.yaml",
+        "programmes.yaml: 'laenderstellen:' (old format) – these contacts belong in servicepoints.yaml "
+        "(laenderstelle: per federal state)",
         "'stand:' (old format) – write 'checked:'",
         "deadline 'year:' (old format) – write 'checked:'",
         "servicepoints.yaml: top-level 'stand:' (old format)",
