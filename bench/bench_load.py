@@ -8,8 +8,8 @@ an article), then button presses (the bot: the first toggle under /abo, a databa
 bot: answer and edit). Latency is from the user's send to the bot's answer as the fake server received it. A
 rate is answers over the run's wall time; "sustained" is answers per second as the fake server received them,
 first to last (without the ramp and the test users' own overhead, which bind at 50 users); "first burst" is the
-slowest answer of the first round, when all users asked at the same moment. The bot runs with the fake server's flood control on (30 messages/s, as Telegram); the echo bot without, since it
-has no rate limiter. Memory is the resident set (VmRSS) at rest and after the load; "first answer" is process
+slowest answer of the first round, when all users asked at the same moment. The bot runs with the fake server's
+flood control on (30 messages/s, as Telegram); the echo bot without, since it has no rate limiter. Memory is the resident set (VmRSS) at rest and after the load; "first answer" is process
 start to the answer to /start.
 
 Start and memory at rest are measured three times each (median, beside the echo bot): the bot's first start after

@@ -211,8 +211,7 @@ class Intake:
                     self._spilled = False
                     break
                 for update_id, payload in rows:
-                    if update_id > self._last_loaded:
-                        self._take(update_id, json.loads(payload))
+                    self._take(update_id, json.loads(payload))
         finally:
             self._refilling = False
         self._update_room()

@@ -132,9 +132,9 @@ _PARTICLES = frozenset(
 )
 _PARTICLE_REACH = 8
 _PARTICLE_WEIGHT = 0.9
-# Words with which people say who and where they are ("Wir sind ein kleiner Landkreis in Bayern, …"); the federal states
-# (with every spelling of their synonym groups) are added from the content. They count at _CONTEXT_WEIGHT when
-# the question also names a topic.
+# Words with which people say who and where they are ("Wir sind ein kleiner Landkreis in Bayern, …"); the federal
+# states (with every spelling of their synonym groups) are added from the content. They count at _CONTEXT_WEIGHT
+# when the question also names a topic.
 _ASKER_WORDS_RAW = """
 landkreis kreis gemeinde stadt kommune kleinstadt grossstadt mittelstadt kreisstadt dorf samtgemeinde
 verbandsgemeinde marktgemeinde ortsgemeinde einwohner einwohnerinnen stadtverwaltung kreisverwaltung
